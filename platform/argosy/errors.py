@@ -1,0 +1,133 @@
+"""The exceptions Argosy raises, one family per part, so callers can catch precisely.
+
+    ArgosyError
+    ├── PipelineError                   a pipeline definition or its parameters are wrong
+    ├── ConfigError                     settings are missing, half-given or contradictory
+    ├── CompileError (ValueError)       a pipeline cannot become an Argo workflow
+    ├── ResourceError                   the machine cannot give what a step asks for
+    ├── StoreError                      the artifact store failed
+    │   ├── StoreUnavailable            unreachable endpoint, bad credentials, missing bucket
+    │   └── ArtifactNotFound (LookupError)
+    ├── MetadataError                   the metadata layer failed
+    │   ├── MetadataUnavailable         database or service unreachable
+    │   ├── NotFound (LookupError)      no run, task or artifact with that id
+    │   ├── Conflict                    a write contradicts what is recorded
+    │   └── AuthError                   missing, unknown or under-scoped token
+    ├── ClusterError                    the Kubernetes or Argo API refused or failed
+    └── TaskFailed                      a task failed after its retries; names run, step, index
+
+Every message says what is wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class ArgosyError(Exception):
+    """Base of every error Argosy raises on purpose."""
+
+
+class PipelineError(ArgosyError):
+    """A pipeline definition, or the parameters given to it, is wrong.
+
+    Not a ValueError on purpose: pydantic would wrap a ValueError raised while the IR
+    validates itself, and the caller should see this error, not a wrapper.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        pipeline: str | None = None,
+        step: str | None = None,
+        argument: str | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.step = step
+        self.argument = argument
+        where = ", ".join(
+            f"{label} {value!r}"
+            for label, value in (("pipeline", pipeline), ("step", step), ("argument", argument))
+            if value is not None
+        )
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class ConfigError(ArgosyError):
+    """Settings are missing, half-given or contradictory (not a ValueError: see PipelineError)."""
+
+
+class CompileError(ArgosyError, ValueError):
+    """A pipeline cannot be compiled to an Argo workflow."""
+
+
+class ResourceError(ArgosyError):
+    """This machine cannot provide the resources a step asks for."""
+
+
+class StoreError(ArgosyError):
+    """The artifact store failed."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached or used (endpoint, credentials, bucket)."""
+
+
+class ArtifactNotFound(StoreError, LookupError):
+    """No artifact or record exists under the requested digest or key."""
+
+
+class MetadataError(ArgosyError):
+    """The metadata layer failed."""
+
+
+class MetadataUnavailable(MetadataError):
+    """The metadata database or service cannot be reached."""
+
+
+class NotFound(MetadataError, LookupError):
+    """No run, task, artifact or pipeline with that id."""
+
+
+class Conflict(MetadataError):
+    """A write contradicts what is already recorded."""
+
+
+class AuthError(MetadataError):
+    """A token is missing, unknown, or lacks the scope for the request."""
+
+    def __init__(self, message: str, *, status_code: int = 401) -> None:
+        self.status_code = status_code
+        super().__init__(message)
+
+
+class ClusterError(ArgosyError):
+    """The Kubernetes API or the Argo Server refused or failed a request."""
+
+
+class TaskFailed(ArgosyError):
+    """A task failed after its retries were used up."""
+
+    def __init__(self, message: str, *, run_id: str, step: str, index: int = 0) -> None:
+        self.run_id = run_id
+        self.step = step
+        self.index = index
+        super().__init__(message)
+
+
+__all__ = [
+    "ArgosyError",
+    "ArtifactNotFound",
+    "AuthError",
+    "ClusterError",
+    "CompileError",
+    "ConfigError",
+    "Conflict",
+    "MetadataError",
+    "MetadataUnavailable",
+    "NotFound",
+    "PipelineError",
+    "ResourceError",
+    "StoreError",
+    "StoreUnavailable",
+    "TaskFailed",
+]

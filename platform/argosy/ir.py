@@ -1,0 +1,307 @@
+"""The pipeline intermediate representation: what a pipeline *is*, as plain data.
+
+`dsl` builds it, `backends/local` schedules it, `backends/argo` compiles it and `runtime`
+executes one step of it. It imports nothing else of Argosy's but `errors`, and validates itself
+on construction, so a `Pipeline` that exists is a well-formed DAG whose errors, when it is not,
+name the pipeline, the step and the argument at fault.
+
+Models are frozen and JSON round-trip exactly; `Pipeline.digest()` is the sha256 of canonical
+JSON and serves as the pipeline version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+from argosy.errors import PipelineError
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+"""Step and parameter names: Python identifiers in lower case, short enough for Kubernetes."""
+
+_QUANTITY = re.compile(r"^(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<suffix>Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$")
+_QUANTITY_FACTORS = {
+    None: 1,
+    "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50,
+}  # fmt: skip
+
+
+def memory_bytes(quantity: str) -> int:
+    """Bytes in a Kubernetes memory quantity such as ``"512Mi"`` or ``"2G"``."""
+    match = _QUANTITY.match(quantity)
+    if match is None:
+        raise ValueError(
+            f"{quantity!r} is not a memory quantity; write it as Kubernetes does, e.g. '512Mi' or '2Gi'"
+        )
+    return int(float(match["number"]) * _QUANTITY_FACTORS[match["suffix"]])
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Resources(_Model):
+    """What one task of a step needs from the machine or the cluster."""
+
+    cpu: float = 1.0
+    """CPU cores; the local backend gives a task ``ceil(cpu)`` worker slots."""
+    memory: str | None = None
+    """Kubernetes memory quantity (``"4Gi"``); requested and limited on the cluster."""
+    gpu: int = 0
+    """Number of GPUs (``nvidia.com/gpu`` on the cluster, ``CUDA_VISIBLE_DEVICES`` locally)."""
+    gpu_type: str | None = None
+    """Name of a GPU profile (node selector and tolerations come from configuration)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Resources:
+        if self.cpu <= 0:
+            raise ValueError(f"cpu must be positive, got {self.cpu}")
+        if self.gpu < 0:
+            raise ValueError(f"gpu must be zero or more, got {self.gpu}")
+        if self.gpu_type is not None and self.gpu == 0:
+            raise ValueError(f"gpu_type={self.gpu_type!r} given but gpu=0; ask for gpu=1 or more")
+        if self.memory is not None:
+            memory_bytes(self.memory)
+        return self
+
+    @property
+    def memory_bytes(self) -> int | None:
+        """The memory request in bytes, or None when none was given."""
+        return None if self.memory is None else memory_bytes(self.memory)
+
+
+class Retry(_Model):
+    """How often a failed task is tried again, and how long to wait between tries."""
+
+    limit: int = 0
+    """Retries after the first attempt (so ``limit + 1`` attempts at most)."""
+    backoff_seconds: float = 1.0
+    """Wait before the first retry."""
+    backoff_factor: float = 2.0
+    """Each further wait is the previous one times this."""
+    max_backoff_seconds: float = 300.0
+    """No wait is longer than this."""
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before attempt number ``attempt`` (1 is the first retry)."""
+        if attempt <= 0:
+            return 0.0
+        return min(self.backoff_seconds * self.backoff_factor ** (attempt - 1), self.max_backoff_seconds)
+
+
+class ParameterInput(_Model):
+    """An argument bound to a pipeline parameter."""
+
+    kind: Literal["parameter"] = "parameter"
+    name: str
+
+
+class OutputInput(_Model):
+    """An argument bound to the output of an upstream step that is not mapped."""
+
+    kind: Literal["output"] = "output"
+    step: str
+
+
+class FanInInput(_Model):
+    """An argument bound to the outputs of every task of a mapped step, as a list in map order."""
+
+    kind: Literal["fan_in"] = "fan_in"
+    step: str
+
+
+class LiteralInput(_Model):
+    """An argument bound to a constant written in the pipeline definition."""
+
+    kind: Literal["literal"] = "literal"
+    value: JsonValue
+
+
+Input = Annotated[
+    ParameterInput | OutputInput | FanInInput | LiteralInput, Field(discriminator="kind")
+]
+
+
+class Parameter(_Model):
+    """A typed pipeline parameter, settable per run."""
+
+    name: str
+    schema_: dict[str, Any] = Field(default_factory=dict, alias="schema")
+    """JSON schema of the accepted values (from the Python annotation)."""
+    default: JsonValue = None
+    required: bool = False
+    """True when the parameter has no default and must be given."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Step(_Model):
+    """One step of a pipeline: a function, where its arguments come from, how it runs."""
+
+    name: str
+    function: str
+    """Where the code lives, ``module:qualname``."""
+    code_digest: str
+    """sha256 of the function's source; part of the cache key."""
+    inputs: dict[str, Input] = Field(default_factory=dict)
+    mapped: str | None = None
+    """The argument that is fanned out over (one task per item), or None for one task."""
+    resources: Resources = Field(default_factory=Resources)
+    retry: Retry = Field(default_factory=Retry)
+    timeout_seconds: float | None = None
+    image: str | None = None
+    cache: bool = False
+    description: str = ""
+
+    @property
+    def upstream(self) -> list[str]:
+        """Names of the steps whose outputs this step reads, in argument order, unique."""
+        names: list[str] = []
+        for source in self.inputs.values():
+            if isinstance(source, OutputInput | FanInInput) and source.step not in names:
+                names.append(source.step)
+        return names
+
+    @property
+    def mapped_input(self) -> Input | None:
+        """The source of the mapped argument, if this step is mapped."""
+        return None if self.mapped is None else self.inputs[self.mapped]
+
+
+class Pipeline(_Model):
+    """A validated DAG of steps, in topological order."""
+
+    name: str
+    description: str = ""
+    parameters: list[Parameter] = Field(default_factory=list)
+    steps: list[Step]
+    output: str | None = None
+    """The step whose output is the pipeline's result."""
+    max_parallel: int | None = None
+    """At most this many tasks at once (Argo ``parallelism``; local worker cap)."""
+
+    @model_validator(mode="after")
+    def _check_graph(self) -> Pipeline:
+        _validate(self)
+        return self
+
+    @cached_property
+    def steps_by_name(self) -> dict[str, Step]:
+        return {step.name: step for step in self.steps}
+
+    @cached_property
+    def parameters_by_name(self) -> dict[str, Parameter]:
+        return {parameter.name: parameter for parameter in self.parameters}
+
+    def step(self, name: str) -> Step:
+        """The step called ``name``; PipelineError if there is none."""
+        try:
+            return self.steps_by_name[name]
+        except KeyError:
+            known = ", ".join(self.steps_by_name) or "none"
+            raise PipelineError(f"no such step; steps are: {known}", pipeline=self.name, step=name) from None
+
+    def downstream(self, name: str) -> list[str]:
+        """Steps that read the output of ``name``, directly."""
+        return [step.name for step in self.steps if name in step.upstream]
+
+    def canonical_json(self) -> str:
+        """JSON with sorted keys and no whitespace: the input of `digest`."""
+        return json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+
+    def digest(self) -> str:
+        """A stable content digest: the pipeline version."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+
+def _validate(pipeline: Pipeline) -> None:
+    """Raise PipelineError unless the pipeline is a well-formed DAG in topological order."""
+    name = pipeline.name
+    if not NAME_PATTERN.match(name):
+        raise PipelineError(_bad_name("pipeline name"), pipeline=name)
+    if not pipeline.steps:
+        raise PipelineError("a pipeline needs at least one step", pipeline=name)
+    if pipeline.max_parallel is not None and pipeline.max_parallel < 1:
+        raise PipelineError("max_parallel must be 1 or more", pipeline=name)
+    parameters = {p.name for p in pipeline.parameters}
+    for parameter in pipeline.parameters:
+        if not NAME_PATTERN.match(parameter.name):
+            raise PipelineError(_bad_name("parameter name"), pipeline=name, argument=parameter.name)
+    seen: dict[str, Step] = {}
+    for step in pipeline.steps:
+        if not NAME_PATTERN.match(step.name):
+            raise PipelineError(_bad_name("step name"), pipeline=name, step=step.name)
+        if step.name in seen:
+            raise PipelineError("two steps share this name", pipeline=name, step=step.name)
+        for argument, source in step.inputs.items():
+            _check_input(pipeline, step, argument, source, parameters, seen)
+        if step.mapped is not None and step.mapped not in step.inputs:
+            raise PipelineError(
+                "the mapped argument is not one of the step's inputs",
+                pipeline=name, step=step.name, argument=step.mapped,
+            )  # fmt: skip
+        if step.timeout_seconds is not None and step.timeout_seconds <= 0:
+            raise PipelineError("timeout must be positive", pipeline=name, step=step.name)
+        if step.retry.limit < 0:
+            raise PipelineError("retries must be zero or more", pipeline=name, step=step.name)
+        seen[step.name] = step
+    if pipeline.output is not None and pipeline.output not in seen:
+        raise PipelineError(f"the pipeline's output names unknown step {pipeline.output!r}", pipeline=name)
+
+
+def _check_input(
+    pipeline: Pipeline,
+    step: Step,
+    argument: str,
+    source: Input,
+    parameters: set[str],
+    earlier: dict[str, Step],
+) -> None:
+    where = {"pipeline": pipeline.name, "step": step.name, "argument": argument}
+    if isinstance(source, ParameterInput) and source.name not in parameters:
+        raise PipelineError(f"reads unknown pipeline parameter {source.name!r}", **where)
+    if isinstance(source, OutputInput | FanInInput):
+        upstream = earlier.get(source.step)
+        if upstream is None:
+            raise PipelineError(
+                f"reads step {source.step!r}, which is not defined before it "
+                "(unknown step, or a cycle)",
+                **where,
+            )
+        if isinstance(source, OutputInput) and upstream.mapped is not None:
+            raise PipelineError(f"step {source.step!r} is mapped; read it as a fan-in list", **where)
+        if isinstance(source, FanInInput) and upstream.mapped is None:
+            raise PipelineError(f"step {source.step!r} is not mapped; it has no fan-in", **where)
+    if step.mapped == argument and isinstance(source, LiteralInput) and not isinstance(source.value, list):
+        raise PipelineError(
+            f"is mapped over, but its value is a {type(source.value).__name__}, not a list", **where
+        )
+
+
+def _bad_name(what: str) -> str:
+    return (
+        f"a {what} must start with a lower-case letter and hold only lower-case letters, "
+        "digits and underscores (63 characters at most)"
+    )
+
+
+__all__ = [
+    "NAME_PATTERN",
+    "FanInInput",
+    "Input",
+    "LiteralInput",
+    "OutputInput",
+    "Parameter",
+    "ParameterInput",
+    "Pipeline",
+    "Resources",
+    "Retry",
+    "Step",
+    "memory_bytes",
+]
