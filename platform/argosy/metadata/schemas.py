@@ -1,7 +1,8 @@
 """Pydantic shapes of metadata records, shared by the repository, the service and the client.
 
 The write side (`RunCreate`, `RunUpdate`, `TaskRecord`) is what the runtime and the backends send
-through a `MetadataSink`; the read side (``*Public``) is what queries return. No SQLAlchemy here:
+through a `MetadataSink`; the read side (``*Public``, `LineageGraph`, `RunDiff`) is what a
+`MetadataReader` returns. No SQLAlchemy here:
 the tables live in `argosy.metadata.models` and are never a request or a response.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -50,6 +51,8 @@ class RunCreate(_Record):
     """`ir.Pipeline.digest()`."""
     pipeline_ir: dict[str, Any] | None = None
     """The IR as JSON, stored once per version."""
+    pipeline_ref: str | None = None
+    """How the pipeline was loaded (``path/file.py:name`` or ``module:name``), for resume."""
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
     backend: str = "local"
     """``local`` or ``argo``."""
@@ -105,12 +108,164 @@ class TaskRecord(_Record):
         return task_id(self.run_id, self.step, self.index)
 
 
+# --- read side -------------------------------------------------------------------------------
+
+
+class RunPublic(_Record):
+    """A run as recorded."""
+
+    id: str
+    pipeline: str
+    pipeline_version: str
+    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    status: RunStatus
+    backend: str
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    resumed_from: str | None = None
+    workflow_name: str | None = None
+    namespace: str | None = None
+    error: str | None = None
+
+
+class RunsPublic(_Record):
+    """One page of runs, newest first; pass `next_cursor` back to get the next page."""
+
+    data: list[RunPublic]
+    next_cursor: str | None = None
+    """None on the last page."""
+    count: int | None = None
+    """Runs matching the filters, over all pages."""
+
+
+class TaskPublic(_Record):
+    """A task (one run, step and index) as its latest attempt left it."""
+
+    id: str
+    """`task_id(run_id, step, index)`."""
+    run_id: str
+    step: str
+    index: int = 0
+    attempt: int = 0
+    """The latest attempt's number (0 is the first)."""
+    attempts: int = 1
+    """How many attempts were recorded."""
+    status: TaskStatus
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    output: ArtifactInfo | None = None
+    inputs: list[TaskInput] = Field(default_factory=list)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    cache_key: str | None = None
+    cache_hit: bool = False
+    cloned_from: str | None = None
+    error: str | None = None
+    log_key: str | None = None
+    gpu_fallback: bool = False
+
+
+class ArtifactPublic(ArtifactInfo):
+    """An artifact with where it came from and where it went: usable wherever an ArtifactInfo is."""
+
+    uri: str | None = None
+    produced_by: list[str] = Field(default_factory=list)
+    """Ids of the tasks whose output it is (several when runs produced the same bytes)."""
+    consumed_by: list[str] = Field(default_factory=list)
+    """Ids of the tasks that read it."""
+
+
+class LineageNode(_Record):
+    """An artifact (id = digest) or a task (id = task id) in a lineage graph."""
+
+    id: str
+    kind: Literal["artifact", "task"]
+    depth: int | None = None
+    """Tasks between this node and the root of the query (0 for the root and its producer)."""
+    run_id: str | None = None
+    step: str | None = None
+    index: int | None = None
+    status: TaskStatus | None = None
+    type: str | None = None
+    """For an artifact: the Python type of the value."""
+    format: str | None = None
+    size: int | None = None
+
+
+class LineageEdge(_Record):
+    """Data flow: an ``input`` edge goes artifact -> task, an ``output`` edge task -> artifact."""
+
+    source: str
+    target: str
+    kind: Literal["input", "output"]
+    argument: str | None = None
+    """For an input edge: the argument the task read the artifact into."""
+    item: int | None = None
+    """For an input edge: the item of the artifact a mapped task took."""
+
+
+class LineageGraph(_Record):
+    """Nodes and data-flow edges around an artifact (a lineage query) or of a whole run."""
+
+    root: str | None = None
+    """The artifact digest a lineage query started from, or the run id of a run graph."""
+    direction: Literal["upstream", "downstream"] | None = None
+    nodes: list[LineageNode] = Field(default_factory=list)
+    edges: list[LineageEdge] = Field(default_factory=list)
+
+
+class MetricPublic(_Record):
+    """One metric a task reported (its latest attempt)."""
+
+    task_id: str
+    run_id: str
+    step: str
+    index: int = 0
+    name: str
+    value: float
+
+
+class ValueChange(_Record):
+    """One key whose value differs between two runs (None where a run has no such key)."""
+
+    key: str
+    a: JsonValue = None
+    b: JsonValue = None
+
+
+class RunDiff(_Record):
+    """What differs between run `a` and run `b`; unchanged keys are left out."""
+
+    a: str
+    b: str
+    pipelines: tuple[str, str]
+    pipeline_versions: tuple[str, str]
+    parameters: list[ValueChange] = Field(default_factory=list)
+    outputs: list[ValueChange] = Field(default_factory=list)
+    """Keys are ``step[index]``, values output artifact digests."""
+    metrics: list[ValueChange] = Field(default_factory=list)
+    """Keys are ``step[index].name``."""
+
+    @property
+    def same_version(self) -> bool:
+        return self.pipeline_versions[0] == self.pipeline_versions[1]
+
+
 __all__ = [
+    "ArtifactPublic",
+    "LineageEdge",
+    "LineageGraph",
+    "LineageNode",
+    "MetricPublic",
     "RunCreate",
+    "RunDiff",
+    "RunPublic",
     "RunStatus",
     "RunUpdate",
+    "RunsPublic",
     "TaskInput",
+    "TaskPublic",
     "TaskRecord",
     "TaskStatus",
+    "ValueChange",
     "task_id",
 ]
