@@ -2,8 +2,7 @@
 
 The write side (`RunCreate`, `RunUpdate`, `TaskRecord`) is what the runtime and the backends send
 through a `MetadataSink`; the read side (``*Public``, `LineageGraph`, `RunDiff`) is what a
-`MetadataReader` returns. No SQLAlchemy here:
-the tables live in `argosy.metadata.models` and are never a request or a response.
+`MetadataReader` returns. No SQLAlchemy here: the tables live in `argosy.metadata.models` and are never a request or a response.
 """
 
 from __future__ import annotations
@@ -117,6 +116,7 @@ class RunPublic(_Record):
     id: str
     pipeline: str
     pipeline_version: str
+    pipeline_ref: str | None = None
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
     status: RunStatus
     backend: str
