@@ -2,7 +2,8 @@
 
 The write side (`RunCreate`, `RunUpdate`, `TaskRecord`) is what the runtime and the backends send
 through a `MetadataSink`; the read side (``*Public``, `LineageGraph`, `RunDiff`) is what a
-`MetadataReader` returns. No SQLAlchemy here: the tables live in `argosy.metadata.models` and are never a request or a response.
+`MetadataReader` returns. No SQLAlchemy here: the tables live in `argosy.metadata.models` and
+are never a request or a response.
 """
 
 from __future__ import annotations
