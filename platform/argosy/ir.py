@@ -37,7 +37,7 @@ def memory_bytes(quantity: str) -> int:
     match = _QUANTITY.match(quantity)
     if match is None:
         raise ValueError(
-            f"{quantity!r} is not a memory quantity; write it as Kubernetes does, e.g. '512Mi' or '2Gi'"
+            f"{quantity!r} is not a memory quantity; write it as Kubernetes does: '512Mi', '2Gi'"
         )
     return int(float(match["number"]) * _QUANTITY_FACTORS[match["suffix"]])
 
@@ -92,7 +92,9 @@ class Retry(_Model):
         """Seconds to wait before attempt number ``attempt`` (1 is the first retry)."""
         if attempt <= 0:
             return 0.0
-        return min(self.backoff_seconds * self.backoff_factor ** (attempt - 1), self.max_backoff_seconds)
+        return min(
+            self.backoff_seconds * self.backoff_factor ** (attempt - 1), self.max_backoff_seconds
+        )
 
 
 class ParameterInput(_Model):
@@ -132,13 +134,11 @@ class Parameter(_Model):
     """A typed pipeline parameter, settable per run."""
 
     name: str
-    schema_: dict[str, Any] = Field(default_factory=dict, alias="schema")
+    json_schema: dict[str, Any] = Field(default_factory=dict)
     """JSON schema of the accepted values (from the Python annotation)."""
     default: JsonValue = None
     required: bool = False
     """True when the parameter has no default and must be given."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
 class Step(_Model):
@@ -205,7 +205,9 @@ class Pipeline(_Model):
             return self.steps_by_name[name]
         except KeyError:
             known = ", ".join(self.steps_by_name) or "none"
-            raise PipelineError(f"no such step; steps are: {known}", pipeline=self.name, step=name) from None
+            raise PipelineError(
+                f"no such step; steps are: {known}", pipeline=self.name, step=name
+            ) from None
 
     def downstream(self, name: str) -> list[str]:
         """Steps that read the output of ``name``, directly."""
@@ -213,7 +215,7 @@ class Pipeline(_Model):
 
     def canonical_json(self) -> str:
         """JSON with sorted keys and no whitespace: the input of `digest`."""
-        return json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
     def digest(self) -> str:
         """A stable content digest: the pipeline version."""
@@ -252,7 +254,9 @@ def _validate(pipeline: Pipeline) -> None:
             raise PipelineError("retries must be zero or more", pipeline=name, step=step.name)
         seen[step.name] = step
     if pipeline.output is not None and pipeline.output not in seen:
-        raise PipelineError(f"the pipeline's output names unknown step {pipeline.output!r}", pipeline=name)
+        raise PipelineError(
+            f"the pipeline's output names unknown step {pipeline.output!r}", pipeline=name
+        )
 
 
 def _check_input(
@@ -275,10 +279,16 @@ def _check_input(
                 **where,
             )
         if isinstance(source, OutputInput) and upstream.mapped is not None:
-            raise PipelineError(f"step {source.step!r} is mapped; read it as a fan-in list", **where)
+            raise PipelineError(
+                f"step {source.step!r} is mapped; read it as a fan-in list", **where
+            )
         if isinstance(source, FanInInput) and upstream.mapped is None:
             raise PipelineError(f"step {source.step!r} is not mapped; it has no fan-in", **where)
-    if step.mapped == argument and isinstance(source, LiteralInput) and not isinstance(source.value, list):
+    if (
+        step.mapped == argument
+        and isinstance(source, LiteralInput)
+        and not isinstance(source.value, list)
+    ):
         raise PipelineError(
             f"is mapped over, but its value is a {type(source.value).__name__}, not a list", **where
         )

@@ -1,0 +1,31 @@
+"""Argosy: ML pipelines as typed Python functions, run locally or on Argo Workflows.
+
+The public API is small: ``step``, ``pipeline``, ``Resources`` to write pipelines,
+``log_metric`` inside a step, and ``Client`` to read past runs. ``Client`` and ``log_metric``
+are imported on first use, so ``import argosy`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from argosy.dsl import Resources, Retry, load_pipeline, pipeline, step
+
+if TYPE_CHECKING:
+    from argosy.client import Client
+    from argosy.runtime.context import log_metric
+
+__version__ = "0.1.0"
+
+_LAZY = {"Client": "argosy.client", "log_metric": "argosy.runtime.context"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'argosy' has no attribute {name!r}")
+
+
+__all__ = ["Client", "Resources", "Retry", "load_pipeline", "log_metric", "pipeline", "step"]

@@ -1,0 +1,62 @@
+"""The ``argosy`` command line: one Typer app; each part registers its own commands.
+
+Commands print human output to stderr and, with ``--json``, one JSON object to stdout. A user
+mistake (any `ArgosyError`) ends with a one-line message and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from argosy.errors import ArgosyError
+
+app = typer.Typer(
+    name="argosy",
+    help="Run ML pipelines locally or on Argo Workflows, and inspect their runs and lineage.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+errors = Console(stderr=True)
+
+_COMMAND_MODULES = ("run", "task", "inspect", "argo", "server", "build")
+for _module in _COMMAND_MODULES:
+    try:  # transitional while the parts land; becomes static imports at integration
+        importlib.import_module(f"argosy.cli.{_module}").register(app)
+    except ModuleNotFoundError as _error:
+        if _error.name != f"argosy.cli.{_module}":
+            raise
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; ArgosyError and invalid settings become a short message and exit code 1."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except ArgosyError as error:
+        errors.print(f"[bold red]error:[/] {error}", highlight=False)
+        sys.exit(1)
+    except ValidationError as error:
+        errors.print(
+            f"[bold red]error:[/] invalid settings: {error.errors()[0]['msg']}", highlight=False
+        )
+        sys.exit(1)
+    except KeyboardInterrupt:
+        errors.print("[yellow]interrupted[/]")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as error:  # click's own usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        raise
+
+
+__all__ = ["app", "errors", "main"]

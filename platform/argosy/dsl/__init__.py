@@ -1,0 +1,11 @@
+"""The user API for writing pipelines: ``@step``, ``@pipeline``, ``Resources``, ``.map()``.
+
+It builds `argosy.ir.Pipeline` objects and knows nothing about Kubernetes, files or databases.
+"""
+
+from argosy.dsl.loader import load_pipeline
+from argosy.dsl.pipeline import PipelineDefinition, pipeline
+from argosy.dsl.step import Step, step
+from argosy.ir import Resources, Retry
+
+__all__ = ["PipelineDefinition", "Resources", "Retry", "Step", "load_pipeline", "pipeline", "step"]

@@ -1,0 +1,253 @@
+"""``@pipeline``: a typed Python function whose body wires steps together.
+
+The decorated function becomes a `PipelineDefinition`. Its body runs once, with parameters
+replaced by handles, to record the steps (the IR); it never runs step code itself. The
+definition checks run parameters against the function's annotations, and runs, submits or
+compiles the pipeline through the backends (imported lazily, so the DSL stays light).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Iterable, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
+
+from pydantic import TypeAdapter, ValidationError
+
+from argosy import ir
+from argosy.dsl._context import (
+    Builder,
+    FanInHandle,
+    Handle,
+    OutputHandle,
+    ParameterHandle,
+    building,
+)
+from argosy.dsl.step import type_hints
+from argosy.errors import PipelineError
+
+if TYPE_CHECKING:
+    from argosy.config import Settings
+
+
+class PipelineDefinition:
+    """A pipeline: its IR, its step functions, and its typed parameters."""
+
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        max_parallel: int | None = None,
+    ) -> None:
+        self.name = name or function.__name__
+        self.description = description or inspect.cleandoc(function.__doc__ or "")
+        self.max_parallel = max_parallel
+        self.ref = f"{function.__module__}:{function.__name__}"
+        """How workers load this pipeline again; `load_pipeline` sets it to what it was given."""
+        self.__doc__ = function.__doc__
+        self.__wrapped__ = function
+        self._adapters = self._parameter_adapters()
+
+    def __repr__(self) -> str:
+        return f"<pipeline {self.name} ({self.ref})>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise PipelineError(
+            "a pipeline is not called directly; use .run(**params) to run it here, "
+            ".submit(namespace=..., **params) to run it on Argo, or `argosy run`",
+            pipeline=self.name,
+        )
+
+    def _parameter_adapters(self) -> dict[str, tuple[inspect.Parameter, TypeAdapter[Any]]]:
+        adapters = {}
+        hints = type_hints(self.__wrapped__)
+        for parameter in inspect.signature(self.__wrapped__).parameters.values():
+            where = {"pipeline": self.name, "argument": parameter.name}
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                raise PipelineError("*args and **kwargs cannot be pipeline parameters", **where)
+            annotation = hints.get(parameter.name, Any)
+            if annotation is Any and parameter.default is not inspect.Parameter.empty:
+                annotation = type(parameter.default)
+            try:
+                adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+                adapter.json_schema()
+            except Exception:
+                raise PipelineError(
+                    f"type {annotation!r} cannot be a parameter type; parameters are JSON values "
+                    "(int, float, str, bool, lists and dicts of them)",
+                    **where,
+                ) from None
+            if parameter.default is not inspect.Parameter.empty:
+                try:
+                    json.dumps(parameter.default, allow_nan=False)
+                except (TypeError, ValueError):
+                    raise PipelineError(
+                        f"the default {parameter.default!r} is not a JSON value; use numbers, "
+                        "strings, booleans, lists or dicts",
+                        **where,
+                    ) from None
+            adapters[parameter.name] = (parameter, adapter)
+        return adapters
+
+    @cached_property
+    def parameters(self) -> list[ir.Parameter]:
+        return [
+            ir.Parameter(
+                name=name,
+                json_schema=adapter.json_schema(),
+                default=None if parameter.default is inspect.Parameter.empty else parameter.default,
+                required=parameter.default is inspect.Parameter.empty,
+            )
+            for name, (parameter, adapter) in self._adapters.items()
+        ]
+
+    @cached_property
+    def _built(self) -> tuple[ir.Pipeline, dict[str, Callable[..., Any]]]:
+        builder = Builder(self.name, {p.name: p for p in self.parameters})
+        handles = {
+            p.name: ParameterHandle(self.name, f"pipeline parameter {p.name!r}", p.name)
+            for p in self.parameters
+        }
+        with building(builder):
+            result = self.__wrapped__(**handles)
+        if result is not None and not isinstance(result, OutputHandle | FanInHandle):
+            raise PipelineError(
+                "a pipeline function returns the output of a step (or nothing), "
+                f"not a {type(result).__name__}",
+                pipeline=self.name,
+            )
+        if isinstance(result, Handle) and result.pipeline != self.name:
+            raise PipelineError("returns a value of another pipeline", pipeline=self.name)
+        pipeline = ir.Pipeline(
+            name=self.name,
+            description=self.description,
+            parameters=self.parameters,
+            steps=builder.steps,
+            output=None if result is None else result.step,
+            max_parallel=self.max_parallel,
+        )
+        return pipeline, builder.functions
+
+    @property
+    def ir(self) -> ir.Pipeline:
+        """The pipeline as validated IR."""
+        return self._built[0]
+
+    def function(self, step: str) -> Callable[..., Any]:
+        """The plain Python function of ``step``."""
+        self.ir.step(step)
+        return self._built[1][step]
+
+    @property
+    def source_file(self) -> Path | None:
+        """The file that defines the pipeline, when there is one."""
+        try:
+            return Path(inspect.getsourcefile(self.__wrapped__) or "").resolve() or None
+        except TypeError:
+            return None
+
+    def resolve_parameters(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Every parameter's value for a run: ``values`` type-checked, defaults filled."""
+        unknown = sorted(set(values) - set(self._adapters))
+        if unknown:
+            known = ", ".join(self._adapters) or "none"
+            raise PipelineError(
+                f"unknown parameter(s) {', '.join(unknown)}; the parameters are: {known}",
+                pipeline=self.name,
+            )
+        resolved = {}
+        for name, (parameter, adapter) in self._adapters.items():
+            if name in values:
+                try:
+                    value = adapter.validate_python(values[name])
+                except ValidationError as error:
+                    problem = error.errors()[0]["msg"]
+                    raise PipelineError(
+                        f"{values[name]!r} is not valid: {problem}",
+                        pipeline=self.name,
+                        argument=name,
+                    ) from None
+                resolved[name] = adapter.dump_python(value, mode="json")
+            elif parameter.default is not inspect.Parameter.empty:
+                resolved[name] = parameter.default
+            else:
+                raise PipelineError(
+                    "is required; give it with --param NAME=VALUE",
+                    pipeline=self.name,
+                    argument=name,
+                )
+        return resolved
+
+    def parse_params(self, assignments: Iterable[str]) -> dict[str, Any]:
+        """Resolve ``NAME=VALUE`` strings; a VALUE that parses as JSON is taken as JSON."""
+        values: dict[str, Any] = {}
+        for assignment in assignments:
+            name, equals, text = assignment.partition("=")
+            if not equals or not name:
+                raise PipelineError(
+                    f"--param {assignment!r} is not NAME=VALUE (e.g. --param ks='[2,4]')",
+                    pipeline=self.name,
+                )
+            try:
+                values[name.strip()] = json.loads(text)
+            except json.JSONDecodeError:
+                values[name.strip()] = text
+        return self.resolve_parameters(values)
+
+    def run(self, *, settings: Settings | None = None, **params: Any) -> Any:
+        """Run locally on a warm worker pool and return the finished run."""
+        from argosy.backends.local import run_pipeline
+        from argosy.config import Settings
+
+        return run_pipeline(self, self.resolve_parameters(params), settings or Settings())
+
+    def submit(
+        self, *, namespace: str = "argosy", settings: Settings | None = None, **params: Any
+    ) -> Any:
+        """Submit to Argo Workflows through the Kubernetes API; returns a handle to the workflow."""
+        from argosy.backends.argo import submit_pipeline
+        from argosy.config import Settings
+
+        return submit_pipeline(
+            self, self.resolve_parameters(params), settings or Settings(), namespace=namespace
+        )
+
+    def compile(self, **options: Any) -> Any:
+        """The Hera workflow of this pipeline (see `argosy.backends.argo.compile_pipeline`)."""
+        from argosy.backends.argo import compile_pipeline
+
+        return compile_pipeline(self, **options)
+
+
+@overload
+def pipeline(function: Callable[..., Any], /) -> PipelineDefinition: ...
+
+
+@overload
+def pipeline(
+    *, name: str | None = None, description: str | None = None, max_parallel: int | None = None
+) -> Callable[[Callable[..., Any]], PipelineDefinition]: ...
+
+
+def pipeline(
+    function: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    max_parallel: int | None = None,
+) -> PipelineDefinition | Callable[[Callable[..., Any]], PipelineDefinition]:
+    """Make a function a pipeline: its parameters are the run parameters, its body wires steps."""
+
+    def decorate(f: Callable[..., Any]) -> PipelineDefinition:
+        return PipelineDefinition(f, name=name, description=description, max_parallel=max_parallel)
+
+    return decorate if function is None else decorate(function)
+
+
+__all__ = ["PipelineDefinition", "pipeline"]

@@ -1,0 +1,316 @@
+"""``@step``: a typed Python function that becomes one step of a pipeline.
+
+Outside a ``@pipeline`` function a step is the plain function (call it, unit-test it). Inside
+one, calling it records a step and returns a handle to its output, and ``step.map(...)`` records
+a fan-out: one task per item of exactly one list-valued argument, the other arguments broadcast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import re
+import textwrap
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+from argosy import ir
+from argosy.dsl._context import (
+    Builder,
+    FanInHandle,
+    Handle,
+    OutputHandle,
+    ParameterHandle,
+    current,
+)
+from argosy.errors import PipelineError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: str | float | int) -> float:
+    """Seconds in ``value``: a number, or text such as ``"90s"``, ``"10m"``, ``"1h30m"``."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = value.replace(" ", "")
+    parts = list(_DURATION.finditer(text))
+    if not parts or "".join(part.group(0) for part in parts) != text:
+        raise ValueError(f"{value!r} is not a duration; write e.g. '30s', '10m' or '1h30m'")
+    return sum(float(part["number"]) * _UNIT_SECONDS[part["unit"]] for part in parts)
+
+
+def code_digest(function: Callable[..., Any]) -> str:
+    """sha256 of the function's source (its bytecode when the source is unavailable)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(function)).encode()
+    except (OSError, TypeError):
+        source = function.__code__.co_code
+    return hashlib.sha256(source).hexdigest()
+
+
+def type_hints(function: Callable[..., Any]) -> dict[str, Any]:
+    """The function's resolved annotations (the raw ones when forward references fail)."""
+    try:
+        return typing.get_type_hints(function)
+    except Exception:
+        return dict(getattr(function, "__annotations__", {}))
+
+
+def _is_list_type(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation) or annotation
+    return (
+        isinstance(origin, type)
+        and issubclass(origin, list | tuple | Sequence)
+        and origin is not str
+    )
+
+
+@dataclass(frozen=True)
+class StepOptions:
+    """How every task of a step runs."""
+
+    resources: ir.Resources
+    retry: ir.Retry
+    timeout_seconds: float | None
+    image: str | None
+    cache: bool
+
+
+class Step(Generic[P, R]):
+    """A function decorated with ``@step``."""
+
+    def __init__(self, function: Callable[P, R], options: StepOptions) -> None:
+        self.function = function
+        self.options = options
+        self.name = re.sub(r"(?<!^)(?=[A-Z])", "_", function.__name__).lower().strip("_")
+        self.signature = inspect.signature(function)
+        self.__doc__ = function.__doc__
+        self.__name__ = function.__name__
+        self.__qualname__ = function.__qualname__
+        self.__module__ = function.__module__
+        self.__wrapped__ = function
+        self._hints: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"<step {self.name} of {self.function.__module__}>"
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        builder = current()
+        if builder is None:
+            for value in (*args, *kwargs.values()):
+                if isinstance(value, Handle):
+                    raise PipelineError(
+                        f"step {self.name!r} was given {value.description} outside the pipeline "
+                        "that defined it; call steps with handles only inside that @pipeline",
+                        pipeline=value.pipeline, step=self.name,
+                    )  # fmt: skip
+            return self.function(*args, **kwargs)
+        return self._record(builder, args, kwargs, over=None)  # type: ignore[return-value]
+
+    def map(self, *args: Any, over: str | None = None, **kwargs: Any) -> list[R]:
+        """Fan out: one task per item of the one list-valued argument (or of ``over``)."""
+        builder = current()
+        if builder is None:
+            raise PipelineError(
+                f".map() builds a fan-out and works only inside a @pipeline function; outside "
+                f"one, call {self.name}(...) in a loop",
+                step=self.name,
+            )
+        return self._record(builder, args, kwargs, over=over or "")  # type: ignore[return-value]
+
+    @property
+    def hints(self) -> dict[str, Any]:
+        if self._hints is None:
+            self._hints = type_hints(self.function)
+        return self._hints
+
+    def _record(
+        self, builder: Builder, args: tuple[Any, ...], kwargs: dict[str, Any], over: str | None
+    ) -> Handle:
+        name = builder.unique_name(self.name)
+        where = {"pipeline": builder.pipeline, "step": name}
+        accepted = self.signature.parameters
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
+        for argument in kwargs:
+            if argument not in accepted and not takes_any:
+                raise PipelineError(
+                    f"is not an argument of this step; its arguments are: {', '.join(accepted)}",
+                    argument=argument, **where,
+                )  # fmt: skip
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise PipelineError(f"bad arguments: {error}", **where) from None
+        inputs = {
+            argument: _input_source(builder, name, argument, value)
+            for argument, value in bound.arguments.items()
+        }
+        mapped = None if over is None else self._mapped_argument(builder, name, inputs, over)
+        step = ir.Step(
+            name=name,
+            function=f"{self.function.__module__}:{self.function.__qualname__}",
+            code_digest=code_digest(self.function),
+            inputs=inputs,
+            mapped=mapped,
+            resources=self.options.resources,
+            retry=self.options.retry,
+            timeout_seconds=self.options.timeout_seconds,
+            image=self.options.image,
+            cache=self.options.cache,
+            description=inspect.cleandoc(self.function.__doc__ or "").split("\n\n")[0],
+        )
+        builder.add(step, self.function, self.hints.get("return"))
+        if mapped is None:
+            return OutputHandle(builder.pipeline, f"the output of step {name!r}", name)
+        return FanInHandle(builder.pipeline, f"the outputs of mapped step {name!r}", name)
+
+    def _mapped_argument(
+        self, builder: Builder, step: str, inputs: dict[str, ir.Input], over: str
+    ) -> str:
+        where = {"pipeline": builder.pipeline, "step": step}
+        if over:
+            if over not in inputs:
+                raise PipelineError(f"map(over={over!r}) names no argument given", **where)
+            if _definitely_not_list(builder, inputs[over]):
+                raise PipelineError(
+                    "is mapped over, but its value is not a list", argument=over, **where
+                )
+            return over
+        if len(inputs) == 1:
+            (only,) = inputs
+            if _definitely_not_list(builder, inputs[only]):
+                raise PipelineError(
+                    "is mapped over, but its value is not a list", argument=only, **where
+                )
+            return only
+        candidates = [
+            argument
+            for argument, source in inputs.items()
+            if self._is_list_source(builder, source) and not _is_list_type(self.hints.get(argument))
+        ]
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            raise PipelineError(
+                "map() needs one list-valued argument (a list, a list parameter, the output of a "
+                "step returning a list, or a fan-in); none of "
+                f"{', '.join(inputs)} is one",
+                **where,
+            )
+        raise PipelineError(
+            f"map() is ambiguous: {', '.join(candidates)} are all lists; "
+            f"say which one with map(..., over={candidates[0]!r})",
+            **where,
+        )
+
+    @staticmethod
+    def _is_list_source(builder: Builder, source: ir.Input) -> bool:
+        if isinstance(source, ir.LiteralInput):
+            return isinstance(source.value, list)
+        if isinstance(source, ir.FanInInput):
+            return True
+        if isinstance(source, ir.ParameterInput):
+            schema = builder.parameters[source.name].json_schema
+            return schema.get("type") == "array" or not schema
+        return _is_list_type(builder.annotations.get(source.step)) or builder.annotations.get(
+            source.step
+        ) in (None, Any)
+
+
+def _definitely_not_list(builder: Builder, source: ir.Input) -> bool:
+    """True when the source is known not to be a list (a scalar literal or parameter)."""
+    if isinstance(source, ir.LiteralInput):
+        return not isinstance(source.value, list)
+    if isinstance(source, ir.ParameterInput):
+        kind = builder.parameters[source.name].json_schema.get("type")
+        return kind is not None and kind != "array"
+    return False
+
+
+def _input_source(builder: Builder, step: str, argument: str, value: Any) -> ir.Input:
+    if isinstance(value, Handle):
+        if value.pipeline != builder.pipeline:
+            raise PipelineError(
+                f"was given {value.description} from pipeline {value.pipeline!r}; a step can only "
+                "read values of its own pipeline",
+                pipeline=builder.pipeline, step=step, argument=argument,
+            )  # fmt: skip
+        if isinstance(value, ParameterHandle):
+            return ir.ParameterInput(name=value.name)
+        if isinstance(value, FanInHandle):
+            return ir.FanInInput(step=value.step)
+        assert isinstance(value, OutputHandle)
+        return ir.OutputInput(step=value.step)
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise PipelineError(
+            f"is a {type(value).__name__}, but constants in a pipeline must be JSON values "
+            "(numbers, strings, lists, dicts); make it a pipeline parameter or a step output",
+            pipeline=builder.pipeline, step=step, argument=argument,
+        ) from None  # fmt: skip
+    return ir.LiteralInput(value=value)
+
+
+@overload
+def step(function: Callable[P, R], /) -> Step[P, R]: ...
+
+
+@overload
+def step(
+    *,
+    resources: ir.Resources | None = None,
+    retries: int | ir.Retry = 0,
+    backoff: str | float = 1.0,
+    timeout: str | float | None = None,
+    image: str | None = None,
+    cache: bool = False,
+) -> Callable[[Callable[P, R]], Step[P, R]]: ...
+
+
+def step(
+    function: Callable[P, R] | None = None,
+    /,
+    *,
+    resources: ir.Resources | None = None,
+    retries: int | ir.Retry = 0,
+    backoff: str | float = 1.0,
+    timeout: str | float | None = None,
+    image: str | None = None,
+    cache: bool = False,
+) -> Step[P, R] | Callable[[Callable[P, R]], Step[P, R]]:
+    """Make a function a pipeline step.
+
+    ``retries`` further attempts after a failure, the first after ``backoff`` (seconds or
+    ``"30s"``), doubling each time; ``timeout`` per attempt (``"10m"``); ``cache`` reuses the
+    output of an earlier task with the same code, inputs and image.
+    """
+    retry = (
+        retries
+        if isinstance(retries, ir.Retry)
+        else ir.Retry(limit=retries, backoff_seconds=parse_duration(backoff))
+    )
+    options = StepOptions(
+        resources=resources or ir.Resources(),
+        retry=retry,
+        timeout_seconds=None if timeout is None else parse_duration(timeout),
+        image=image,
+        cache=cache,
+    )
+
+    def decorate(f: Callable[P, R]) -> Step[P, R]:
+        if not callable(f) or isinstance(f, Step):
+            raise TypeError(f"@step decorates a plain function, not {f!r}")
+        return Step(f, options)
+
+    return decorate if function is None else decorate(function)
+
+
+__all__ = ["Step", "StepOptions", "code_digest", "parse_duration", "step", "type_hints"]
