@@ -1,0 +1,474 @@
+"""Compile an `ir.Pipeline` into a Hera `Workflow`, `WorkflowTemplate` or `CronWorkflow`.
+
+One container template per step, all running the runtime entrypoint
+(``python -m argosy task ...``), and one DAG whose dependencies follow the data flow. Only task
+indices cross Argo: a mapped step is one DAG task with ``withSequence`` whose count comes from a
+tiny ``length`` output parameter of the step it maps over (or, for a pipeline parameter, an
+expression over the parameter), so the compiled document has the same size for a 10-wide and a
+100,000-wide fan-out. Values move through the artifact store at deterministic addresses.
+
+Built from Hera objects only; callers turn the result into YAML with `to_yaml()` at the edge.
+Every ``{{...}}`` tag comes from `argosy.backends.argo.expressions`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from hera.workflows import (
+    DAG,
+    Container,
+    CronWorkflow,
+    Env,
+    Parameter,
+    Resources,
+    RetryStrategy,
+    SecretEnv,
+    Task,
+    Workflow,
+    WorkflowTemplate,
+)
+from hera.workflows.models import (
+    Backoff,
+    LabelValueFrom,
+    PodGC,
+    Sequence,
+    Toleration,
+    TTLStrategy,
+    ValueFrom,
+    WorkflowMetadata,
+)
+
+from argosy import ir
+from argosy.backends.argo import expressions
+from argosy.backends.argo.gpu import DEFAULT_GPU_RESOURCE, GpuProfile, GpuProfiles
+from argosy.errors import CompileError
+
+Kind = Literal["workflow", "template", "cron"]
+
+ENTRYPOINT = ["python", "-m", "argosy", "task"]
+FINISH_RUN = ["python", "-m", "argosy", "finish-run"]
+OUTPUTS_DIR = "/tmp/argosy-out"
+"""Where a task writes ``digest`` and ``length`` for Argo to read as output parameters."""
+LENGTH_PARAMETER = "length"
+INDEX_PARAMETER = "index"
+MAX_MANIFEST_BYTES = 1_000_000
+"""Argo stores a Workflow in etcd (1.5 MB per object, status included); stay well under."""
+
+LABEL_PIPELINE = "argosy.io/pipeline"
+LABEL_RUN_ID = "argosy.io/run-id"
+LABEL_VERSION = "argosy.io/version"
+LABEL_STEP = "argosy.io/step"
+LABEL_INDEX = "argosy.io/index"
+ANNOTATION_TITLE = "workflows.argoproj.io/title"
+ANNOTATION_DESCRIPTION = "workflows.argoproj.io/description"
+ANNOTATION_VERSION = "argosy.io/pipeline-version"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterConfig:
+    """Where a compiled workflow runs and how its pods reach the store and metadata service.
+
+    The defaults are the names `helm install argosy charts/argosy -n argosy` creates.
+    """
+
+    namespace: str = "argosy"
+    service_account: str = "argosy-workflow"
+    metadata_url: str | None = None
+    """Defaults to ``http://argosy-metadata.<namespace>.svc:8000``."""
+    s3_endpoint: str | None = None
+    """Defaults to ``argosy-minio.<namespace>.svc:9000``."""
+    s3_bucket: str = "argosy"
+    s3_secure: bool = False
+    s3_secret: str = "argosy-s3"
+    """Secret with keys ``access-key`` and ``secret-key``."""
+    token_secret: str = "argosy-metadata-token"
+    """Secret with key ``token``."""
+    gpu_profiles: GpuProfiles = field(default_factory=GpuProfiles)
+    ttl_after_success_seconds: int = 24 * 3600
+    ttl_after_failure_seconds: int = 7 * 24 * 3600
+
+    @property
+    def resolved_metadata_url(self) -> str:
+        return self.metadata_url or f"http://argosy-metadata.{self.namespace}.svc:8000"
+
+    @property
+    def resolved_s3_endpoint(self) -> str:
+        return self.s3_endpoint or f"argosy-minio.{self.namespace}.svc:9000"
+
+
+class Definition(Protocol):
+    """What the compiler needs of a `PipelineDefinition`: its IR and how pods load it."""
+
+    @property
+    def ir(self) -> ir.Pipeline: ...
+
+    ref: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Plan:
+    """Everything one compilation needs, resolved once."""
+
+    pipeline: ir.Pipeline
+    ref: str
+    image: str | None
+    cluster: ClusterConfig
+    code_package: str | None
+    run_id: str | None
+    values: Mapping[str, Any]
+
+
+def compile_pipeline(
+    source: ir.Pipeline | Definition,
+    *,
+    ref: str | None = None,
+    image: str | None = None,
+    kind: Kind = "workflow",
+    schedule: str | None = None,
+    cluster: ClusterConfig | None = None,
+    code_package: str | None = None,
+    run_id: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+) -> Workflow:
+    """The Hera object of a pipeline; `to_yaml()` on it gives the manifest.
+
+    ``ref`` is how a pod loads the pipeline (``module:name`` inside the code package when
+    ``code_package`` is given); it defaults to the definition's own ref. ``image`` is the image
+    of steps that name none. ``run_id`` fixes the workflow's name (else Argo generates one);
+    ``parameters`` override the parameter defaults. CompileError when the pipeline cannot run
+    on Argo as asked.
+    """
+    pipeline = source if isinstance(source, ir.Pipeline) else source.ir
+    ref = ref or (None if isinstance(source, ir.Pipeline) else source.ref)
+    if not ref:
+        raise CompileError(f"pipeline {pipeline.name!r}: give ref= so pods can load the pipeline")
+    plan = _Plan(
+        pipeline=pipeline,
+        ref=ref,
+        image=image,
+        cluster=cluster or ClusterConfig(),
+        code_package=code_package,
+        run_id=run_id,
+        values=parameters or {},
+    )
+    workflow = _workflow_object(plan, kind, schedule)
+    with workflow:
+        templates = {step.name: _container_template(plan, step) for step in pipeline.steps}
+        taken = {template.name for template in templates.values()}
+        with DAG(name=_free_name("main", taken)) as dag:
+            for step in pipeline.steps:
+                _dag_task(plan, step, templates[step.name])
+        exit_template = _exit_template(plan, _free_name("finish-run", taken))
+    workflow.entrypoint = dag.name
+    workflow.on_exit = exit_template
+    check_size(workflow)
+    return workflow
+
+
+def _workflow_object(plan: _Plan, kind: Kind, schedule: str | None) -> Workflow:
+    pipeline = plan.pipeline
+    common: dict[str, Any] = {
+        "namespace": plan.cluster.namespace,
+        "labels": _labels(plan),
+        "annotations": _annotations(pipeline),
+        "service_account_name": plan.cluster.service_account,
+        "arguments": _arguments(plan),
+        "parallelism": pipeline.max_parallel,
+        "ttl_strategy": TTLStrategy(
+            seconds_after_success=plan.cluster.ttl_after_success_seconds,
+            seconds_after_failure=plan.cluster.ttl_after_failure_seconds,
+        ),
+        "pod_gc": PodGC(strategy="OnWorkflowSuccess"),
+        "workflow_metadata": _workflow_metadata(plan),
+    }
+    if schedule is not None and kind != "cron":
+        raise CompileError("--schedule is only for --kind cron")
+    if kind == "workflow":
+        if plan.run_id is not None:
+            return Workflow(name=plan.run_id, **common)
+        return Workflow(generate_name=f"{_dns(pipeline.name)}-", **common)
+    if kind == "template":
+        return WorkflowTemplate(name=_dns(pipeline.name), **common)
+    if kind == "cron":
+        if not schedule:
+            raise CompileError("a CronWorkflow needs a schedule: give --schedule '0 * * * *'")
+        return CronWorkflow(name=_dns(pipeline.name), schedules=[schedule], **common)
+    raise CompileError(f"unknown kind {kind!r}; use workflow, template or cron")
+
+
+def _labels(plan: _Plan) -> dict[str, str]:
+    labels = {
+        LABEL_PIPELINE: plan.pipeline.name,
+        LABEL_VERSION: plan.pipeline.digest()[:32],
+    }
+    if plan.run_id is not None:
+        labels[LABEL_RUN_ID] = plan.run_id
+    return labels
+
+
+def _annotations(pipeline: ir.Pipeline) -> dict[str, str]:
+    description = pipeline.description or f"Argosy pipeline {pipeline.name}"
+    return {
+        ANNOTATION_TITLE: pipeline.name,
+        ANNOTATION_DESCRIPTION: description,
+        ANNOTATION_VERSION: pipeline.digest(),
+    }
+
+
+def _workflow_metadata(plan: _Plan) -> WorkflowMetadata:
+    """Labels every run gets, its run id (the workflow name) included, also from templates."""
+    return WorkflowMetadata(
+        labels={LABEL_PIPELINE: plan.pipeline.name, LABEL_VERSION: plan.pipeline.digest()[:32]},
+        labels_from={LABEL_RUN_ID: LabelValueFrom(expression="workflow.name")},
+    )
+
+
+def _arguments(plan: _Plan) -> list[Parameter]:
+    """One workflow parameter per pipeline parameter, its value as JSON text."""
+    arguments = []
+    for parameter in plan.pipeline.parameters:
+        if parameter.name in plan.values:
+            value: str | None = json.dumps(plan.values[parameter.name])
+        elif parameter.required:
+            value = None
+        else:
+            value = json.dumps(parameter.default)
+        arguments.append(Parameter(name=parameter.name, value=value))
+    return arguments
+
+
+def _container_template(plan: _Plan, step: ir.Step) -> Container:
+    """The pod of one task of ``step``: the runtime entrypoint with the step's resources."""
+    profile = plan.cluster.gpu_profiles.for_step(step)
+    return Container(
+        name=_dns(step.name),
+        image=_image(plan, step),
+        image_pull_policy="IfNotPresent",
+        command=list(ENTRYPOINT),
+        args=_task_args(plan, step),
+        env=_env(plan.cluster),
+        resources=_resources(step, profile),
+        node_selector=dict(profile.node_selector) if profile and profile.node_selector else None,
+        tolerations=_tolerations(profile),
+        retry_strategy=_retry_strategy(step.retry),
+        active_deadline_seconds=_deadline(step),
+        inputs=[Parameter(name=INDEX_PARAMETER)] if step.mapped is not None else None,
+        outputs=_outputs(plan.pipeline, step),
+        labels={LABEL_STEP: step.name, LABEL_INDEX: _index(step)},
+        annotations=_template_annotations(step),
+    )
+
+
+def _template_annotations(step: ir.Step) -> dict[str, str] | None:
+    """The first line of the step's docstring as its title in the Argo UI."""
+    if not step.description:
+        return None
+    return {ANNOTATION_TITLE: step.description.splitlines()[0]}
+
+
+def _image(plan: _Plan, step: ir.Step) -> str:
+    image = step.image or plan.image
+    if not image:
+        raise CompileError(
+            f"step {step.name!r} has no image: give one with `argosy compile --image IMG` "
+            "(argosy build prints it) or @step(image=...)"
+        )
+    if "@" not in image:
+        name = image.rsplit("/", 1)[-1]
+        tag = name.partition(":")[2]
+        if tag in ("", "latest"):
+            raise CompileError(
+                f"step {step.name!r}: image {image!r} has no pinned tag; use a content tag such "
+                "as argosy/base:<tag> from `argosy build` (never :latest, which kind cannot pull)"
+            )
+    return image
+
+
+def _task_args(plan: _Plan, step: ir.Step) -> list[str]:
+    args = ["--pipeline", plan.ref, "--step", step.name, "--run-id", expressions.WORKFLOW_NAME]
+    if step.mapped is not None:
+        args += ["--index", expressions.input_parameter(INDEX_PARAMETER)]
+    if step.retry.limit > 0:
+        args += ["--attempt", expressions.RETRIES]
+    for parameter in plan.pipeline.parameters:
+        args += ["--param", f"{parameter.name}={expressions.workflow_parameter(parameter.name)}"]
+    args += ["--outputs-dir", OUTPUTS_DIR]
+    if plan.code_package is not None:
+        args += ["--code-package", plan.code_package]
+    return args
+
+
+def _env(cluster: ClusterConfig) -> list[Env | SecretEnv]:
+    """How a pod reaches the metadata service and the store; credentials from Secrets."""
+    return [
+        Env(name="ARGOSY_METADATA_URL", value=cluster.resolved_metadata_url),
+        SecretEnv(name="ARGOSY_TOKEN", secret_name=cluster.token_secret, secret_key="token"),
+        Env(name="ARGOSY_S3_ENDPOINT", value=cluster.resolved_s3_endpoint),
+        Env(name="ARGOSY_S3_BUCKET", value=cluster.s3_bucket),
+        Env(name="ARGOSY_S3_SECURE", value="true" if cluster.s3_secure else "false"),
+        SecretEnv(
+            name="ARGOSY_S3_ACCESS_KEY", secret_name=cluster.s3_secret, secret_key="access-key"
+        ),
+        SecretEnv(
+            name="ARGOSY_S3_SECRET_KEY", secret_name=cluster.s3_secret, secret_key="secret-key"
+        ),
+        Env(name="ARGOSY_HOME", value="/tmp/argosy"),
+    ]
+
+
+def _resources(step: ir.Step, profile: GpuProfile | None) -> Resources:
+    cpu = _cpu_quantity(step.resources.cpu)
+    gpus = step.resources.gpu or None
+    return Resources(
+        cpu_request=cpu,
+        cpu_limit=cpu,
+        memory_request=step.resources.memory,
+        memory_limit=step.resources.memory,
+        gpus=gpus,
+        gpu_flag=profile.resource if profile else DEFAULT_GPU_RESOURCE,
+    )
+
+
+def _cpu_quantity(cores: float) -> str:
+    """Kubernetes CPU quantity: whole cores as ``"2"``, fractions in millicores (``"500m"``)."""
+    if float(cores).is_integer():
+        return str(int(cores))
+    return f"{math.ceil(cores * 1000)}m"
+
+
+def _tolerations(profile: GpuProfile | None) -> list[Toleration] | None:
+    if profile is None or not profile.tolerations:
+        return None
+    return [Toleration(**t.model_dump(exclude_none=True)) for t in profile.tolerations]
+
+
+def _retry_strategy(retry: ir.Retry) -> RetryStrategy | None:
+    """``limit`` retries after the first attempt, waits growing by ``factor`` up to a cap."""
+    if retry.limit == 0:
+        return None
+    factor = retry.backoff_factor
+    return RetryStrategy(
+        limit=retry.limit,
+        retry_policy="Always",
+        backoff=Backoff(
+            duration=_duration(retry.backoff_seconds),
+            factor=int(factor) if float(factor).is_integer() else str(factor),
+            cap=_duration(retry.max_backoff_seconds),
+        ),
+    )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:g}s"
+
+
+def _deadline(step: ir.Step) -> int | None:
+    return None if step.timeout_seconds is None else math.ceil(step.timeout_seconds)
+
+
+def _index(step: ir.Step) -> str:
+    return expressions.input_parameter(INDEX_PARAMETER) if step.mapped is not None else "0"
+
+
+def _outputs(pipeline: ir.Pipeline, step: ir.Step) -> list[Parameter] | None:
+    """A ``length`` output parameter when a downstream step maps over this step's output."""
+    mapped_over = any(
+        isinstance(other.mapped_input, ir.OutputInput) and other.mapped_input.step == step.name
+        for other in pipeline.steps
+    )
+    if not mapped_over:
+        return None
+    path = f"{OUTPUTS_DIR}/{LENGTH_PARAMETER}"
+    return [Parameter(name=LENGTH_PARAMETER, value_from=ValueFrom(path=path))]
+
+
+def _dag_task(plan: _Plan, step: ir.Step, template: Container) -> Task:
+    """The step's node in the DAG: after the steps it reads, fanned out when it is mapped."""
+    depends = " && ".join(_dns(name) for name in step.upstream) or None
+    if step.mapped is None:
+        return Task(name=_dns(step.name), template=template, depends=depends)
+    return Task(
+        name=_dns(step.name),
+        template=template,
+        depends=depends,
+        arguments=[Parameter(name=INDEX_PARAMETER, value=expressions.ITEM)],
+        with_sequence=Sequence(count=width(plan.pipeline, step)),
+    )
+
+
+def width(pipeline: ir.Pipeline, step: ir.Step) -> str:
+    """How many tasks a mapped step has, as Argo will know it when the step is ready."""
+    source = step.mapped_input
+    if isinstance(source, ir.LiteralInput):
+        assert isinstance(source.value, list)  # the IR checks this
+        return str(len(source.value))
+    if isinstance(source, ir.ParameterInput):
+        return expressions.parameter_list_length(source.name)
+    if isinstance(source, ir.OutputInput):
+        return expressions.task_output_parameter(_dns(source.step), LENGTH_PARAMETER)
+    if isinstance(source, ir.FanInInput):
+        return width(pipeline, pipeline.step(source.step))
+    raise CompileError(f"step {step.name!r} is mapped over an input Argo cannot count")
+
+
+def _exit_template(plan: _Plan, name: str) -> Container:
+    """The onExit handler: marks the run finished in metadata with the workflow's status."""
+    return Container(
+        name=name,
+        image=_image(plan, plan.pipeline.steps[0]),
+        image_pull_policy="IfNotPresent",
+        command=list(FINISH_RUN),
+        args=["--run-id", expressions.WORKFLOW_NAME, "--status", expressions.WORKFLOW_STATUS],
+        env=_env(plan.cluster),
+        resources=Resources(
+            cpu_request="100m", cpu_limit="100m", memory_request="256Mi", memory_limit="256Mi"
+        ),
+    )
+
+
+def _free_name(base: str, taken: set[str]) -> str:
+    """``base``, or ``base-x`` (``-x-x``...) when a step's template already has that name."""
+    name = base
+    while name in taken:
+        name = f"{name}-x"
+    return name
+
+
+def _dns(name: str) -> str:
+    """A step or pipeline name as Argo names templates and tasks (``[a-z0-9-]``)."""
+    return name.replace("_", "-")
+
+
+def manifest(workflow: Workflow) -> dict[str, Any]:
+    """The workflow as the JSON object the Kubernetes API receives."""
+    return workflow.to_dict()
+
+
+def check_size(workflow: Workflow) -> None:
+    """CompileError when the manifest would not fit Argo's and etcd's object size limits."""
+    size = len(json.dumps(manifest(workflow), separators=(",", ":")))
+    if size > MAX_MANIFEST_BYTES:
+        raise CompileError(
+            f"the compiled workflow is {size:,} bytes, over the {MAX_MANIFEST_BYTES:,} Argo and "
+            "etcd allow; split the pipeline, or fan out with .map() instead of writing many steps"
+        )
+
+
+__all__ = [
+    "ENTRYPOINT",
+    "LENGTH_PARAMETER",
+    "MAX_MANIFEST_BYTES",
+    "OUTPUTS_DIR",
+    "ClusterConfig",
+    "Definition",
+    "Kind",
+    "check_size",
+    "compile_pipeline",
+    "manifest",
+    "width",
+]
