@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+import yaml
 from hera.workflows import (
     DAG,
     Container,
@@ -41,6 +42,12 @@ from hera.workflows.models import (
     TTLStrategy,
     ValueFrom,
     WorkflowMetadata,
+)
+from hera.workflows.models import (
+    Container as ModelContainer,
+)
+from hera.workflows.models import (
+    Template as ModelTemplate,
 )
 
 from argosy import ir
@@ -121,6 +128,8 @@ class _Plan:
     code_package: str | None
     run_id: str | None
     values: Mapping[str, Any]
+    counted: frozenset[str]
+    """Steps whose output a downstream step maps over: they report its ``length``."""
 
 
 def compile_pipeline(
@@ -155,6 +164,11 @@ def compile_pipeline(
         code_package=code_package,
         run_id=run_id,
         values=parameters or {},
+        counted=frozenset(
+            step.mapped_input.step
+            for step in pipeline.steps
+            if isinstance(step.mapped_input, ir.OutputInput)
+        ),
     )
     workflow = _workflow_object(plan, kind, schedule)
     with workflow:
@@ -185,6 +199,7 @@ def _workflow_object(plan: _Plan, kind: Kind, schedule: str | None) -> Workflow:
         ),
         "pod_gc": PodGC(strategy="OnWorkflowSuccess"),
         "workflow_metadata": _workflow_metadata(plan),
+        "template_defaults": _template_defaults(plan),
     }
     if schedule is not None and kind != "cron":
         raise CompileError("--schedule is only for --kind cron")
@@ -242,6 +257,20 @@ def _arguments(plan: _Plan) -> list[Parameter]:
     return arguments
 
 
+def _template_defaults(plan: _Plan) -> ModelTemplate:
+    """What every pod shares, written once: the environment that reaches store and metadata.
+
+    Argo merges ``templateDefaults`` into each template, so the manifest grows by the few
+    fields that differ per step, not by the whole environment.
+    """
+    return ModelTemplate(
+        container=ModelContainer(
+            image=_image(plan, plan.pipeline.steps[0]),
+            env=[variable.build() for variable in _env(plan.cluster)],
+        )
+    )
+
+
 def _container_template(plan: _Plan, step: ir.Step) -> Container:
     """The pod of one task of ``step``: the runtime entrypoint with the step's resources."""
     profile = plan.cluster.gpu_profiles.for_step(step)
@@ -251,14 +280,13 @@ def _container_template(plan: _Plan, step: ir.Step) -> Container:
         image_pull_policy="IfNotPresent",
         command=list(ENTRYPOINT),
         args=_task_args(plan, step),
-        env=_env(plan.cluster),
         resources=_resources(step, profile),
         node_selector=dict(profile.node_selector) if profile and profile.node_selector else None,
         tolerations=_tolerations(profile),
         retry_strategy=_retry_strategy(step.retry),
         active_deadline_seconds=_deadline(step),
         inputs=[Parameter(name=INDEX_PARAMETER)] if step.mapped is not None else None,
-        outputs=_outputs(plan.pipeline, step),
+        outputs=_outputs(plan, step),
         labels={LABEL_STEP: step.name, LABEL_INDEX: _index(step)},
         annotations=_template_annotations(step),
     )
@@ -375,13 +403,9 @@ def _index(step: ir.Step) -> str:
     return expressions.input_parameter(INDEX_PARAMETER) if step.mapped is not None else "0"
 
 
-def _outputs(pipeline: ir.Pipeline, step: ir.Step) -> list[Parameter] | None:
+def _outputs(plan: _Plan, step: ir.Step) -> list[Parameter] | None:
     """A ``length`` output parameter when a downstream step maps over this step's output."""
-    mapped_over = any(
-        isinstance(other.mapped_input, ir.OutputInput) and other.mapped_input.step == step.name
-        for other in pipeline.steps
-    )
-    if not mapped_over:
+    if step.name not in plan.counted:
         return None
     path = f"{OUTPUTS_DIR}/{LENGTH_PARAMETER}"
     return [Parameter(name=LENGTH_PARAMETER, value_from=ValueFrom(path=path))]
@@ -424,7 +448,6 @@ def _exit_template(plan: _Plan, name: str) -> Container:
         image_pull_policy="IfNotPresent",
         command=list(FINISH_RUN),
         args=["--run-id", expressions.WORKFLOW_NAME, "--status", expressions.WORKFLOW_STATUS],
-        env=_env(plan.cluster),
         resources=Resources(
             cpu_request="100m", cpu_limit="100m", memory_request="256Mi", memory_limit="256Mi"
         ),
@@ -449,6 +472,11 @@ def manifest(workflow: Workflow) -> dict[str, Any]:
     return workflow.to_dict()
 
 
+def render_yaml(workflow: Workflow) -> str:
+    """The manifest as YAML, as Hera writes it (with libyaml's emitter: same text, faster)."""
+    return workflow.to_yaml(Dumper=yaml.CSafeDumper)
+
+
 def check_size(workflow: Workflow) -> None:
     """CompileError when the manifest would not fit Argo's and etcd's object size limits."""
     size = len(json.dumps(manifest(workflow), separators=(",", ":")))
@@ -470,5 +498,6 @@ __all__ = [
     "check_size",
     "compile_pipeline",
     "manifest",
+    "render_yaml",
     "width",
 ]
