@@ -1,0 +1,321 @@
+"""The inspection commands: ``argosy runs``, ``show``, ``logs`` and ``lineage``.
+
+Thin: each command asks `argosy.Client` and prints. Tables and trees go to stderr (rich); with
+``--json`` one JSON object goes to stdout; ``logs`` writes the log text itself to stdout. Run ids
+and artifact digests may be unique prefixes. A mistake (unknown id, unknown step) raises an
+`ArgosyError`, which `argosy.cli.main` prints as one red line before exiting with code 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Column, Table
+from rich.tree import Tree
+
+from argosy.client import Client, Run, Task
+from argosy.errors import NotFound
+from argosy.metadata.schemas import LineageGraph, LineageNode, MetricPublic, RunStatus
+
+SHORT = 12
+"""Characters of a digest shown in tables."""
+LISTED_TASKS = 10
+"""A step with more tasks than this lists only those that did not succeed."""
+
+_STATUS_STYLE = {
+    "succeeded": "green",
+    "failed": "red",
+    "running": "yellow",
+    "pending": "dim",
+    "skipped": "dim",
+    "cancelled": "magenta",
+}
+
+
+class Direction(StrEnum):
+    UPSTREAM = "upstream"
+    DOWNSTREAM = "downstream"
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def _console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _print_json(payload: dict[str, Any]) -> None:
+    typer.echo(json.dumps(payload, default=str))
+
+
+def _status(status: str) -> str:
+    return f"[{_STATUS_STYLE.get(status, 'white')}]{status}[/]"
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
+
+
+def _when(run: Run, layout: str = "%Y-%m-%d %H:%M:%S") -> str:
+    started = run.record.started_at
+    return "-" if started is None else started.astimezone().strftime(layout)
+
+
+def runs(
+    pipeline: Annotated[str | None, typer.Option(help="Only runs of this pipeline.")] = None,
+    status: Annotated[RunStatus | None, typer.Option(help="Only runs in this status.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many runs.")] = 20,
+    json_: JsonFlag = False,
+) -> None:
+    """List runs, newest first."""
+    found = Client().runs(pipeline=pipeline, status=status, limit=limit)
+    if json_:
+        _print_json({"runs": [run.record.model_dump(mode="json") for run in found]})
+        return
+    if not found:
+        _console().print("no runs yet; start one with [bold]argosy run PIPELINE[/bold]")
+        return
+    table = Table(
+        Column("run", no_wrap=True),
+        Column("pipeline", no_wrap=True),
+        Column("status", no_wrap=True),
+        Column("started", no_wrap=True),
+        Column("took", no_wrap=True),
+        Column("parameters", overflow="ellipsis", no_wrap=True),
+        box=None,
+    )
+    for run in found:
+        table.add_row(
+            run.id,
+            run.pipeline,
+            _status(run.status),
+            _when(run, "%m-%d %H:%M:%S"),
+            _seconds(run.duration),
+            escape(json.dumps(run.parameters, separators=(",", ":"))),
+            style="dim" if run.record.resumed_from else None,
+        )
+    _console().print(table)
+
+
+def _step_summary(run: Run, step: str, tasks: list[Task]) -> dict[str, Any]:
+    statuses = Counter(task.status for task in tasks)
+    durations = [task.duration for task in tasks if task.duration is not None]
+    return {
+        "mapped": run.pipeline_ir.step(step).mapped is not None,
+        "tasks": len(tasks),
+        "statuses": dict(statuses),
+        "retried": sum(task.attempt > 0 for task in tasks),
+        "cache_hits": sum(task.record.cache_hit for task in tasks),
+        "cloned": sum(task.record.cloned_from is not None for task in tasks),
+        "seconds": sum(durations) if durations else None,
+        "outputs": [task.output.digest for task in tasks if task.output is not None],
+    }
+
+
+def _show_payload(run: Run, tasks: list[Task], metrics: list[MetricPublic]) -> dict[str, Any]:
+    steps = {
+        step.name: _step_summary(run, step.name, [task for task in tasks if task.step == step.name])
+        for step in run.pipeline_ir.steps
+    }
+    return {
+        "run": run.record.model_dump(mode="json"),
+        "steps": steps,
+        "tasks": [task.record.model_dump(mode="json") for task in tasks],
+        "metrics": [metric.model_dump(mode="json") for metric in metrics],
+    }
+
+
+def show(
+    run_id: Annotated[str, typer.Argument(help="A run id, or a unique prefix of one.")],
+    json_: JsonFlag = False,
+) -> None:
+    """Show a run: its steps, tasks, statuses, cache hits, clones, outputs and timings."""
+    run = Client().run(run_id)
+    tasks, metrics = run.tasks(), run.metrics()
+    payload = _show_payload(run, tasks, metrics)
+    if json_:
+        _print_json(payload)
+        return
+    console = _console()
+    record = run.record
+    console.print(f"[bold]{run.id}[/bold]  {run.pipeline}  {_status(run.status)}")
+    console.print(
+        f"version {record.pipeline_version[:SHORT]}  backend {record.backend}  started "
+        f"{_when(run)}  took {_seconds(run.duration)}"
+    )
+    console.print(f"parameters {escape(json.dumps(run.parameters))}")
+    if record.resumed_from:
+        console.print(f"resumed from {record.resumed_from}")
+    if record.error:
+        console.print(f"[red]{escape(record.error)}[/red]")
+    console.print(_steps_table(payload["steps"]))
+    console.print(_tasks_table(tasks))
+    if metrics:
+        table = Table("task", "metric", "value", box=None, title="metrics", title_justify="left")
+        for metric in metrics:
+            table.add_row(f"{metric.step}[{metric.index}]", metric.name, f"{metric.value:.6g}")
+        console.print(table)
+
+
+def _steps_table(steps: dict[str, dict[str, Any]]) -> Table:
+    table = Table(
+        Column("step", no_wrap=True), "tasks", "status", "retried", "cached", "cloned",
+        Column("time", no_wrap=True), "output", box=None, title="steps", title_justify="left",
+    )  # fmt: skip
+    for name, summary in steps.items():
+        outputs = summary["outputs"]
+        if summary["mapped"]:
+            output = f"{len(outputs)} artifacts"
+        else:
+            output = outputs[0][:SHORT] if outputs else "-"
+        table.add_row(
+            name + (" (map)" if summary["mapped"] else ""),
+            str(summary["tasks"]),
+            " ".join(_status(status) + f" {count}" for status, count in summary["statuses"].items())
+            or _status("pending"),
+            str(summary["retried"] or ""),
+            str(summary["cache_hits"] or ""),
+            str(summary["cloned"] or ""),
+            _seconds(summary["seconds"]),
+            output,
+        )
+    return table
+
+
+def _tasks_table(tasks: list[Task]) -> Table:
+    table = Table(
+        Column("task", no_wrap=True), "status", "attempt", Column("time", no_wrap=True),
+        "output", "type", "note", box=None, title="tasks", title_justify="left",
+    )  # fmt: skip
+    per_step = Counter(task.step for task in tasks)
+    hidden: Counter[str] = Counter()
+    for task in tasks:
+        if per_step[task.step] > LISTED_TASKS and task.status == "succeeded":
+            hidden[task.step] += 1
+            continue
+        output = task.output
+        table.add_row(
+            f"{task.step}[{task.index}]",
+            _status(task.status),
+            str(task.attempt),
+            _seconds(task.duration),
+            output.digest[:SHORT] if output else "-",
+            output.type.removeprefix("builtins.") if output else "",
+            escape(_task_note(task)),
+        )
+    for step, count in hidden.items():
+        more = f"{count} more (--json)"
+        table.add_row(f"{step}[...]", _status("succeeded"), "", "", "", "", more)
+    return table
+
+
+def _task_note(task: Task) -> str:
+    record = task.record
+    if record.cache_hit:
+        return "cache hit"
+    if record.cloned_from:
+        return f"cloned from {record.cloned_from}"
+    if record.gpu_fallback:
+        return "ran without its GPU"
+    lines = (record.error or "").strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def logs(
+    run_id: Annotated[str, typer.Argument(help="A run id, or a unique prefix of one.")],
+    step: Annotated[str, typer.Argument(help="The step whose task's log to print.")],
+    index: Annotated[int, typer.Option(min=0, help="The task of a mapped step.")] = 0,
+    attempt: Annotated[
+        int | None, typer.Option(min=0, help="An earlier attempt (default: the latest).")
+    ] = None,
+) -> None:
+    """Print the captured stdout and stderr of one task."""
+    run = Client().run(run_id)
+    try:
+        text = run.logs(step, index=index, attempt=attempt)
+    except NotFound:
+        if run.record.backend != "argo":
+            raise
+        text = _pod_logs(run, step, index)
+    typer.echo(text, nl=not text.endswith("\n"))
+
+
+def _pod_logs(run: Run, step: str, index: int) -> str:
+    """The log of an Argo task that has not reached the store yet, from its pod."""
+    try:
+        from argosy.backends.argo import pod_logs
+    except ImportError:
+        raise NotFound(
+            f"the log of {step}[{index}] of run {run.id} is not in the store yet; try again "
+            "when the task has finished, or read it with `kubectl logs`"
+        ) from None
+    return pod_logs(run.id, step, index, run.record.namespace)
+
+
+def lineage(
+    artifact_id: Annotated[str, typer.Argument(help="An artifact digest, or a unique prefix.")],
+    direction: Annotated[
+        Direction, typer.Option(help="upstream: where it came from; downstream: what it fed.")
+    ] = Direction.UPSTREAM,
+    depth: Annotated[int | None, typer.Option(min=1, help="At most this many tasks away.")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Show where an artifact came from, or what was made from it."""
+    artifact = Client().artifact(artifact_id)
+    graph = artifact.lineage(direction.value, depth)
+    if json_:
+        _print_json(graph.model_dump(mode="json"))
+        return
+    _console().print(_lineage_tree(graph, artifact.digest))
+
+
+def _lineage_tree(graph: LineageGraph, root: str) -> Tree:
+    """The graph as a tree from the root; a node reached twice is shown once, then referred to."""
+    nodes = {node.id: node for node in graph.nodes}
+    children: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        parent, child = (
+            (edge.target, edge.source)
+            if graph.direction == "upstream"
+            else (edge.source, edge.target)
+        )
+        children.setdefault(parent, []).append(child)
+    tree = Tree(_node_label(nodes.get(root), root))
+    shown = {root}
+    stack = [(tree, root)]
+    while stack:
+        branch, node_id = stack.pop()
+        for child in children.get(node_id, []):
+            if child in shown:
+                branch.add(_node_label(nodes.get(child), child) + " [dim](shown above)[/dim]")
+                continue
+            shown.add(child)
+            stack.append((branch.add(_node_label(nodes.get(child), child)), child))
+    return tree
+
+
+def _node_label(node: LineageNode | None, node_id: str) -> str:
+    if node is None or node.kind == "artifact":
+        details = "" if node is None else f"  {node.type or ''} {node.format or ''} {node.size} B"
+        return f"[cyan]{node_id[:SHORT]}[/cyan]{escape(details)}"
+    status = _status(node.status.value) if node.status else ""
+    return f"[bold]{escape(f'{node.step}[{node.index}]')}[/bold] run {node.run_id} {status}"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the inspection commands to the ``argosy`` app."""
+    app.command("runs")(runs)
+    app.command("show")(show)
+    app.command("logs")(logs)
+    app.command("lineage")(lineage)
+
+
+__all__ = ["lineage", "logs", "register", "runs", "show"]

@@ -1,0 +1,325 @@
+"""`argosy.Client`: past runs, their tasks, outputs, logs, metrics and lineage, from Python.
+
+    from argosy import Client
+    run = Client().latest_run("kmeans_sweep")
+    run.output("fit")[2].load()          # a mapped step: one artifact per task, in map order
+    run.output("pick_best").load()       # an unmapped step: one artifact
+
+The client reads through a `MetadataReader` (the embedded database, or a metadata service when
+``ARGOSY_METADATA_URL`` is set) and loads values from the `ArtifactStore`; both are opened on
+first use. `Run`, `Task` and `Artifact` are small frozen views over the recorded shapes that
+fetch more only when asked. Run ids and artifact digests may be given as unique prefixes, as in
+git.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Generic, TypeVar
+
+from argosy import ir
+from argosy.config import Settings
+from argosy.errors import NotFound
+from argosy.metadata.reader import Direction, MetadataReader
+from argosy.metadata.schemas import (
+    ArtifactPublic,
+    LineageGraph,
+    MetricPublic,
+    RunPublic,
+    RunStatus,
+    TaskPublic,
+)
+from argosy.store.addresses import log_key
+from argosy.store.base import ArtifactInfo, ArtifactStore
+
+PAGE = 200
+"""Runs asked for per page when scanning."""
+MIN_PREFIX = 4
+"""Shortest id prefix accepted, so a typo does not match by accident."""
+
+T = TypeVar("T")
+
+
+class _Field(Generic[T]):
+    """A read-only attribute of a view, taken from the model it wraps (``view.<source>``)."""
+
+    def __init__(self, source: str = "record") -> None:
+        self.source = source
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, view: Any, owner: type | None = None) -> T:
+        return getattr(getattr(view, self.source), self.name)
+
+
+class Client:
+    """Reads what Argosy recorded. ``Client()`` uses the settings of the environment."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        reader: MetadataReader | None = None,
+        store: ArtifactStore | None = None,
+    ) -> None:
+        self._settings = settings
+        self._reader = reader
+        self._store = store
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings()
+        return self._settings
+
+    @property
+    def reader(self) -> MetadataReader:
+        if self._reader is None:
+            from argosy.metadata import open_reader
+
+            self._reader = open_reader(self.settings)
+        return self._reader
+
+    @property
+    def store(self) -> ArtifactStore:
+        if self._store is None:
+            from argosy.store import open_store
+
+            self._store = open_store(self.settings)
+        return self._store
+
+    def runs(
+        self,
+        pipeline: str | None = None,
+        status: RunStatus | str | None = None,
+        limit: int | None = 50,
+    ) -> list[Run]:
+        """Runs, newest first, of one pipeline and in one status when given; all when limit=None."""
+        return [Run(self, record) for record in self._run_records(pipeline, status, limit)]
+
+    def run(self, run_id: str) -> Run:
+        """The run with this id, or the one run whose id starts with it; NotFound otherwise."""
+        return Run(self, self._get_run(run_id))
+
+    def latest_run(self, pipeline: str, status: RunStatus | str | None = None) -> Run:
+        """The newest run of ``pipeline`` (in ``status``, when given)."""
+        records = self._run_records(pipeline, status, limit=1)
+        if not records:
+            which = f"{pipeline} in status {RunStatus(status).value}" if status else pipeline
+            raise NotFound(f"no runs of {which}; start one with `argosy run PIPELINE`")
+        return Run(self, records[0])
+
+    def artifact(self, digest: str) -> Artifact:
+        """The artifact with this digest, or the one whose digest starts with it."""
+        return Artifact(self, self._get_artifact(digest))
+
+    def _run_records(
+        self, pipeline: str | None, status: RunStatus | str | None, limit: int | None
+    ) -> list[RunPublic]:
+        wanted = None if status is None else RunStatus(status)
+        records: list[RunPublic] = []
+        cursor: str | None = None
+        while limit is None or len(records) < limit:
+            size = PAGE if limit is None else min(PAGE, limit - len(records))
+            page = self.reader.list_runs(
+                pipeline=pipeline, status=wanted, limit=size, cursor=cursor
+            )
+            records.extend(page.data)
+            cursor = page.next_cursor
+            if cursor is None or not page.data:
+                break
+        return records
+
+    def _get_run(self, run_id: str) -> RunPublic:
+        try:
+            return self.reader.get_run(run_id)
+        except NotFound:
+            matches = _prefixed(run_id, (run.id for run in self._run_records(None, None, None)))
+            return self.reader.get_run(_only(matches, run_id, "run"))
+
+    def _get_artifact(self, digest: str) -> ArtifactPublic:
+        try:
+            return self.reader.get_artifact(digest)
+        except NotFound:
+            matches = _prefixed(digest, self._recorded_digests())
+            return self.reader.get_artifact(_only(matches, digest, "artifact"))
+
+    def _recorded_digests(self) -> set[str]:
+        """Every digest a task wrote or read (a full scan: prefixes are for people, not scripts)."""
+        digests: set[str] = set()
+        for run in self._run_records(None, None, None):
+            for task in self.reader.list_tasks(run.id):
+                if task.output is not None:
+                    digests.add(task.output.digest)
+                digests.update(read.artifact.digest for read in task.inputs)
+        return digests
+
+
+def _prefixed(prefix: str, ids: Any) -> list[str]:
+    if len(prefix) < MIN_PREFIX:
+        return []
+    return sorted({identifier for identifier in ids if identifier.startswith(prefix)})
+
+
+def _only(matches: list[str], prefix: str, what: str) -> str:
+    if not matches:
+        hint = "list runs with `argosy runs`" if what == "run" else "see `argosy show RUN_ID`"
+        raise NotFound(f"no {what} {prefix!r}; {hint}")
+    if len(matches) > 1:
+        shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
+        raise NotFound(f"{what} prefix {prefix!r} is ambiguous ({shown}); give more characters")
+    return matches[0]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A stored value: its identity and description now, its bytes on `load`."""
+
+    client: Client = field(repr=False, compare=False)
+    info: ArtifactInfo
+
+    digest = _Field[str]("info")
+    format = _Field[str]("info")
+    type = _Field[str]("info")
+    size = _Field[int]("info")
+    length = _Field[int | None]("info")
+
+    def load(self, *, mmap: bool = True) -> Any:
+        """The value, deserialized (numpy arrays memory-mapped unless ``mmap=False``)."""
+        from argosy.store import load
+
+        return load(self.client.store, self.info, mmap=mmap)
+
+    def lineage(self, direction: Direction = "upstream", depth: int | None = None) -> LineageGraph:
+        """Tasks and artifacts this one came from (upstream) or fed (downstream)."""
+        return self.client.reader.lineage(self.digest, direction=direction, depth=depth)
+
+    @cached_property
+    def record(self) -> ArtifactPublic:
+        """The metadata record: the tasks that produced and consumed it."""
+        if isinstance(self.info, ArtifactPublic):
+            return self.info
+        return self.client.reader.get_artifact(self.digest)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task of a run (one step, one index) as its latest attempt left it."""
+
+    client: Client = field(repr=False, compare=False)
+    record: TaskPublic
+
+    id = _Field[str]()
+    run_id = _Field[str]()
+    step = _Field[str]()
+    index = _Field[int]()
+    attempt = _Field[int]()
+
+    @property
+    def status(self) -> str:
+        return self.record.status.value
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return dict(self.record.metrics)
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds the latest attempt took, when it finished."""
+        return _seconds(self.record.started_at, self.record.finished_at)
+
+    @property
+    def output(self) -> Artifact | None:
+        output = self.record.output
+        return None if output is None else Artifact(self.client, output)
+
+    def logs(self, attempt: int | None = None) -> str:
+        """The captured stdout and stderr of the latest attempt, or of ``attempt``."""
+        if attempt is None and self.record.log_key:
+            key = self.record.log_key
+        else:
+            chosen = self.attempt if attempt is None else attempt
+            key = log_key(self.run_id, self.step, self.index, chosen)
+        data = self.client.store.get_record(key)
+        if data is None:
+            raise NotFound(
+                f"no log recorded for task {self.id} (attempt "
+                f"{self.attempt if attempt is None else attempt}) at {key}; it may not have "
+                "started yet, or it ran on a cluster whose logs are with the pod"
+            )
+        return data.decode(errors="replace")
+
+
+@dataclass(frozen=True)
+class Run:
+    """A recorded run: its parameters and status now, tasks and outputs when asked."""
+
+    client: Client = field(repr=False, compare=False)
+    record: RunPublic
+
+    id = _Field[str]()
+    pipeline = _Field[str]()
+
+    @property
+    def status(self) -> str:
+        return self.record.status.value
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return dict(self.record.parameters)
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to finish, when the run finished."""
+        return _seconds(self.record.started_at, self.record.finished_at)
+
+    @cached_property
+    def pipeline_ir(self) -> ir.Pipeline:
+        """The pipeline as it was when this run started (its recorded version)."""
+        return ir.Pipeline.model_validate(
+            self.client.reader.get_pipeline_version(self.record.pipeline_version)
+        )
+
+    @cached_property
+    def _tasks(self) -> list[Task]:
+        return [Task(self.client, record) for record in self.client.reader.list_tasks(self.id)]
+
+    def tasks(self, step: str | None = None) -> list[Task]:
+        """The run's tasks, by step then index; only those of ``step`` when given."""
+        if step is not None:
+            self.pipeline_ir.step(step)
+        return [task for task in self._tasks if step is None or task.step == step]
+
+    def output(self, step: str) -> Artifact | list[Artifact]:
+        """The output of an unmapped step, or the outputs of a mapped one in map order."""
+        tasks = sorted(self.tasks(step), key=lambda task: task.index)
+        missing = [task for task in tasks if task.output is None]
+        if missing or not tasks:
+            state = ", ".join(f"{task.id} {task.status}" for task in missing[:3]) or "no tasks yet"
+            raise NotFound(
+                f"step {step!r} of run {self.id} has no output ({state}); "
+                f"see `argosy show {self.id}`"
+            )
+        outputs = [task.output for task in tasks if task.output is not None]
+        return outputs if self.pipeline_ir.step(step).mapped is not None else outputs[0]
+
+    def metrics(self) -> list[MetricPublic]:
+        """Every metric the run's tasks reported."""
+        return self.client.reader.metrics(self.id)
+
+    def logs(self, step: str, index: int = 0, attempt: int | None = None) -> str:
+        """The captured output of a task (its latest attempt unless ``attempt`` is given)."""
+        for task in self.tasks(step):
+            if task.index == index:
+                return task.logs(attempt)
+        raise NotFound(f"run {self.id} has no task {step}[{index}]; see `argosy show {self.id}`")
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    return None if start is None or end is None else (end - start).total_seconds()
+
+
+__all__ = ["Artifact", "Client", "Run", "Task"]
