@@ -1,0 +1,131 @@
+"""`LocalStore`: the artifact store in a directory on this machine (the default, under ARGOSY_HOME).
+
+Layout under the root::
+
+    blobs/ab/cdef...    content-addressed blobs, named by their sha256 (read-only files)
+    records/<key>       small documents at deterministic keys (see `argosy.store.addresses`)
+    tmp/                staging: every write lands here first, then moves in with os.replace
+
+A write is a temporary file in ``tmp/`` renamed into place, so readers see a whole file or
+none; ``tmp/`` is on the same filesystem as the rest, so the rename is atomic and copies nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from argosy.errors import ArtifactNotFound, StoreError, StoreUnavailable
+from argosy.store.keys import blob_relpath, check_digest, check_record_key
+
+
+class LocalStore:
+    """Blobs and records in a directory tree; safe for many processes at once."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).expanduser().absolute()
+        self._blobs = self.root / "blobs"
+        self._records = self.root / "records"
+        self._staging = self.root / "tmp"
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    def check(self) -> None:
+        try:
+            for directory in (self._blobs, self._records, self._staging):
+                directory.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self._staging, prefix="check-"):
+                pass
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"the local artifact store at {self.root} is not writable ({exc.strerror}); "
+                "set ARGOSY_HOME to a writable directory"
+            ) from exc
+
+    def uri(self, digest: str) -> str:
+        return self._blob_path(digest).as_uri()
+
+    def staging_dir(self) -> Path:
+        self._staging.mkdir(parents=True, exist_ok=True)
+        return self._staging
+
+    def has(self, digest: str) -> bool:
+        return self._blob_path(digest).is_file()
+
+    def put_file(self, path: Path, digest: str) -> None:
+        target = self._blob_path(digest)
+        if target.is_file():
+            path.unlink(missing_ok=True)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent != self._staging:  # maybe another filesystem: stage a copy first
+            staged = self._stage_copy(path)
+            path.unlink(missing_ok=True)
+            path = staged
+        path.chmod(0o444)
+        os.replace(path, target)
+
+    def put_bytes(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        if not self.has(digest):
+            self.put_file(self._stage_bytes(data), digest)
+        return digest
+
+    def get_bytes(self, digest: str) -> bytes:
+        return self.local_path(digest).read_bytes()
+
+    def local_path(self, digest: str) -> Path:
+        path = self._blob_path(digest)
+        if not path.is_file():
+            raise ArtifactNotFound(
+                f"no blob {digest} in the local store at {self.root}; was it written by a "
+                "run with the same ARGOSY_HOME (or with S3 settings)?"
+            )
+        return path
+
+    def put_record(self, key: str, data: bytes) -> None:
+        target = self._records / check_record_key(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._stage_bytes(data), target)
+
+    def get_record(self, key: str) -> bytes | None:
+        try:
+            return (self._records / check_record_key(key)).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def list_records(self, prefix: str) -> list[str]:
+        head, _, _ = prefix.rpartition("/")
+        base = self._records / check_record_key(head) if head else self._records
+        if not base.is_dir():
+            return []
+        keys = (
+            path.relative_to(self._records).as_posix() for path in base.rglob("*") if path.is_file()
+        )
+        return sorted(key for key in keys if key.startswith(prefix))
+
+    def _blob_path(self, digest: str) -> Path:
+        return self._blobs / blob_relpath(check_digest(digest))
+
+    def _stage_bytes(self, data: bytes) -> Path:
+        fd, name = tempfile.mkstemp(dir=self.staging_dir(), prefix="put-")
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        return Path(name)
+
+    def _stage_copy(self, path: Path) -> Path:
+        fd, name = tempfile.mkstemp(dir=self.staging_dir(), prefix="copy-")
+        try:
+            with os.fdopen(fd, "wb") as target, path.open("rb") as source:
+                shutil.copyfileobj(source, target, 1 << 20)
+        except OSError as exc:
+            Path(name).unlink(missing_ok=True)
+            raise StoreError(f"cannot copy {path} into the store at {self.root}: {exc}") from exc
+        return Path(name)
+
+
+__all__ = ["LocalStore"]

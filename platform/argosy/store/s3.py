@@ -1,0 +1,367 @@
+"""`S3Store`: the artifact store in an S3 bucket (MinIO, SeaweedFS, AWS), through `minio`.
+
+Objects in the bucket::
+
+    blobs/<sha256>     content-addressed blobs: stat before upload, so the same bytes go up once
+    records/<key>      small documents at deterministic keys (see `argosy.store.addresses`)
+
+Large blobs go up as multipart uploads with parts in parallel; S3 makes the object visible only
+when the upload completes, so a failed or interrupted upload never shows under its final key.
+Downloads are parallel ranged GETs written into a local cache keyed by digest (so a second
+load is free); no blob is ever held in memory whole. Transient failures (connection errors,
+5xx, SlowDown) are retried with exponential backoff; what is left is a `StoreUnavailable`
+that says what to fix.
+
+This module imports `minio`; `argosy.store` imports it only when an S3 store is asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+import time
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import urllib3
+from minio import Minio
+from minio.error import MinioException, S3Error
+
+from argosy.config import Settings
+from argosy.errors import ArtifactNotFound, ConfigError, StoreError, StoreUnavailable
+from argosy.store.keys import blob_relpath, check_digest, check_record_key
+
+T = TypeVar("T")
+
+MiB = 1 << 20
+_TRANSIENT_CODES = frozenset({"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"})
+_CREDENTIAL_CODES = frozenset(
+    {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken"}
+)
+_MISSING_CODES = frozenset({"NoSuchKey", "NoSuchObject"})
+_TRANSIENT_ERRORS = (urllib3.exceptions.HTTPError, MinioException, ConnectionError)
+
+
+class S3Store:
+    """Blobs and records in one S3 bucket, with a local download cache for mmap loads."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        bucket: str,
+        *,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        secure: bool = True,
+        region: str | None = None,
+        create_bucket: bool = False,
+        cache_dir: Path | str | None = None,
+        part_size: int = 16 * MiB,
+        parallel: int = 4,
+        retries: int = 5,
+        backoff: float = 0.2,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 120.0,
+    ) -> None:
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.create_bucket = create_bucket
+        self.part_size = max(part_size, 5 * MiB)  # S3's smallest multipart part
+        self.parallel = max(parallel, 1)
+        self.retries = retries
+        self.backoff = backoff
+        self._credentials = (access_key, secret_key, secure, region)
+        self._client = self._make_client(
+            urllib3.Timeout(connect=connect_timeout, read=read_timeout), self.parallel + 2
+        )
+        if cache_dir is None:
+            cache_dir = tempfile.mkdtemp(prefix="argosy-s3-cache-")
+            weakref.finalize(self, shutil.rmtree, cache_dir, ignore_errors=True)
+        self.cache_dir = Path(cache_dir).expanduser().absolute()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: object) -> S3Store:
+        """The store that ``ARGOSY_S3_*`` describes; ``options`` go to the constructor."""
+        if not settings.s3_endpoint or not settings.s3_bucket:
+            raise ConfigError("set ARGOSY_S3_ENDPOINT and ARGOSY_S3_BUCKET to use an S3 store")
+        secret = settings.s3_secret_key
+        access = settings.s3_access_key
+        return cls(
+            settings.s3_endpoint,
+            settings.s3_bucket,
+            access_key=access.get_secret_value() if access else None,
+            secret_key=secret.get_secret_value() if secret else None,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+            create_bucket=settings.s3_create_bucket,
+            **options,  # type: ignore[arg-type]
+        )
+
+    def __repr__(self) -> str:
+        return f"S3Store({self.endpoint!r}, {self.bucket!r})"
+
+    # -- the ArtifactStore protocol -------------------------------------------------------
+
+    def check(self) -> None:
+        """Fail fast (short timeouts, no retries) unless the bucket can be read and written."""
+        client = self._make_client(urllib3.Timeout(connect=2.0, read=10.0), 1)
+        try:
+            exists = client.bucket_exists(self.bucket)
+            if not exists and self.create_bucket:
+                client.make_bucket(self.bucket, location=self._credentials[3])
+            elif not exists:
+                raise StoreUnavailable(
+                    f"the S3 bucket {self.bucket!r} does not exist on {self.endpoint}: create "
+                    "it (for example `mc mb`), or set ARGOSY_S3_CREATE_BUCKET=true to let "
+                    "Argosy create it"
+                )
+            client.put_object(self.bucket, ".argosy/check", io.BytesIO(b""), 0)
+        except S3Error as exc:
+            raise self._translate(exc, "checking the bucket") from exc
+        except ValueError as exc:
+            raise ConfigError(
+                f"the S3 bucket name {self.bucket!r} is not valid ({exc}); set "
+                "ARGOSY_S3_BUCKET to 3-63 lowercase letters, digits, dots or hyphens"
+            ) from exc
+        except _TRANSIENT_ERRORS as exc:
+            raise self._unreachable(exc, "checking the bucket", attempts=1) from exc
+
+    def uri(self, digest: str) -> str:
+        return f"s3://{self.bucket}/{self._blob_key(digest)}"
+
+    def staging_dir(self) -> Path:
+        staging = self.cache_dir / "tmp"
+        staging.mkdir(parents=True, exist_ok=True)
+        return staging
+
+    def has(self, digest: str) -> bool:
+        key = self._blob_key(digest)
+        return self._retrying(f"looking up blob {digest}", lambda: self._exists(key))
+
+    def put_file(self, path: Path, digest: str) -> None:
+        key = self._blob_key(digest)
+        if not self.has(digest):
+            self._retrying(
+                f"uploading blob {digest}",
+                lambda: self._client.fput_object(
+                    self.bucket,
+                    key,
+                    str(path),
+                    part_size=self.part_size,
+                    num_parallel_uploads=self.parallel,
+                ),
+            )
+        self._keep_in_cache(path, digest)
+
+    def put_bytes(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        if not self.has(digest):
+            self._put_small(self._blob_key(digest), data, f"uploading blob {digest}")
+        return digest
+
+    def get_bytes(self, digest: str) -> bytes:
+        cached = self._cache_path(digest)
+        if cached.is_file():
+            return cached.read_bytes()
+        data = self._get_small(self._blob_key(digest), f"reading blob {digest}")
+        if data is None:
+            raise self._not_found(digest)
+        return data
+
+    def local_path(self, digest: str) -> Path:
+        cached = self._cache_path(digest)
+        if not cached.is_file():
+            self._download(digest, cached)
+        return cached
+
+    def put_record(self, key: str, data: bytes) -> None:
+        self._put_small(self._record_key(key), data, f"writing record {key}")
+
+    def get_record(self, key: str) -> bytes | None:
+        return self._get_small(self._record_key(key), f"reading record {key}")
+
+    def list_records(self, prefix: str) -> list[str]:
+        base = "records/"
+        return self._retrying(
+            f"listing records under {prefix!r}",
+            lambda: sorted(
+                item.object_name[len(base) :]
+                for item in self._client.list_objects(
+                    self.bucket, prefix=base + prefix, recursive=True
+                )
+                if item.object_name is not None
+            ),
+        )
+
+    # -- transfers ------------------------------------------------------------------------
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self._client.stat_object(self.bucket, key)
+        except S3Error as exc:
+            if exc.code in _MISSING_CODES:
+                return False
+            raise
+        return True
+
+    def _put_small(self, key: str, data: bytes, what: str) -> None:
+        self._retrying(
+            what,
+            lambda: self._client.put_object(self.bucket, key, io.BytesIO(data), len(data)),
+        )
+
+    def _get_small(self, key: str, what: str) -> bytes | None:
+        def get() -> bytes | None:
+            try:
+                response = self._client.get_object(self.bucket, key)
+            except S3Error as exc:
+                if exc.code in _MISSING_CODES:
+                    return None
+                raise
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+        return self._retrying(what, get)
+
+    def _download(self, digest: str, target: Path) -> None:
+        """Fetch a blob into the cache in parallel ranges, then rename it into place."""
+        key = self._blob_key(digest)
+        try:
+            size = self._retrying(
+                f"looking up blob {digest}", lambda: self._client.stat_object(self.bucket, key)
+            ).size
+        except ArtifactNotFound:
+            raise self._not_found(digest) from None
+        fd, name = tempfile.mkstemp(dir=self.staging_dir(), prefix="get-")
+        try:
+            os.ftruncate(fd, size)
+            step = self.part_size
+            ranges = [(start, min(step, size - start)) for start in range(0, size, step)]
+            with ThreadPoolExecutor(self.parallel) as pool:
+                for _ in pool.map(lambda part: self._fetch_range(key, fd, *part), ranges):
+                    pass
+        except BaseException:
+            os.close(fd)
+            os.unlink(name)
+            raise
+        os.close(fd)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(name, target)
+
+    def _fetch_range(self, key: str, fd: int, start: int, length: int) -> None:
+        def fetch() -> None:
+            response = self._client.get_object(self.bucket, key, offset=start, length=length)
+            try:
+                written = 0
+                for chunk in response.stream(MiB):
+                    written += os.pwrite(fd, chunk, start + written)
+            finally:
+                response.close()
+                response.release_conn()
+            if written != length:
+                raise ConnectionError(f"got {written} of {length} bytes at offset {start}")
+
+        self._retrying(f"downloading {key}", fetch)
+
+    def _keep_in_cache(self, path: Path, digest: str) -> None:
+        """Move an uploaded staging file into the download cache, so loading it is free."""
+        cached = self._cache_path(digest)
+        if path.parent == self.staging_dir() and not cached.exists():
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, cached)
+        else:
+            path.unlink(missing_ok=True)
+
+    # -- errors and retries ---------------------------------------------------------------
+
+    def _retrying(self, what: str, call: Callable[[], T]) -> T:
+        delay = self.backoff
+        for attempt in range(1, self.retries + 2):
+            try:
+                return call()
+            except S3Error as exc:
+                if exc.code not in _TRANSIENT_CODES or attempt > self.retries:
+                    raise self._translate(exc, what) from exc
+            except _TRANSIENT_ERRORS as exc:
+                if attempt > self.retries:
+                    raise self._unreachable(exc, what, attempts=attempt) from exc
+            time.sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def _translate(self, exc: S3Error, what: str) -> StoreError:
+        if exc.code in _CREDENTIAL_CODES:
+            return StoreUnavailable(
+                f"S3 at {self.endpoint} refused the credentials while {what} ({exc.code}); "
+                "check ARGOSY_S3_ACCESS_KEY and ARGOSY_S3_SECRET_KEY, and that this key may "
+                f"read and write bucket {self.bucket!r}"
+            )
+        if exc.code == "NoSuchBucket":
+            return StoreUnavailable(
+                f"the S3 bucket {self.bucket!r} does not exist on {self.endpoint}: create it, "
+                "or set ARGOSY_S3_CREATE_BUCKET=true to let Argosy create it"
+            )
+        if exc.code in _MISSING_CODES:
+            return ArtifactNotFound(f"no object {exc.object_name!r} in bucket {self.bucket!r}")
+        return StoreError(f"S3 at {self.endpoint} failed while {what}: {exc.code}: {exc.message}")
+
+    def _unreachable(self, exc: BaseException, what: str, *, attempts: int) -> StoreUnavailable:
+        hint = (
+            "; the endpoint may speak plain HTTP: set ARGOSY_S3_SECURE=false"
+            if isinstance(exc, urllib3.exceptions.SSLError)
+            else ""
+        )
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        return StoreUnavailable(
+            f"cannot reach S3 at {self.endpoint} while {what}{tries} ({type(exc).__name__}: "
+            f"{exc}){hint}; check ARGOSY_S3_ENDPOINT and that the server is up, then retry"
+        )
+
+    def _not_found(self, digest: str) -> ArtifactNotFound:
+        return ArtifactNotFound(
+            f"no blob {digest} in S3 bucket {self.bucket!r} on {self.endpoint}; was it written "
+            "with the same ARGOSY_S3_* settings?"
+        )
+
+    # -- names ----------------------------------------------------------------------------
+
+    def _make_client(self, timeout: urllib3.Timeout, connections: int) -> Minio:
+        access_key, secret_key, secure, region = self._credentials
+        http = urllib3.PoolManager(
+            timeout=timeout, maxsize=connections, retries=False, cert_reqs="CERT_REQUIRED"
+        )
+        try:
+            return Minio(
+                self.endpoint,
+                access_key=access_key,
+                secret_key=secret_key,
+                secure=secure,
+                region=region,
+                http_client=http,
+            )
+        except ValueError as exc:
+            raise ConfigError(
+                f"ARGOSY_S3_ENDPOINT {self.endpoint!r} is not a valid S3 endpoint ({exc}); "
+                "give host:port with no scheme or path (ARGOSY_S3_SECURE picks http or https)"
+            ) from exc
+
+    def _blob_key(self, digest: str) -> str:
+        return f"blobs/{check_digest(digest)}"
+
+    def _record_key(self, key: str) -> str:
+        return f"records/{check_record_key(key)}"
+
+    def _cache_path(self, digest: str) -> Path:
+        return self.cache_dir / "blobs" / blob_relpath(check_digest(digest))
+
+
+__all__ = ["S3Store"]

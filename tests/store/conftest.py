@@ -1,0 +1,76 @@
+"""The store under test: every contract test runs once on a LocalStore and once on an S3Store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from argosy.store import ArtifactStore, LocalStore, S3Store
+from tests.servers.s3 import S3Server
+
+SMALL_PART = 5 << 20
+"""S3's smallest multipart part, so a test file of a few parts exercises multipart transfers."""
+
+
+@dataclass
+class Backend:
+    """A store, plus what only the tests need: the digests it holds, and a second client of it."""
+
+    store: ArtifactStore
+    blob_names: Callable[[], list[str]]
+    reopen: Callable[[], ArtifactStore]
+    """Another store on the same storage with nothing cached: loads must really fetch."""
+
+
+def _local(tmp_path: Path) -> Backend:
+    root = tmp_path / "store"
+    return Backend(
+        store=LocalStore(root),
+        blob_names=lambda: sorted(
+            p.parent.name + p.name for p in (root / "blobs").rglob("*") if p.is_file()
+        ),
+        reopen=lambda: LocalStore(root),
+    )
+
+
+def _s3(server: S3Server, tmp_path: Path) -> Backend:
+    bucket = server.make_bucket()
+    client = server.client()
+    count = iter(range(1_000_000))
+
+    def open_store() -> S3Store:
+        return S3Store(
+            server.endpoint,
+            bucket,
+            access_key=server.access_key,
+            secret_key=server.secret_key,
+            secure=False,
+            cache_dir=tmp_path / f"cache-{next(count)}",
+            part_size=SMALL_PART,
+            parallel=3,
+        )
+
+    return Backend(
+        store=open_store(),
+        blob_names=lambda: sorted(
+            str(item.object_name).removeprefix("blobs/")
+            for item in client.list_objects(bucket, "blobs/", recursive=True)
+        ),
+        reopen=open_store,
+    )
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "local":
+        return _local(tmp_path)
+    return _s3(request.getfixturevalue("s3_server"), tmp_path)
+
+
+@pytest.fixture
+def store(backend: Backend) -> ArtifactStore:
+    backend.store.check()
+    return backend.store
