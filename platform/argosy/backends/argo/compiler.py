@@ -244,13 +244,17 @@ def _workflow_metadata(plan: _Plan) -> WorkflowMetadata:
 
 
 def _arguments(plan: _Plan) -> list[Parameter]:
-    """One workflow parameter per pipeline parameter, its value as JSON text."""
+    """One workflow parameter per pipeline parameter, its value as JSON text.
+
+    A required parameter without a given value has none: Argo then asks for it at submit.
+    """
     arguments = []
     for parameter in plan.pipeline.parameters:
         if parameter.name in plan.values:
-            value: str | None = json.dumps(plan.values[parameter.name])
+            value = json.dumps(plan.values[parameter.name])
         elif parameter.required:
-            value = None
+            arguments.append(Parameter(name=parameter.name))
+            continue
         else:
             value = json.dumps(parameter.default)
         arguments.append(Parameter(name=parameter.name, value=value))
