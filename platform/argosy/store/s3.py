@@ -27,7 +27,7 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import urllib3
 from minio import Minio
@@ -86,22 +86,19 @@ class S3Store:
         self.cache_dir = Path(cache_dir).expanduser().absolute()
 
     @classmethod
-    def from_settings(cls, settings: Settings, **options: object) -> S3Store:
+    def from_settings(cls, settings: Settings, **options: Any) -> S3Store:
         """The store that ``ARGOSY_S3_*`` describes; ``options`` go to the constructor."""
         if not settings.s3_endpoint or not settings.s3_bucket:
             raise ConfigError("set ARGOSY_S3_ENDPOINT and ARGOSY_S3_BUCKET to use an S3 store")
-        secret = settings.s3_secret_key
-        access = settings.s3_access_key
-        return cls(
-            settings.s3_endpoint,
-            settings.s3_bucket,
-            access_key=access.get_secret_value() if access else None,
-            secret_key=secret.get_secret_value() if secret else None,
-            secure=settings.s3_secure,
-            region=settings.s3_region,
-            create_bucket=settings.s3_create_bucket,
-            **options,  # type: ignore[arg-type]
-        )
+        access, secret = settings.s3_access_key, settings.s3_secret_key
+        configured: dict[str, Any] = {
+            "access_key": access.get_secret_value() if access else None,
+            "secret_key": secret.get_secret_value() if secret else None,
+            "secure": settings.s3_secure,
+            "region": settings.s3_region,
+            "create_bucket": settings.s3_create_bucket,
+        }
+        return cls(settings.s3_endpoint, settings.s3_bucket, **(configured | options))
 
     def __repr__(self) -> str:
         return f"S3Store({self.endpoint!r}, {self.bucket!r})"
