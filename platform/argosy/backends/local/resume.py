@@ -1,0 +1,84 @@
+"""Resume: which tasks of an earlier run a new run takes over, by reference, without recompute.
+
+A step's tasks are cloned when the step is unchanged since the origin run (same function, code
+digest, inputs, mapping and image) and every step it reads was cloned whole; each task whose
+output record exists in the origin run is cloned: a new output record pointing at the same
+artifact (no bytes are copied) and a task record with ``cloned_from``. Everything else (failed,
+skipped, changed steps and their downstream) runs again. So a pipeline edited since the origin
+run reruns exactly the steps whose code or wiring changed, and what depends on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from argosy import ir
+from argosy.errors import ArgosyError
+from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
+from argosy.runtime import OutputRecord, find_output, map_width, write_output
+from argosy.store.base import ArtifactStore
+
+_IDENTITY = {"function", "code_digest", "inputs", "mapped", "image"}
+
+
+def _fingerprint(step: ir.Step) -> str:
+    identity = step.model_dump(mode="json", include=_IDENTITY)
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def reusable_outputs(
+    origin_pipeline: ir.Pipeline,
+    pipeline: ir.Pipeline,
+    *,
+    origin: str,
+    params: Mapping[str, Any],
+    store: ArtifactStore,
+) -> dict[str, dict[int, OutputRecord]]:
+    """Per step, the origin run's output records the new run can take over."""
+    before = {step.name: _fingerprint(step) for step in origin_pipeline.steps}
+    reusable: dict[str, dict[int, OutputRecord]] = {}
+    whole: set[str] = set()
+    for step in pipeline.steps:
+        if before.get(step.name) != _fingerprint(step) or not set(step.upstream) <= whole:
+            continue
+        try:
+            width = map_width(pipeline, step.name, run_id=origin, params=params, store=store)
+        except ArgosyError:
+            continue
+        found = {i: find_output(store, origin, step.name, i) for i in range(width)}
+        reusable[step.name] = {i: record for i, record in found.items() if record is not None}
+        if len(reusable[step.name]) == width:
+            whole.add(step.name)
+    return reusable
+
+
+def clone_outputs(
+    reusable: dict[str, dict[int, OutputRecord]], *, origin: str, run_id: str, store: ArtifactStore
+) -> dict[str, dict[int, TaskRecord]]:
+    """Point run ``run_id``'s output records at the reusable artifacts; the clones' task records."""
+    now = datetime.now(UTC)
+    clones: dict[str, dict[int, TaskRecord]] = {}
+    for step, outputs in reusable.items():
+        clones[step] = {}
+        for index, output in outputs.items():
+            write_output(store, run_id, step, index, output)
+            clones[step][index] = TaskRecord(
+                run_id=run_id,
+                step=step,
+                index=index,
+                status=TaskStatus.SUCCEEDED,
+                started_at=now,
+                finished_at=now,
+                inputs=output.inputs,
+                output=output.artifact,
+                metrics=output.metrics,
+                cloned_from=task_id(origin, step, index),
+            )
+    return clones
+
+
+__all__ = ["clone_outputs", "reusable_outputs"]

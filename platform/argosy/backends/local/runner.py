@@ -1,0 +1,223 @@
+"""`run_pipeline` and `resume_run`: a whole local run, from checks to the recorded outcome.
+
+Before anything runs: parameters are checked, the store and the metadata are reached, and GPU
+requests are matched to this machine. Then the run is recorded, the warm pool is forked, the
+scheduler runs every task, the task records are written in batches, and the run's final
+status is recorded. A failed run can be resumed by id (see `argosy.backends.local.resume`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from argosy import ir
+from argosy.backends.local.gpu import gpu_fallback_steps, visible_gpus
+from argosy.backends.local.pool import WorkerPool
+from argosy.backends.local.progress import RunProgress
+from argosy.backends.local.recorder import RecordBuffer
+from argosy.backends.local.result import RunResult, StepResult
+from argosy.backends.local.resume import clone_outputs, reusable_outputs
+from argosy.backends.local.scheduler import RunOptions, Scheduler, StepState
+from argosy.config import Settings
+from argosy.dsl import PipelineDefinition, load_pipeline
+from argosy.errors import PipelineError
+from argosy.metadata import open_reader, open_sink
+from argosy.metadata.schemas import RunCreate, RunStatus, RunUpdate
+from argosy.store import open_store
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """The run a resume continues."""
+
+    run_id: str
+    pipeline: ir.Pipeline
+
+
+def new_run_id(pipeline: str) -> str:
+    """A readable, unique run id: ``<pipeline>-<yyyymmdd-hhmmss>-<4 hex>``."""
+    return f"{pipeline}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def durable_ref(definition: PipelineDefinition) -> str:
+    """A reference that loads this pipeline again from any directory (files made absolute)."""
+    ref = definition.ref
+    target, colon, name = ref.rpartition(":")
+    if colon and target.endswith(".py"):
+        return f"{Path(target).resolve()}:{name}"
+    if ref.endswith(".py"):
+        return str(Path(ref).resolve())
+    if target == "__main__" and definition.source_file is not None:
+        return f"{definition.source_file}:{name}"
+    return ref
+
+
+def run_pipeline(
+    definition: PipelineDefinition,
+    params: dict[str, Any],
+    settings: Settings,
+    *,
+    max_workers: int | None = None,
+    cache: bool = False,
+    gpu_fallback: bool = False,
+    progress: bool = True,
+) -> RunResult:
+    """Run ``definition`` here on a warm pool of ``max_workers`` processes (default: CPUs)."""
+    return _run(definition, params, settings, max_workers, cache, gpu_fallback, progress, None)
+
+
+def resume_run(
+    run_id: str,
+    settings: Settings,
+    *,
+    max_workers: int | None = None,
+    cache: bool = False,
+    gpu_fallback: bool = False,
+    progress: bool = True,
+) -> RunResult:
+    """A new run of run ``run_id``'s pipeline and parameters, taking over its finished tasks.
+
+    The pipeline is loaded again from the reference the origin recorded; steps changed since
+    then rerun, with their downstream (see `argosy.backends.local.resume`).
+    """
+    reader = open_reader(settings)
+    origin = reader.get_run(run_id)
+    if origin.pipeline_ref is None:
+        raise PipelineError(
+            f"run {run_id!r} did not record where its pipeline is, so it cannot be resumed; "
+            "start it again with `argosy run`"
+        )
+    definition = load_pipeline(origin.pipeline_ref)
+    before = ir.Pipeline.model_validate(reader.get_pipeline_version(origin.pipeline_version))
+    return _run(
+        definition,
+        dict(origin.parameters),
+        settings,
+        max_workers,
+        cache,
+        gpu_fallback,
+        progress,
+        _Origin(run_id, before),
+    )
+
+
+def _run(
+    definition: PipelineDefinition,
+    params: dict[str, Any],
+    settings: Settings,
+    max_workers: int | None,
+    cache: bool,
+    gpu_fallback: bool,
+    progress: bool,
+    origin: _Origin | None,
+) -> RunResult:
+    started = time.monotonic()
+    pipeline = definition.ir
+    params = definition.resolve_parameters(params)
+    store = open_store(settings)
+    store.check()
+    sink = open_sink(settings)
+    sink.check()
+    gpus = visible_gpus() if any(s.resources.gpu for s in pipeline.steps) else []
+    fallback = gpu_fallback_steps(pipeline, gpus, fallback=gpu_fallback)
+    slots = max_workers or settings.max_workers or os.cpu_count() or 1
+    slots = min(slots, pipeline.max_parallel or slots)
+    options = RunOptions(
+        run_id=new_run_id(pipeline.name),
+        pipeline_ref=definition.ref,
+        params=params,
+        slots=slots,
+        cache=cache,
+        gpus=tuple(gpus),
+        gpu_fallback=frozenset(fallback),
+    )
+    sink.create_run(
+        RunCreate(
+            id=options.run_id,
+            pipeline=pipeline.name,
+            pipeline_version=pipeline.digest(),
+            pipeline_ir=pipeline.model_dump(mode="json"),
+            pipeline_ref=durable_ref(definition),
+            parameters=params,
+            backend="local",
+            resumed_from=None if origin is None else origin.run_id,
+            started_at=datetime.now(UTC),
+        )
+    )
+    records = RecordBuffer(sink)
+    preset = {}
+    if origin is not None:
+        reusable = reusable_outputs(
+            origin.pipeline, pipeline, origin=origin.run_id, params=params, store=store
+        )
+        preset = clone_outputs(reusable, origin=origin.run_id, run_id=options.run_id, store=store)
+        for clones in preset.values():
+            for record in clones.values():
+                records.add(record)
+    pool = WorkerPool(slots, settings, definition)
+    try:
+        with RunProgress(pipeline, enabled=progress) as bars:
+            scheduler = Scheduler(
+                pipeline,
+                options,
+                pool=pool,
+                store=store,
+                records=records,
+                progress=bars,
+                preset=preset,
+            )
+            steps = scheduler.run()
+    except BaseException:
+        records.flush()
+        sink.update_run(
+            options.run_id,
+            RunUpdate(
+                status=RunStatus.CANCELLED, finished_at=datetime.now(UTC), error="interrupted"
+            ),
+        )
+        raise
+    finally:
+        pool.close()
+    records.flush()
+    succeeded = all(run.state is StepState.SUCCEEDED for run in steps.values())
+    failed = [name for name, run in steps.items() if run.state is StepState.FAILED]
+    sink.update_run(
+        options.run_id,
+        RunUpdate(
+            status=RunStatus.SUCCEEDED if succeeded else RunStatus.FAILED,
+            finished_at=datetime.now(UTC),
+            error=None if succeeded else f"step(s) failed: {', '.join(failed)}",
+        ),
+    )
+    return RunResult(
+        run_id=options.run_id,
+        pipeline=pipeline.name,
+        status=RunStatus.SUCCEEDED if succeeded else RunStatus.FAILED,
+        steps={name: StepResult.of(run) for name, run in steps.items()},
+        resumed_from=None if origin is None else origin.run_id,
+        notes=_notes(pipeline, slots, fallback),
+        seconds=time.monotonic() - started,
+    )
+
+
+def _notes(pipeline: ir.Pipeline, slots: int, fallback: set[str]) -> list[str]:
+    notes = [
+        f"step {step.name!r} asks for {step.resources.cpu:g} CPUs; this run has {slots} worker "
+        f"slots, so each of its tasks took all of them"
+        for step in pipeline.steps
+        if step.resources.cpu > slots
+    ]
+    notes += [
+        f"step {name!r} ran without the GPU it asks for (--gpu-fallback)"
+        for name in sorted(fallback)
+    ]
+    return notes
+
+
+__all__ = ["durable_ref", "new_run_id", "resume_run", "run_pipeline"]

@@ -1,0 +1,314 @@
+"""The ready-set loop of a local run: which task runs next, on which worker, and what then.
+
+A step becomes active when every step it reads has succeeded; its width (tasks) is known then,
+so a fan-out over an upstream output gets its width at run time. Active steps' tasks queue by
+the time they may start (retries wait out their backoff) and go to idle workers while there
+are worker slots (``ceil(cpu)`` each) and GPUs for them. A failed task is retried while its
+step allows; a step whose task finally fails takes its downstream steps with it (skipped),
+while independent branches run on. Timeouts kill the worker running the task.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from argosy import ir
+from argosy.backends.local.pool import Died, Finished, Worker, WorkerPool
+from argosy.backends.local.progress import RunProgress
+from argosy.backends.local.recorder import RecordBuffer
+from argosy.errors import ArgosyError
+from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
+from argosy.runtime import TaskSpec, map_width
+from argosy.store.base import ArtifactStore
+
+
+class StepState(StrEnum):
+    WAITING = "waiting"
+    ACTIVE = "active"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class StepRun:
+    """How far one step has come in this run."""
+
+    step: ir.Step
+    state: StepState = StepState.WAITING
+    width: int | None = None
+    done: dict[int, TaskRecord] = field(default_factory=dict)
+    failed: dict[int, TaskRecord] = field(default_factory=dict)
+    """The last attempt of each task that failed for good."""
+
+
+@dataclass(order=True)
+class _Queued:
+    not_before: float
+    sequence: int
+    step: str = field(compare=False)
+    index: int = field(compare=False)
+    attempt: int = field(compare=False)
+
+
+@dataclass
+class _Running:
+    task: _Queued
+    started: datetime
+    deadline: float | None
+    slots: int
+    gpus: list[str]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run is scheduled: what the command line and `run_pipeline` set."""
+
+    run_id: str
+    pipeline_ref: str
+    params: dict
+    slots: int
+    """Worker slots (processes); a task takes ``ceil(cpu)`` of them, all of them at most."""
+    cache: bool = False
+    gpus: tuple[str, ...] = ()
+    gpu_fallback: frozenset[str] = frozenset()
+    """Steps that asked for GPUs this machine lacks, and run without them."""
+
+
+class Scheduler:
+    """Runs the tasks of one run on ``pool``; `run` returns every step's outcome."""
+
+    def __init__(
+        self,
+        pipeline: ir.Pipeline,
+        options: RunOptions,
+        *,
+        pool: WorkerPool,
+        store: ArtifactStore,
+        records: RecordBuffer,
+        progress: RunProgress,
+        preset: dict[str, dict[int, TaskRecord]] | None = None,
+    ) -> None:
+        self._pipeline = pipeline
+        self._options = options
+        self._pool = pool
+        self._store = store
+        self._records = records
+        self._progress = progress
+        self._preset = preset or {}
+        self._steps = {step.name: StepRun(step) for step in pipeline.steps}
+        self._queue: list[_Queued] = []
+        self._sequence = itertools.count()
+        self._running: dict[Worker, _Running] = {}
+        self._free_slots = options.slots
+        self._free_gpus = list(options.gpus)
+
+    def run(self) -> dict[str, StepRun]:
+        for step in self._pipeline.steps:
+            if not step.upstream:
+                self._activate(step.name)
+        while self._queue or self._running:
+            self._dispatch()
+            for event in self._pool.wait(self._wake_in()) if self._running else self._idle():
+                if isinstance(event, Finished):
+                    self._finish(self._release(event.worker).task, event.record)
+                elif isinstance(event, Died):
+                    running = self._release(event.worker)
+                    self._pool.replace(event.worker)
+                    self._finish(
+                        running.task, self._failure(running.task, running.started, event.reason)
+                    )
+            self._expire()
+            self._records.flush_if_due()
+            self._progress.tick()
+        for run in self._steps.values():
+            if run.state is StepState.WAITING:
+                self._skip(run)
+        return self._steps
+
+    # --- queue and dispatch ------------------------------------------------------------------
+
+    def _push(self, step: str, index: int, attempt: int, delay: float = 0.0) -> None:
+        heapq.heappush(
+            self._queue,
+            _Queued(time.monotonic() + delay, next(self._sequence), step, index, attempt),
+        )
+
+    def _slots(self, step: ir.Step) -> int:
+        return min(math.ceil(step.resources.cpu), self._options.slots)
+
+    def _gpus(self, step: ir.Step) -> int:
+        return 0 if step.name in self._options.gpu_fallback else step.resources.gpu
+
+    def _dispatch(self) -> None:
+        now = time.monotonic()
+        while self._queue and self._queue[0].not_before <= now:
+            queued = self._queue[0]
+            step = self._steps[queued.step].step
+            slots, gpus = self._slots(step), self._gpus(step)
+            if slots > self._free_slots or gpus > len(self._free_gpus):
+                return
+            cuda = ",".join(self._free_gpus[:gpus]) if gpus else None
+            worker = self._pool.idle(cuda)
+            if worker is None:
+                return
+            heapq.heappop(self._queue)
+            granted, self._free_gpus = self._free_gpus[:gpus], self._free_gpus[gpus:]
+            self._free_slots -= slots
+            environment: dict[str, str | None] = {}
+            if cuda is not None:
+                environment["CUDA_VISIBLE_DEVICES"] = worker.cuda = cuda
+            elif step.resources.gpu:
+                environment["CUDA_VISIBLE_DEVICES"] = ""
+            self._pool.send(worker, self._spec(queued), environment)
+            timeout = step.timeout_seconds
+            self._running[worker] = _Running(
+                task=queued,
+                started=datetime.now(UTC),
+                deadline=None if timeout is None else time.monotonic() + timeout,
+                slots=slots,
+                gpus=granted,
+            )
+
+    def _spec(self, queued: _Queued) -> TaskSpec:
+        return TaskSpec(
+            pipeline=self._options.pipeline_ref,
+            step=queued.step,
+            run_id=self._options.run_id,
+            index=queued.index,
+            attempt=queued.attempt,
+            params=self._options.params,
+            cache=self._options.cache,
+            gpu_fallback=queued.step in self._options.gpu_fallback,
+        )
+
+    def _release(self, worker: Worker) -> _Running:
+        running = self._running.pop(worker)
+        self._free_slots += running.slots
+        self._free_gpus.extend(running.gpus)
+        return running
+
+    def _wake_in(self) -> float | None:
+        """Seconds until something is due: a retry, a timeout, a batch write, a redraw."""
+        now = time.monotonic()
+        due = [0.1]
+        if self._queue:
+            due.append(self._queue[0].not_before - now)
+        due += [r.deadline - now for r in self._running.values() if r.deadline is not None]
+        pending = self._records.due_in()
+        if pending is not None:
+            due.append(pending)
+        return max(0.0, min(due))
+
+    def _idle(self) -> list[Finished | Died]:
+        """Nothing runs: sleep until the first queued retry may start."""
+        time.sleep(self._wake_in() or 0.0)
+        return []
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for worker, running in list(self._running.items()):
+            if running.deadline is not None and now >= running.deadline:
+                self._release(worker)
+                self._pool.kill(worker)
+                limit = self._steps[running.task.step].step.timeout_seconds
+                reason = f"timed out after {limit:g} s and was stopped; raise the step's timeout"
+                self._finish(running.task, self._failure(running.task, running.started, reason))
+
+    # --- outcomes ---------------------------------------------------------------------------
+
+    def _failure(self, task: _Queued, started: datetime, reason: str) -> TaskRecord:
+        return TaskRecord(
+            run_id=self._options.run_id,
+            step=task.step,
+            index=task.index,
+            attempt=task.attempt,
+            status=TaskStatus.FAILED,
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            error=f"task {task_id(self._options.run_id, task.step, task.index)}: {reason}",
+            gpu_fallback=task.step in self._options.gpu_fallback,
+        )
+
+    def _finish(self, task: _Queued, record: TaskRecord) -> None:
+        self._records.add(record)
+        run = self._steps[task.step]
+        if record.status is TaskStatus.SUCCEEDED:
+            run.done[task.index] = record
+            self._progress.advance(task.step)
+            self._complete(run)
+            return
+        retry = run.step.retry
+        if task.attempt < retry.limit:
+            self._progress.note(task.step, f"[yellow]retrying #{task.index}")
+            self._push(task.step, task.index, task.attempt + 1, retry.delay(task.attempt + 1))
+            return
+        run.failed[task.index] = record
+        self._progress.note(task.step, f"[red]{len(run.failed)} failed")
+        if run.state is StepState.ACTIVE:
+            run.state = StepState.FAILED
+            self._skip_downstream(task.step)
+
+    def _complete(self, run: StepRun) -> None:
+        if run.state is not StepState.ACTIVE or len(run.done) < (run.width or 0):
+            return
+        run.state = StepState.SUCCEEDED
+        for name in self._pipeline.downstream(run.step.name):
+            upstream = self._pipeline.step(name).upstream
+            if all(self._steps[u].state is StepState.SUCCEEDED for u in upstream):
+                self._activate(name)
+
+    def _activate(self, name: str) -> None:
+        run = self._steps[name]
+        run.state = StepState.ACTIVE
+        try:
+            run.width = (
+                map_width(
+                    self._pipeline,
+                    name,
+                    run_id=self._options.run_id,
+                    params=self._options.params,
+                    store=self._store,
+                )
+                if run.step.mapped
+                else 1
+            )
+        except ArgosyError as error:
+            queued = _Queued(time.monotonic(), next(self._sequence), name, 0, 0)
+            failure = self._failure(queued, datetime.now(UTC), str(error))
+            run.width = 0
+            self._records.add(failure)
+            run.failed[0] = failure
+            run.state = StepState.FAILED
+            self._skip_downstream(name)
+            return
+        preset = self._preset.get(name, {})
+        run.done.update({i: r for i, r in preset.items() if i < run.width})
+        self._progress.total(name, run.width, done=len(run.done))
+        for index in range(run.width):
+            if index not in run.done:
+                self._push(name, index, 0)
+        self._complete(run)
+
+    def _skip_downstream(self, name: str) -> None:
+        for downstream in self._pipeline.downstream(name):
+            run = self._steps[downstream]
+            if run.state is StepState.WAITING:
+                self._skip(run)
+                self._skip_downstream(downstream)
+
+    def _skip(self, run: StepRun) -> None:
+        run.state = StepState.SKIPPED
+        self._progress.note(run.step.name, "[dim]skipped")
+        self._records.add(
+            TaskRecord(run_id=self._options.run_id, step=run.step.name, status=TaskStatus.SKIPPED)
+        )
+
+
+__all__ = ["RunOptions", "Scheduler", "StepRun", "StepState"]

@@ -1,0 +1,99 @@
+"""The loop a warm worker process runs: receive a `TaskSpec`, run it, send the `TaskRecord` back.
+
+Workers import the pipeline once (they are forked from the scheduler, so it is already loaded)
+and run many tasks. They never write metadata: `run_task` records into a `_DeferredSink` that
+keeps nothing, and the scheduler records the returned `TaskRecord`s in batches, so only one
+process writes to the embedded database. Cache look-ups read the database directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+
+from argosy.config import Settings
+from argosy.dsl import PipelineDefinition, load_pipeline
+from argosy.metadata import MetadataSink, open_sink
+from argosy.metadata.schemas import RunCreate, RunUpdate, TaskRecord
+from argosy.runtime import TaskSpec, run_task
+from argosy.store import open_store
+
+Environment = Mapping[str, str | None]
+"""Variables set (or, with None, unset) in the worker for the duration of one task."""
+
+
+class _DeferredSink:
+    """A sink for a worker: writes are left to the scheduler, cache look-ups go to the database."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._reader: MetadataSink | None = None
+
+    def check(self) -> None:
+        return None
+
+    def create_run(self, run: RunCreate) -> None:
+        return None
+
+    def update_run(self, run_id: str, update: RunUpdate) -> None:
+        return None
+
+    def record_tasks(self, tasks: Sequence[TaskRecord]) -> None:
+        return None
+
+    def find_cached(self, cache_key: str) -> TaskRecord | None:
+        if self._reader is None:
+            self._reader = open_sink(self._settings)
+        return self._reader.find_cached(cache_key)
+
+
+@contextmanager
+def _environment(changes: Environment) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in changes}
+    _apply(changes)
+    try:
+        yield
+    finally:
+        _apply(saved)
+
+
+def _apply(values: Environment) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def serve(
+    connection: Connection,
+    inherited: Sequence[Connection],
+    settings: Settings,
+    definition: PipelineDefinition,
+) -> None:
+    """Run tasks sent over ``connection`` until it closes or sends None."""
+    os.setpgrp()  # the scheduler kills the task's whole process group on a timeout
+    for other in inherited:
+        other.close()  # the scheduler's ends of the pipes: EOF must reach us when it exits
+    store = open_store(settings)
+    sink = _DeferredSink(settings)
+    definitions = {definition.ref: definition}
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        spec, environment = message
+        assert isinstance(spec, TaskSpec)
+        if spec.pipeline not in definitions:
+            definitions[spec.pipeline] = load_pipeline(spec.pipeline)
+        with _environment(environment):
+            record = run_task(spec, store=store, sink=sink, definition=definitions[spec.pipeline])
+        connection.send(record)
+
+
+__all__ = ["Environment", "serve"]

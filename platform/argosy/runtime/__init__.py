@@ -1,0 +1,28 @@
+"""The runtime: the one place a step's code is executed (``python -m argosy task ...``).
+
+`run_task` runs one attempt of one task from a `TaskSpec`: it resolves the task's inputs from
+the store, checks the cache, calls the step function with stdout and stderr captured, stores
+the output and its `OutputRecord`, and records a `TaskRecord` through a `MetadataSink`. Local
+workers and Argo pods both run this code; it imports neither backends nor the CLI.
+"""
+
+from argosy.runtime.cache import cache_key
+from argosy.runtime.context import log_metric
+from argosy.runtime.execute import run_task
+from argosy.runtime.inputs import ResolvedInputs, map_width, resolve_inputs
+from argosy.runtime.outputs import OutputRecord, find_output, read_output, write_output
+from argosy.runtime.spec import TaskSpec
+
+__all__ = [
+    "OutputRecord",
+    "ResolvedInputs",
+    "TaskSpec",
+    "cache_key",
+    "find_output",
+    "log_metric",
+    "map_width",
+    "read_output",
+    "resolve_inputs",
+    "run_task",
+    "write_output",
+]

@@ -1,0 +1,29 @@
+"""The cache key of a task: what makes two tasks compute the same output.
+
+sha256 over the step's code digest, its image, the digests of the artifacts it reads (with the
+item taken from each) and the parameter and literal values it receives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from argosy import ir
+from argosy.runtime.inputs import ResolvedInputs
+
+
+def cache_key(step: ir.Step, inputs: ResolvedInputs) -> str:
+    """The key under which this task's output is found again by a later task."""
+    payload = {
+        "code": step.code_digest,
+        "function": step.function,
+        "image": step.image,
+        "artifacts": [[i.argument, i.artifact.digest, i.item] for i in inputs.artifacts],
+        "values": inputs.plain,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+__all__ = ["cache_key"]

@@ -1,0 +1,67 @@
+"""Capture of a task's stdout and stderr at the file-descriptor level.
+
+Descriptors 1 and 2 are pointed at one temporary file while the task runs, so output written
+by C extensions, by libc and by subprocesses is caught along with Python's, in the order it was
+written; the process's own descriptors are put back afterwards.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from functools import cache
+
+_STREAMS = (1, 2)
+
+
+@dataclass
+class Captured:
+    """What the task wrote; filled in when the capture ends."""
+
+    data: bytes = b""
+
+
+@cache
+def _libc_fflush() -> object | None:
+    try:
+        return ctypes.CDLL(None).fflush
+    except (OSError, AttributeError):
+        return None
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with suppress(OSError, ValueError):
+                stream.flush()
+    fflush = _libc_fflush()
+    if fflush is not None:
+        fflush(None)  # type: ignore[operator]
+
+
+@contextmanager
+def captured_output() -> Iterator[Captured]:
+    """Send descriptors 1 and 2 into a temporary file; the yielded object gets the bytes."""
+    captured = Captured()
+    _flush()
+    with tempfile.TemporaryFile() as sink:
+        saved = [os.dup(fd) for fd in _STREAMS]
+        try:
+            for fd in _STREAMS:
+                os.dup2(sink.fileno(), fd)
+            yield captured
+        finally:
+            _flush()
+            for fd, copy in zip(_STREAMS, saved, strict=True):
+                os.dup2(copy, fd)
+                os.close(copy)
+            sink.seek(0)
+            captured.data = sink.read()
+
+
+__all__ = ["Captured", "captured_output"]

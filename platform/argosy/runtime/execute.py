@@ -1,0 +1,152 @@
+"""`run_task`: execute one attempt of one task, from its inputs to its recorded output.
+
+This is the only code that calls a step's function, in local workers and in Argo pods alike:
+resolve the inputs, look the task up in the cache when caching is on, call the function with
+its output captured, store the output value and its output record, record the attempt.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from argosy.metadata.schemas import TaskInput, TaskRecord, TaskStatus
+from argosy.metadata.sink import MetadataSink
+from argosy.runtime.cache import cache_key
+from argosy.runtime.capture import captured_output
+from argosy.runtime.context import collecting_metrics
+from argosy.runtime.inputs import resolve_inputs
+from argosy.runtime.outputs import OutputRecord, write_output
+from argosy.runtime.spec import TaskSpec
+from argosy.store import save
+from argosy.store.addresses import log_key
+from argosy.store.base import ArtifactInfo, ArtifactStore
+
+if TYPE_CHECKING:
+    from argosy.dsl import PipelineDefinition
+
+_ERROR_LIMIT = 8000
+"""Characters of a traceback kept on the task record (the whole one is in the task's log)."""
+
+
+@dataclass
+class _Outcome:
+    """What one attempt found out, gathered as it goes."""
+
+    inputs: list[TaskInput] = field(default_factory=list)
+    output: ArtifactInfo | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    cache_key: str | None = None
+    cache_hit: bool = False
+    error: str | None = None
+    log_key: str | None = None
+
+
+def run_task(
+    spec: TaskSpec,
+    *,
+    store: ArtifactStore,
+    sink: MetadataSink,
+    definition: PipelineDefinition | None = None,
+    echo_logs: bool = False,
+) -> TaskRecord:
+    """Run one attempt of a task and record it; a failure of the task is recorded, not raised.
+
+    ``definition`` saves loading the pipeline by reference again; ``echo_logs`` copies the
+    captured output to this process's stderr afterwards (so pod logs show it too).
+    """
+    if definition is None:
+        from argosy.dsl import load_pipeline
+
+        definition = load_pipeline(spec.pipeline)
+    step = definition.ir.step(spec.step)
+    started = datetime.now(UTC)
+    outcome = _Outcome()
+    try:
+        params = definition.resolve_parameters(spec.params)
+        resolved = resolve_inputs(
+            definition.ir, step, run_id=spec.run_id, index=spec.index, params=params, store=store
+        )
+        outcome.inputs = resolved.artifacts
+        if spec.cache or step.cache:
+            outcome.cache_key = cache_key(step, resolved)
+            outcome.output = _cached_output(sink, store, outcome.cache_key)
+            outcome.cache_hit = outcome.output is not None
+        if outcome.output is None:
+            _call(definition.function(step.name), resolved.values, spec, store, outcome, echo_logs)
+        if outcome.output is not None:
+            record = OutputRecord(
+                artifact=outcome.output,
+                task=spec.task_id,
+                inputs=outcome.inputs,
+                metrics=outcome.metrics,
+            )
+            write_output(store, spec.run_id, spec.step, spec.index, record)
+    except Exception as failure:  # resolving inputs or storing failed: so did the task
+        outcome.error = _describe(failure)
+    record = _task_record(spec, started, outcome)
+    sink.record_tasks([record])
+    return record
+
+
+def _call(
+    function: Callable[..., Any],
+    arguments: dict[str, Any],
+    spec: TaskSpec,
+    store: ArtifactStore,
+    outcome: _Outcome,
+    echo_logs: bool,
+) -> None:
+    """Call the step function and store its value, with metrics collected and output captured."""
+    with collecting_metrics() as metrics, captured_output() as captured:
+        try:
+            outcome.output = save(store, function(**arguments))
+        except (Exception, SystemExit) as failure:
+            traceback.print_exc()
+            outcome.error = _describe(failure)
+    outcome.metrics = metrics
+    if captured.data:
+        outcome.log_key = log_key(spec.run_id, spec.step, spec.index, spec.attempt)
+        store.put_record(outcome.log_key, captured.data)
+        if echo_logs:
+            os.write(2, captured.data)
+
+
+def _cached_output(sink: MetadataSink, store: ArtifactStore, key: str) -> ArtifactInfo | None:
+    """The output of an earlier task with the same cache key, if its bytes are still stored."""
+    earlier = sink.find_cached(key)
+    if earlier is None or earlier.output is None or not store.has(earlier.output.digest):
+        return None
+    return earlier.output
+
+
+def _describe(failure: BaseException) -> str:
+    return "".join(traceback.format_exception(failure))[-_ERROR_LIMIT:]
+
+
+def _task_record(spec: TaskSpec, started: datetime, outcome: _Outcome) -> TaskRecord:
+    failed = outcome.error is not None
+    return TaskRecord(
+        run_id=spec.run_id,
+        step=spec.step,
+        index=spec.index,
+        attempt=spec.attempt,
+        status=TaskStatus.FAILED if failed else TaskStatus.SUCCEEDED,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        inputs=outcome.inputs,
+        output=None if failed else outcome.output,
+        metrics=outcome.metrics,
+        cache_key=outcome.cache_key,
+        cache_hit=outcome.cache_hit,
+        error=outcome.error,
+        log_key=outcome.log_key,
+        gpu_fallback=spec.gpu_fallback,
+    )
+
+
+__all__ = ["run_task"]

@@ -1,0 +1,139 @@
+"""Input resolution: the value of every argument of one task, and the map width of a step.
+
+Parameters come from the run's parameters, literals from the IR, upstream outputs from the
+store through their output records, a fan-in as the children ``0..width-1`` of the mapped step
+in map order; the mapped argument then gives the task its item ``index``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import JsonValue
+
+from argosy import ir
+from argosy.errors import PipelineError
+from argosy.metadata.schemas import TaskInput
+from argosy.runtime.outputs import read_output
+from argosy.store import load
+from argosy.store.base import ArtifactStore
+
+
+@dataclass(frozen=True)
+class ResolvedInputs:
+    """A task's arguments, with what identifies them for lineage and for the cache key."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    """Argument name to the value the function receives."""
+    artifacts: list[TaskInput] = field(default_factory=list)
+    """The stored artifacts read (lineage); an item index when the task took one item."""
+    plain: dict[str, JsonValue] = field(default_factory=dict)
+    """Arguments that came from parameters or literals, as the function receives them."""
+
+
+def map_width(
+    pipeline: ir.Pipeline,
+    step: str,
+    *,
+    run_id: str,
+    params: Mapping[str, Any],
+    store: ArtifactStore,
+) -> int:
+    """How many tasks the mapped ``step`` has: the length of its mapped argument's source.
+
+    Known once that source is: a literal or parameter list at once, an upstream output when
+    its task has succeeded (its recorded length), a fan-in when its mapped step's width is.
+    """
+    node = pipeline.step(step)
+    source = node.mapped_input
+    where = {"pipeline": pipeline.name, "step": step, "argument": node.mapped}
+    if source is None:
+        return 1
+    if isinstance(source, ir.FanInInput):
+        return map_width(pipeline, source.step, run_id=run_id, params=params, store=store)
+    if isinstance(source, ir.OutputInput):
+        artifact = read_output(store, run_id, source.step, 0).artifact
+        if artifact.length is None:
+            raise PipelineError(
+                f"is mapped over the output of step {source.step!r}, a {artifact.type} with no "
+                "length; return a list, tuple or array from that step",
+                **where,
+            )
+        return artifact.length
+    value = params[source.name] if isinstance(source, ir.ParameterInput) else source.value
+    if not isinstance(value, list):
+        raise PipelineError(f"is mapped over a {type(value).__name__}, not a list", **where)
+    return len(value)
+
+
+def resolve_inputs(
+    pipeline: ir.Pipeline,
+    step: ir.Step,
+    *,
+    run_id: str,
+    index: int,
+    params: Mapping[str, Any],
+    store: ArtifactStore,
+) -> ResolvedInputs:
+    """The arguments of task ``index`` of ``step`` in run ``run_id``."""
+    resolved = ResolvedInputs()
+    for argument, source in step.inputs.items():
+        item = index if argument == step.mapped else None
+        if isinstance(source, ir.ParameterInput | ir.LiteralInput):
+            value = params[source.name] if isinstance(source, ir.ParameterInput) else source.value
+            value = _item(value, item, pipeline, step, argument)
+            resolved.plain[argument] = value
+        elif isinstance(source, ir.OutputInput):
+            artifact = read_output(store, run_id, source.step, 0).artifact
+            value = _item(load(store, artifact), item, pipeline, step, argument)
+            resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact, item=item))
+        else:
+            value = _fan_in(pipeline, source.step, argument, item, run_id, params, store, resolved)
+        resolved.values[argument] = value
+    return resolved
+
+
+def _fan_in(
+    pipeline: ir.Pipeline,
+    producer: str,
+    argument: str,
+    item: int | None,
+    run_id: str,
+    params: Mapping[str, Any],
+    store: ArtifactStore,
+    resolved: ResolvedInputs,
+) -> Any:
+    """The outputs of the mapped ``producer`` in map order, or only child ``item`` of them."""
+    width = map_width(pipeline, producer, run_id=run_id, params=params, store=store)
+    if item is not None and not 0 <= item < width:
+        raise PipelineError(
+            f"task index {item} is out of range: step {producer!r} has {width} tasks",
+            pipeline=pipeline.name,
+            argument=argument,
+        )
+    children = [item] if item is not None else range(width)
+    values = []
+    for child in children:
+        artifact = read_output(store, run_id, producer, child).artifact
+        resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact))
+        values.append(load(store, artifact))
+    return values[0] if item is not None else values
+
+
+def _item(value: Any, item: int | None, pipeline: ir.Pipeline, step: ir.Step, argument: str) -> Any:
+    if item is None:
+        return value
+    try:
+        return value[item]
+    except (IndexError, KeyError, TypeError):
+        raise PipelineError(
+            f"cannot take item {item} of a {type(value).__name__} to map over",
+            pipeline=pipeline.name,
+            step=step.name,
+            argument=argument,
+        ) from None
+
+
+__all__ = ["ResolvedInputs", "map_width", "resolve_inputs"]
