@@ -1,0 +1,127 @@
+"""``argosy run`` and ``argosy resume``: run a pipeline here, or continue a failed run.
+
+Progress goes to stderr (bars per step when it is a terminal), then a summary; ``--json``
+prints one object on stdout instead: run_id, status and per step its task count, output
+artifact ids and failures. The exit code is 0 if and only if the run succeeded; a failed run
+ends with the command that resumes it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from argosy.backends.local import RunResult, resume_run, run_pipeline
+from argosy.config import Settings
+from argosy.dsl import load_pipeline
+
+SHORT = 12
+"""Characters of an artifact digest shown in the summary."""
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+MaxWorkers = Annotated[
+    int | None,
+    typer.Option("--max-workers", min=1, help="Worker processes (default: one per CPU core)."),
+]
+GpuFallback = Annotated[
+    bool,
+    typer.Option("--gpu-fallback", help="Run steps that ask for missing GPUs on the CPU instead."),
+]
+Cache = Annotated[
+    bool, typer.Option("--cache", help="Reuse outputs of earlier identical tasks (every step).")
+]
+
+
+def run(
+    pipeline: Annotated[str, typer.Argument(help="path/file.py, path/file.py:name or module:name")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="NAME=VALUE (JSON when it parses); repeatable."),
+    ] = None,
+    max_workers: MaxWorkers = None,
+    cache: Cache = False,
+    gpu_fallback: GpuFallback = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """Run a pipeline on this machine, on a warm pool of worker processes."""
+    settings = Settings()
+    definition = load_pipeline(pipeline)
+    params = definition.parse_params(param or [])
+    result = run_pipeline(
+        definition,
+        params,
+        settings,
+        max_workers=max_workers,
+        cache=cache,
+        gpu_fallback=gpu_fallback,
+        progress=not json_output,
+    )
+    _finish(result, json_output)
+
+
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The run to continue.")],
+    max_workers: MaxWorkers = None,
+    cache: Cache = False,
+    gpu_fallback: GpuFallback = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """Start a new run of a run's pipeline and parameters; its finished tasks are reused."""
+    result = resume_run(
+        run_id,
+        Settings(),
+        max_workers=max_workers,
+        cache=cache,
+        gpu_fallback=gpu_fallback,
+        progress=not json_output,
+    )
+    _finish(result, json_output)
+
+
+def _finish(result: RunResult, json_output: bool) -> None:
+    console = Console(stderr=True, highlight=False)
+    if json_output:
+        typer.echo(json.dumps(result.to_json()))
+    else:
+        _summary(console, result)
+    if not result.succeeded:
+        console.print(f"resume with: argosy resume {result.run_id}")
+        sys.exit(1)
+
+
+def _summary(console: Console, result: RunResult) -> None:
+    table = Table("step", "state", "tasks", "reused", "outputs", box=None, pad_edge=False)
+    for name, step in result.steps.items():
+        color = {"succeeded": "green", "failed": "red"}.get(step.state, "dim")
+        reused = step.cache_hits + step.cloned
+        outputs = ", ".join(d[:SHORT] for d in step.outputs[:3])
+        if len(step.outputs) > 3:
+            outputs += f", ... ({len(step.outputs)})"
+        table.add_row(name, f"[{color}]{step.state}[/]", str(step.tasks), str(reused), outputs)
+    console.print(table)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    for name, step in result.steps.items():
+        for error in step.errors[:3]:
+            last = error.strip().splitlines()[-1] if error.strip() else "failed"
+            console.print(f"[red]{name}:[/] {escape(last)}")
+    color = "green" if result.succeeded else "red"
+    resumed = f" (resumed from {result.resumed_from})" if result.resumed_from else ""
+    console.print(
+        f"run [bold]{result.run_id}[/]{resumed} [{color}]{result.status.value}[/] "
+        f"in {result.seconds:.2f} s"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("resume")(resume)
+
+
+__all__ = ["register", "resume", "run"]

@@ -1,0 +1,72 @@
+"""``argosy task``: the runtime entrypoint, the one command that executes a step (hidden).
+
+Argo pods run ``python -m argosy task --pipeline REF --step NAME --run-id ID [--index I] ...``;
+the exit code is 0 if and only if the task succeeded.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from argosy.config import Settings
+from argosy.metadata.schemas import TaskStatus
+from argosy.runtime import TaskSpec
+from argosy.runtime.entrypoint import parse_assignments, run_entrypoint
+
+Ref = Annotated[str, typer.Option(help="Pipeline reference: file.py[:name] or module:name.")]
+Params = Annotated[
+    list[str] | None, typer.Option("--param", help="A run parameter, NAME=JSON; repeatable.")
+]
+OutputsDir = Annotated[
+    Path | None, typer.Option("--outputs-dir", help="Write the output's digest and length here.")
+]
+CodePackage = Annotated[
+    str | None, typer.Option("--code-package", help="Digest of the code package to install.")
+]
+Cache = Annotated[bool, typer.Option("--cache", help="Reuse an earlier identical task.")]
+GpuFallback = Annotated[bool, typer.Option("--gpu-fallback", help="Run without the GPUs.")]
+
+
+def task(
+    pipeline: Ref,
+    step: Annotated[str, typer.Option(help="The step to run.")],
+    run_id: Annotated[str, typer.Option("--run-id", help="The run the task belongs to.")],
+    index: Annotated[int, typer.Option(help="Item of the mapped argument (0 if unmapped).")] = 0,
+    attempt: Annotated[int, typer.Option(help="0 for the first try, then 1, 2, ...")] = 0,
+    param: Params = None,
+    outputs_dir: OutputsDir = None,
+    code_package: CodePackage = None,
+    cache: Cache = False,
+    gpu_fallback: GpuFallback = False,
+) -> None:
+    """Run one task of a pipeline in this process (what every worker and pod executes)."""
+    spec = TaskSpec(
+        pipeline=pipeline,
+        step=step,
+        run_id=run_id,
+        index=index,
+        attempt=attempt,
+        params=parse_assignments(param or []),
+        cache=cache,
+        gpu_fallback=gpu_fallback,
+        code_package=code_package,
+    )
+    record = run_entrypoint(spec, Settings(), outputs_dir=outputs_dir)
+    if record.status is not TaskStatus.SUCCEEDED:
+        last = (record.error or "failed").strip().splitlines()[-1]
+        console = Console(stderr=True, highlight=False)
+        console.print(f"[bold red]task {spec.task_id} failed:[/] {escape(last)}")
+        sys.exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("task", hidden=True)(task)
+
+
+__all__ = ["register", "task"]

@@ -1,0 +1,73 @@
+"""The process entrypoint of one task (``python -m argosy task``), as Argo pods run it.
+
+Opens the store and the metadata sink from `Settings`, installs the code package when one is
+named, makes sure the run is recorded (idempotently: every pod of a run may be first), runs the
+task with its output echoed to the pod's log as well, and writes the small output files Argo
+reads: ``digest`` (the output artifact) and ``length`` (the width of a fan-out over it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from argosy.config import Settings
+from argosy.errors import PipelineError
+from argosy.metadata import open_sink
+from argosy.metadata.schemas import RunCreate, TaskRecord
+from argosy.runtime.execute import run_task
+from argosy.runtime.spec import TaskSpec
+from argosy.store import open_store
+
+
+def parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:
+    """``NAME=JSON`` strings as a dict; a value that is not JSON is taken as a string."""
+    values: dict[str, Any] = {}
+    for assignment in assignments:
+        name, equals, text = assignment.partition("=")
+        if not equals or not name:
+            raise PipelineError(f"--param {assignment!r} is not NAME=VALUE (e.g. --param k=3)")
+        try:
+            values[name] = json.loads(text)
+        except json.JSONDecodeError:
+            values[name] = text
+    return values
+
+
+def run_entrypoint(
+    spec: TaskSpec, settings: Settings, *, outputs_dir: Path | None = None, backend: str = "argo"
+) -> TaskRecord:
+    """Run the task ``spec`` names in this process and record it; the task's record."""
+    store = open_store(settings)
+    if spec.code_package is not None:
+        from argosy.code_package import install
+
+        install(store, spec.code_package)
+    from argosy.dsl import load_pipeline
+
+    definition = load_pipeline(spec.pipeline)
+    pipeline = definition.ir
+    sink = open_sink(settings)
+    sink.create_run(
+        RunCreate(
+            id=spec.run_id,
+            pipeline=pipeline.name,
+            pipeline_version=pipeline.digest(),
+            pipeline_ir=pipeline.model_dump(mode="json"),
+            pipeline_ref=spec.pipeline,
+            parameters=definition.resolve_parameters(spec.params),
+            backend=backend,
+        )
+    )
+    record = run_task(spec, store=store, sink=sink, definition=definition, echo_logs=True)
+    if outputs_dir is not None and record.output is not None:
+        outputs_dir.mkdir(parents=True, exist_ok=True)
+        (outputs_dir / "digest").write_text(record.output.digest)
+        if record.output.length is not None:
+            (outputs_dir / "length").write_text(str(record.output.length))
+    return record
+
+
+__all__ = ["parse_assignments", "run_entrypoint"]
