@@ -1,0 +1,45 @@
+"""Fixtures of the local-backend tests: a fresh ARGOSY_HOME (SQLite and LocalStore) per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from argosy.backends.local import RunResult
+from argosy.config import Settings
+from argosy.metadata import open_reader
+from argosy.metadata.schemas import TaskPublic
+from argosy.runtime import read_output
+from argosy.store import load, open_store
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("ARGOSY_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("ARGOSY_METADATA_URL", raising=False)
+    monkeypatch.delenv("ARGOSY_S3_ENDPOINT", raising=False)
+    return Settings()
+
+
+@pytest.fixture
+def marks(tmp_path: Path) -> Path:
+    """A directory where steps leave a mark each time they run."""
+    return tmp_path / "marks"
+
+
+def output(settings: Settings, result: RunResult, step: str, index: int = 0) -> Any:
+    """The value task (step, index) of ``result``'s run produced."""
+    store = open_store(settings)
+    return load(store, read_output(store, result.run_id, step, index).artifact)
+
+
+def tasks(settings: Settings, run_id: str) -> dict[tuple[str, int], TaskPublic]:
+    """The run's tasks as recorded in the metadata, by (step, index)."""
+    return {(t.step, t.index): t for t in open_reader(settings).list_tasks(run_id)}
+
+
+def runs_of(marks: Path, name: str) -> int:
+    """How many times a step that marks ``name`` ran."""
+    return len(list(marks.glob(f"{name}.*")))

@@ -1,0 +1,193 @@
+"""Small pipelines the local-backend tests run; workers load them by reference.
+
+Steps that must be observed from outside (how often they ran, what they saw) write files into
+a directory given as a parameter, since they run in other processes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from argosy import Resources, log_metric, pipeline, step
+
+
+def _count(directory: str, name: str) -> int:
+    """Leave one more mark named ``name`` in ``directory``; how many there were before."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    before = len(list(folder.glob(f"{name}.*")))
+    (folder / f"{name}.{before}.{os.getpid()}.{time.monotonic_ns()}").touch()
+    return before
+
+
+@step
+def numbers(n: int) -> list[int]:
+    return list(range(n))
+
+
+@step
+def square(x: int) -> int:
+    print(f"squaring {x}")
+    log_metric("x", x)
+    return x * x
+
+
+@step
+def collect(values: list[int]) -> list[int]:
+    return values
+
+
+@pipeline
+def fan(n: int = 5):
+    """A fan-out whose width is the length of an upstream output, then a fan-in."""
+    return collect(square.map(x=numbers(n)))
+
+
+@step
+def nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+@pipeline
+def naps(seconds: list[float] = [0.5, 0.5]):
+    """Tasks that only sleep, one per item."""
+    return nap.map(seconds=seconds)
+
+
+@step(resources=Resources(cpu=2))
+def big_nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+@pipeline
+def big_naps(seconds: list[float] = [0.4, 0.4]):
+    """Sleeping tasks that each take two worker slots."""
+    return big_nap.map(seconds=seconds)
+
+
+@step(retries=2, backoff=0.05)
+def flaky(marks: str, failures: int) -> int:
+    tried = _count(marks, "flaky")
+    if tried < failures:
+        raise RuntimeError(f"failing on purpose (attempt {tried})")
+    return tried
+
+
+@pipeline
+def retrying(marks: str, failures: int = 1):
+    """One step that fails its first ``failures`` attempts."""
+    return flaky(marks, failures)
+
+
+@step
+def die(how: str) -> str:
+    if how == "sigkill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif how == "segfault":
+        ctypes.string_at(0)
+    elif how == "exit":
+        os._exit(3)
+    return how
+
+
+@pipeline
+def crashes(hows: list[str] = ["ok", "sigkill", "ok", "segfault", "ok", "exit", "ok"]):
+    """Tasks that kill their own process in the ways a native library can."""
+    return die.map(how=hows)
+
+
+@step(retries=1, backoff=0.05)
+def die_once(marks: str) -> str:
+    if _count(marks, "die_once") == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return "survived"
+
+
+@pipeline
+def crash_once(marks: str):
+    """A task that is killed on its first attempt and succeeds on its retry."""
+    return die_once(marks)
+
+
+@step(timeout=1)
+def hang(marks: str) -> int:
+    child = subprocess.Popen(["sleep", "60"])
+    Path(marks).mkdir(parents=True, exist_ok=True)
+    (Path(marks) / "child.pid").write_text(str(child.pid))
+    child.wait()
+    return 0
+
+
+@step
+def quick() -> str:
+    return "done"
+
+
+@pipeline
+def hanging(marks: str):
+    """A task that overruns its timeout (with a subprocess of its own), beside a quick one."""
+    hang(marks)
+    return quick()
+
+
+@step
+def prepare(marks: str) -> list[int]:
+    _count(marks, "prepare")
+    return [1, 2, 3]
+
+
+@step
+def compute(x: int, marks: str) -> int:
+    _count(marks, f"compute{x}")
+    if x == 2 and not (Path(marks) / "fixed").exists():
+        raise ValueError("x=2 is broken until the 'fixed' file exists")
+    return 10 * x
+
+
+@step
+def combine(values: list[int], marks: str) -> int:
+    _count(marks, "combine")
+    return sum(values)
+
+
+@pipeline
+def resumable(marks: str):
+    """prepare -> compute (fails for x=2 until fixed) -> combine."""
+    values = compute.map(x=prepare(marks), marks=marks)
+    return combine(values, marks)
+
+
+@step(cache=True)
+def costly(x: int, marks: str) -> int:
+    _count(marks, "costly")
+    return x + 1
+
+
+@step
+def plain(y: int, marks: str) -> int:
+    _count(marks, "plain")
+    return 2 * y
+
+
+@pipeline
+def cached(marks: str, x: int = 1):
+    """A step cached by declaration, then one cached only with run-level caching."""
+    return plain(costly(x, marks), marks)
+
+
+@step(resources=Resources(gpu=1))
+def gpu_step() -> str:
+    return os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>")
+
+
+@pipeline
+def on_gpu():
+    """One step that asks for a GPU and reports the devices it was given."""
+    return gpu_step()
