@@ -1,5 +1,20 @@
-"""The Argo Workflows backend: compile a pipeline with Hera, submit, watch, read logs."""
+"""The Argo Workflows backend: compile a pipeline with Hera, submit, watch, read logs, resume.
 
-from argosy.backends.argo.compiler import ClusterConfig, compile_pipeline
+`compile_pipeline` turns a pipeline into a Hera Workflow, WorkflowTemplate or CronWorkflow;
+`submit_pipeline` packs the code, records the run and creates the Workflow; `resume_run`
+resubmits an Argo run with its finished steps cloned; `pod_logs` reads a task's pod logs.
+"""
 
-__all__ = ["ClusterConfig", "compile_pipeline"]
+from argosy.backends.argo.compiler import ClusterConfig, compile_pipeline, render_yaml
+from argosy.backends.argo.logs import pod_logs
+from argosy.backends.argo.submit import WorkflowHandle, resume_run, submit_pipeline
+
+__all__ = [
+    "ClusterConfig",
+    "WorkflowHandle",
+    "compile_pipeline",
+    "pod_logs",
+    "render_yaml",
+    "resume_run",
+    "submit_pipeline",
+]

@@ -108,6 +108,16 @@ class ClusterConfig:
         return self.s3_endpoint or f"argosy-minio.{self.namespace}.svc:9000"
 
 
+@dataclass(frozen=True, kw_only=True)
+class DoneStep:
+    """A step whose every task a resumed run took over from its origin: it gets no DAG task."""
+
+    width: int
+    """How many tasks it had (1 unless mapped)."""
+    length: int | None = None
+    """Length of its output, when a downstream step maps over it."""
+
+
 class Definition(Protocol):
     """What the compiler needs of a `PipelineDefinition`: its IR and how pods load it."""
 
@@ -130,6 +140,7 @@ class _Plan:
     values: Mapping[str, Any]
     counted: frozenset[str]
     """Steps whose output a downstream step maps over: they report its ``length``."""
+    done: Mapping[str, DoneStep]
 
 
 def compile_pipeline(
@@ -143,6 +154,7 @@ def compile_pipeline(
     code_package: str | None = None,
     run_id: str | None = None,
     parameters: Mapping[str, Any] | None = None,
+    done: Mapping[str, DoneStep] | None = None,
 ) -> Workflow:
     """The Hera object of a pipeline; `to_yaml()` on it gives the manifest.
 
@@ -150,7 +162,7 @@ def compile_pipeline(
     ``code_package`` is given); it defaults to the definition's own ref. ``image`` is the image
     of steps that name none. ``run_id`` fixes the workflow's name (else Argo generates one);
     ``parameters`` override the parameter defaults. CompileError when the pipeline cannot run
-    on Argo as asked.
+    on Argo as asked. ``done`` names the steps a resumed run already has (no task runs them).
     """
     pipeline = source if isinstance(source, ir.Pipeline) else source.ir
     ref = ref or (None if isinstance(source, ir.Pipeline) else source.ref)
@@ -164,6 +176,7 @@ def compile_pipeline(
         code_package=code_package,
         run_id=run_id,
         values=parameters or {},
+        done=done or {},
         counted=frozenset(
             step.mapped_input.step
             for step in pipeline.steps
@@ -171,11 +184,14 @@ def compile_pipeline(
         ),
     )
     workflow = _workflow_object(plan, kind, schedule)
+    steps = [step for step in pipeline.steps if step.name not in plan.done]
+    if not steps:
+        raise CompileError(f"pipeline {pipeline.name!r}: every step is done; nothing to run")
     with workflow:
-        templates = {step.name: _container_template(plan, step) for step in pipeline.steps}
+        templates = {step.name: _container_template(plan, step) for step in steps}
         taken = {template.name for template in templates.values()}
         with DAG(name=_free_name("main", taken)) as dag:
-            for step in pipeline.steps:
+            for step in steps:
                 _dag_task(plan, step, templates[step.name])
         exit_template = _exit_template(plan, _free_name("finish-run", taken))
     workflow.entrypoint = dag.name
@@ -417,7 +433,8 @@ def _outputs(plan: _Plan, step: ir.Step) -> list[Parameter] | None:
 
 def _dag_task(plan: _Plan, step: ir.Step, template: Container) -> Task:
     """The step's node in the DAG: after the steps it reads, fanned out when it is mapped."""
-    depends = " && ".join(_dns(name) for name in step.upstream) or None
+    upstream = [name for name in step.upstream if name not in plan.done]
+    depends = " && ".join(_dns(name) for name in upstream) or None
     if step.mapped is None:
         return Task(name=_dns(step.name), template=template, depends=depends)
     return Task(
@@ -425,12 +442,13 @@ def _dag_task(plan: _Plan, step: ir.Step, template: Container) -> Task:
         template=template,
         depends=depends,
         arguments=[Parameter(name=INDEX_PARAMETER, value=expressions.ITEM)],
-        with_sequence=Sequence(count=width(plan.pipeline, step)),
+        with_sequence=Sequence(count=width(plan.pipeline, step, plan.done)),
     )
 
 
-def width(pipeline: ir.Pipeline, step: ir.Step) -> str:
+def width(pipeline: ir.Pipeline, step: ir.Step, done: Mapping[str, DoneStep] | None = None) -> str:
     """How many tasks a mapped step has, as Argo will know it when the step is ready."""
+    done = done or {}
     source = step.mapped_input
     if isinstance(source, ir.LiteralInput):
         assert isinstance(source.value, list)  # the IR checks this
@@ -438,9 +456,13 @@ def width(pipeline: ir.Pipeline, step: ir.Step) -> str:
     if isinstance(source, ir.ParameterInput):
         return expressions.parameter_list_length(source.name)
     if isinstance(source, ir.OutputInput):
+        if source.step in done:
+            return str(done[source.step].length)
         return expressions.task_output_parameter(_dns(source.step), LENGTH_PARAMETER)
     if isinstance(source, ir.FanInInput):
-        return width(pipeline, pipeline.step(source.step))
+        if source.step in done:
+            return str(done[source.step].width)
+        return width(pipeline, pipeline.step(source.step), done)
     raise CompileError(f"step {step.name!r} is mapped over an input Argo cannot count")
 
 
@@ -498,6 +520,7 @@ __all__ = [
     "OUTPUTS_DIR",
     "ClusterConfig",
     "Definition",
+    "DoneStep",
     "Kind",
     "check_size",
     "compile_pipeline",

@@ -1,0 +1,247 @@
+"""Submit a pipeline to Argo Workflows, and resume an Argo run on the cluster.
+
+`submit_pipeline` packs the pipeline's code into the store (unchanged code uploads nothing),
+compiles a Workflow named after a fresh run id, records the run in metadata (backend ``argo``,
+workflow name, namespace) and creates the Workflow through the Kubernetes API (or the Argo
+Server). It returns a `WorkflowHandle` that streams progress, waits, and reads outputs.
+
+`resume_run` submits a new Workflow for an earlier Argo run: the steps whose every task
+finished (and that did not change since) are cloned by reference, exactly as a local resume
+clones them (new output records pointing at the same artifacts, task records with
+``cloned_from``), and get no task in the new Workflow; the rest run.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from argosy import ir
+from argosy.backends.argo.compiler import (
+    ClusterConfig,
+    DoneStep,
+    compile_pipeline,
+    manifest,
+)
+from argosy.backends.argo.gpu import load_gpu_profiles
+from argosy.backends.argo.kube import KubeApi
+from argosy.backends.argo.watch import WorkflowApi, WorkflowSnapshot, snapshot, watch_workflow
+from argosy.config import Settings
+from argosy.errors import ArgosyError, PipelineError
+from argosy.metadata.schemas import RunCreate, RunStatus, RunUpdate
+
+MAX_RUN_ID_PREFIX = 40
+
+
+class Submittable(Protocol):
+    """What submitting needs of a `PipelineDefinition`."""
+
+    name: str
+    ref: str
+
+    @property
+    def ir(self) -> ir.Pipeline: ...
+
+    @property
+    def source_file(self) -> Path | None: ...
+
+
+@dataclass
+class WorkflowHandle:
+    """A submitted run: its Workflow's progress, and its outputs once tasks finish."""
+
+    run_id: str
+    namespace: str
+    api: WorkflowApi
+    pipeline: ir.Pipeline
+    params: Mapping[str, Any]
+    settings: Settings
+
+    @property
+    def workflow_name(self) -> str:
+        return self.run_id
+
+    def status(self) -> WorkflowSnapshot:
+        """The workflow's phase and per-step progress now."""
+        return snapshot(self.api.workflow(self.namespace, self.run_id))
+
+    def watch(
+        self, *, interval: float = 2.0, timeout: float | None = None
+    ) -> Iterator[WorkflowSnapshot]:
+        """Each new state of the workflow until it finishes."""
+        return watch_workflow(
+            self.api, self.namespace, self.run_id, interval=interval, timeout=timeout
+        )
+
+    def wait(self, *, interval: float = 2.0, timeout: float | None = None) -> WorkflowSnapshot:
+        """Block until the workflow finishes; its final state."""
+        final = None
+        for final in self.watch(interval=interval, timeout=timeout):  # noqa: B007
+            pass
+        assert final is not None
+        return final
+
+    def output(self, step: str | None = None) -> Any:
+        """The value a step produced (a list in map order for a mapped step), from the store."""
+        from argosy.runtime import map_width, read_output
+        from argosy.store import load, open_store
+
+        name = step or self.pipeline.output
+        if name is None:
+            raise PipelineError(
+                "has no output step; name the step to read", pipeline=self.pipeline.name
+            )
+        store = open_store(self.settings)
+        node = self.pipeline.step(name)
+        if node.mapped is None:
+            return load(store, read_output(store, self.run_id, name, 0).artifact)
+        count = map_width(self.pipeline, name, run_id=self.run_id, params=self.params, store=store)
+        return [
+            load(store, read_output(store, self.run_id, name, i).artifact) for i in range(count)
+        ]
+
+
+def submit_pipeline(
+    definition: Submittable,
+    params: Mapping[str, Any],
+    settings: Settings,
+    *,
+    namespace: str = "argosy",
+    image: str | None = None,
+    code_package: bool = True,
+    api: WorkflowApi | None = None,
+    kubeconfig: Path | None = None,
+    resumed_from: str | None = None,
+    done: Mapping[str, DoneStep] | None = None,
+    run_id: str | None = None,
+) -> WorkflowHandle:
+    """Create the pipeline's Workflow on the cluster; ``params`` are resolved run parameters."""
+    from argosy.metadata import open_sink
+
+    pipeline = definition.ir
+    run_id = run_id or new_run_id(pipeline.name)
+    ref, digest = definition.ref, None
+    if code_package:
+        ref, digest = _pack(definition, settings)
+    cluster = ClusterConfig(
+        namespace=namespace, gpu_profiles=load_gpu_profiles(settings.gpu_profiles)
+    )
+    workflow = compile_pipeline(
+        pipeline,
+        ref=ref,
+        image=image,
+        cluster=cluster,
+        code_package=digest,
+        run_id=run_id,
+        parameters=params,
+        done=done,
+    )
+    api = api or KubeApi.connect(kubeconfig)
+    sink = open_sink(settings)
+    sink.create_run(
+        RunCreate(
+            id=run_id,
+            pipeline=pipeline.name,
+            pipeline_version=pipeline.digest(),
+            pipeline_ir=pipeline.model_dump(mode="json", by_alias=True),
+            pipeline_ref=definition.ref,
+            parameters=dict(params),
+            backend="argo",
+            status=RunStatus.RUNNING,
+            resumed_from=resumed_from,
+            workflow_name=run_id,
+            namespace=namespace,
+            started_at=datetime.now(UTC),
+        )
+    )
+    try:
+        api.create(namespace, manifest(workflow))
+    except ArgosyError as error:
+        sink.update_run(
+            run_id,
+            RunUpdate(status=RunStatus.FAILED, finished_at=datetime.now(UTC), error=str(error)),
+        )
+        raise
+    return WorkflowHandle(
+        run_id=run_id,
+        namespace=namespace,
+        api=api,
+        pipeline=pipeline,
+        params=params,
+        settings=settings,
+    )
+
+
+def resume_run(
+    run_id: str,
+    settings: Settings,
+    *,
+    image: str | None = None,
+    code_package: bool = True,
+    api: WorkflowApi | None = None,
+    kubeconfig: Path | None = None,
+) -> WorkflowHandle:
+    """A new Workflow for Argo run ``run_id``: finished steps cloned by reference, the rest run."""
+    from argosy.backends.local.resume import clone_outputs, reusable_outputs
+    from argosy.dsl import load_pipeline
+    from argosy.metadata import open_reader, open_sink
+    from argosy.runtime import map_width
+    from argosy.store import open_store
+
+    origin = open_reader(settings).get_run(run_id)
+    if origin.backend != "argo" or origin.pipeline_ref is None:
+        raise PipelineError(f"run {run_id!r} did not run on Argo; resume it with `argosy resume`")
+    definition = load_pipeline(origin.pipeline_ref)
+    origin_ir = ir.Pipeline.model_validate(
+        open_reader(settings).get_pipeline_version(origin.pipeline_version)
+    )
+    store = open_store(settings)
+    params = definition.resolve_parameters(origin.parameters)
+    reusable = reusable_outputs(origin_ir, definition.ir, origin=run_id, params=params, store=store)
+    done: dict[str, DoneStep] = {}
+    for step, outputs in reusable.items():
+        count = map_width(definition.ir, step, run_id=run_id, params=params, store=store)
+        if len(outputs) == count:
+            length = outputs[0].artifact.length if outputs else None
+            done[step] = DoneStep(width=count, length=length)
+    new_id = new_run_id(definition.ir.name)
+    clones = clone_outputs(
+        {s: reusable[s] for s in done}, origin=run_id, run_id=new_id, store=store
+    )
+    handle = submit_pipeline(
+        definition,
+        params,
+        settings,
+        namespace=origin.namespace or "argosy",
+        image=image,
+        code_package=code_package,
+        api=api,
+        kubeconfig=kubeconfig,
+        resumed_from=run_id,
+        done=done,
+        run_id=new_id,
+    )
+    open_sink(settings).record_tasks([task for tasks in clones.values() for task in tasks.values()])
+    return handle
+
+
+def new_run_id(pipeline: str) -> str:
+    """A fresh run id that is also a valid Workflow name: ``<pipeline>-<8 hex>``."""
+    return f"{pipeline.replace('_', '-')[:MAX_RUN_ID_PREFIX]}-{secrets.token_hex(4)}"
+
+
+def _pack(definition: Submittable, settings: Settings) -> tuple[str, str]:
+    """Upload the code package; the ref pods load the pipeline by, and the package digest."""
+    from argosy.code_package import pack, package_ref
+    from argosy.store import open_store
+
+    store = open_store(settings)
+    store.check()
+    return package_ref(definition), pack(definition, store)
+
+
+__all__ = ["Submittable", "WorkflowHandle", "new_run_id", "resume_run", "submit_pipeline"]

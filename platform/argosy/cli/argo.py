@@ -1,0 +1,256 @@
+"""The Argo commands: ``argosy compile``, ``submit`` and ``status`` (and the hidden ``finish-run``).
+
+Thin: each command loads the pipeline or reads the cluster through `argosy.backends.argo` and
+prints. Human output goes to stderr (rich); ``compile`` writes the YAML to stdout or ``-o FILE``;
+``--json`` prints one JSON object on stdout. ``finish-run`` is what a Workflow's onExit handler
+runs in the cluster: it marks the run finished in the metadata service.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from argosy.backends.argo.watch import StepProgress, WorkflowApi, WorkflowSnapshot
+from argosy.config import Settings
+from argosy.errors import NotFound
+
+_PHASE_STYLE = {"Succeeded": "green", "Failed": "red", "Error": "red", "Running": "yellow"}
+_ARGO_STATUS = {"Succeeded": "succeeded", "Failed": "failed", "Error": "failed"}
+
+
+class Kind(StrEnum):
+    WORKFLOW = "workflow"
+    TEMPLATE = "template"
+    CRON = "cron"
+
+
+Namespace = Annotated[str, typer.Option("--namespace", "-n", help="Kubernetes namespace.")]
+Kubeconfig = Annotated[
+    Path | None,
+    typer.Option(
+        envvar="KUBECONFIG", help="Kubeconfig file (default ~/.kube/config; in a pod, in-cluster)."
+    ),
+]
+ArgoServer = Annotated[
+    str | None,
+    typer.Option(help="Use the Argo Server at this URL instead of the Kubernetes API."),
+]
+ArgoToken = Annotated[
+    str | None, typer.Option(envvar="ARGO_TOKEN", help="Bearer token for --argo-server.")
+]
+Image = Annotated[
+    str | None,
+    typer.Option(envvar="ARGOSY_IMAGE", help="Image of steps that name none (a pinned tag)."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def _console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def compile_command(
+    pipeline: Annotated[str, typer.Argument(help="path/file.py, path/file.py:name or module:name")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
+    kind: Annotated[Kind, typer.Option(help="The Argo object to write.")] = Kind.WORKFLOW,
+    schedule: Annotated[str | None, typer.Option(help="Cron schedule (--kind cron).")] = None,
+    namespace: Namespace = "argosy",
+    image: Image = None,
+    gpu_profiles: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="ARGOSY_GPU_PROFILES", help="YAML of GPU profiles ({gpuProfiles: ...})."
+        ),
+    ] = None,
+) -> None:
+    """Compile a pipeline to an Argo Workflow, WorkflowTemplate or CronWorkflow (YAML)."""
+    from argosy.backends.argo import ClusterConfig, compile_pipeline, render_yaml
+    from argosy.backends.argo.gpu import load_gpu_profiles
+    from argosy.dsl import load_pipeline
+
+    definition = load_pipeline(pipeline)
+    cluster = ClusterConfig(namespace=namespace, gpu_profiles=load_gpu_profiles(gpu_profiles))
+    workflow = compile_pipeline(
+        definition, image=image, kind=kind.value, schedule=schedule, cluster=cluster
+    )
+    text = render_yaml(workflow)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text)
+    steps = len(definition.ir.steps)
+    _console().print(f"compiled {definition.ir.name} ({steps} steps) to {output}")
+
+
+def submit_command(
+    pipeline: Annotated[str, typer.Argument(help="path/file.py, path/file.py:name or module:name")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE (JSON when it parses).")
+    ] = None,
+    namespace: Namespace = "argosy",
+    watch: Annotated[bool, typer.Option("--watch", help="Stream progress until it ends.")] = False,
+    image: Image = None,
+    no_code_package: Annotated[
+        bool, typer.Option("--no-code-package", help="Rely on the image for the pipeline code.")
+    ] = False,
+    kubeconfig: Kubeconfig = None,
+    argo_server: ArgoServer = None,
+    argo_token: ArgoToken = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Submit a pipeline to Argo Workflows; with --watch, follow it to the end."""
+    from argosy.backends.argo import submit_pipeline
+    from argosy.dsl import load_pipeline
+
+    definition = load_pipeline(pipeline)
+    params = definition.parse_params(param or [])
+    handle = submit_pipeline(
+        definition,
+        params,
+        Settings(),
+        namespace=namespace,
+        image=image,
+        code_package=not no_code_package,
+        api=_api(kubeconfig, argo_server, argo_token),
+    )
+    console = _console()
+    console.print(f"submitted run [bold]{handle.run_id}[/] (workflow in namespace {namespace})")
+    final = None
+    if watch:
+        for final in _stream(handle.watch(), console):  # noqa: B007
+            pass
+    if json_output:
+        payload = {"run_id": handle.run_id, "workflow": handle.run_id, "namespace": namespace}
+        typer.echo(json.dumps(payload | ({"status": final.run_status.value} if final else {})))
+    if final is not None and final.phase != "Succeeded":
+        console.print(f"[red]run {handle.run_id} {final.phase.lower()}[/]: {final.message or ''}")
+        raise typer.Exit(1)
+
+
+def status_command(
+    run_id: Annotated[str, typer.Argument(help="The run id (its Workflow's name).")],
+    namespace: Namespace = "argosy",
+    kubeconfig: Kubeconfig = None,
+    argo_server: ArgoServer = None,
+    argo_token: ArgoToken = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Show an Argo run's phase and per-step progress."""
+    from argosy.backends.argo.watch import snapshot
+
+    current = snapshot(_api(kubeconfig, argo_server, argo_token).workflow(namespace, run_id))
+    if json_output:
+        typer.echo(json.dumps(_snapshot_json(current)))
+        return
+    _console().print(_table(current))
+
+
+def finish_run_command(
+    run_id: Annotated[str, typer.Option(help="The run (workflow name).")],
+    status: Annotated[str, typer.Option(help="Argo's {{workflow.status}}.")],
+) -> None:
+    """Mark a run finished in metadata (a Workflow's onExit handler runs this)."""
+    from argosy.metadata import open_sink
+    from argosy.metadata.schemas import RunStatus, RunUpdate
+
+    run_status = RunStatus(_ARGO_STATUS.get(status, "failed"))
+    update = RunUpdate(
+        status=run_status,
+        finished_at=datetime.now(UTC),
+        error=None if run_status is RunStatus.SUCCEEDED else f"workflow {status.lower()}",
+    )
+    try:
+        open_sink(Settings()).update_run(run_id, update)
+    except NotFound:
+        _console().print(f"[yellow]run {run_id} is not in metadata; nothing to mark[/]")
+        return
+    _console().print(f"run {run_id} marked {run_status.value}")
+
+
+def _api(kubeconfig: Path | None, argo_server: str | None, token: str | None) -> WorkflowApi:
+    from argosy.backends.argo.argo_server import ArgoServerApi
+    from argosy.backends.argo.kube import KubeApi
+
+    if argo_server:
+        return ArgoServerApi(argo_server, token)
+    return KubeApi.connect(kubeconfig)
+
+
+def _stream(snapshots: Any, console: Console) -> Any:
+    """Print each change of phase or of a step's counts as one line; pass the snapshots on."""
+    seen: dict[str, StepProgress] = {}
+    phase = None
+    for current in snapshots:
+        if current.phase != phase:
+            phase = current.phase
+            console.print(f"workflow {current.name}: {_phase(phase)}")
+        for name, progress in current.steps.items():
+            if progress.total and seen.get(name) != progress:
+                seen[name] = progress
+                console.print(f"  {name}: {_counts(progress)}")
+        yield current
+
+
+def _table(current: WorkflowSnapshot) -> Table:
+    table = Table("step", "tasks", "succeeded", "failed", "running", "pending")
+    table.title = f"{current.name}: {_phase(current.phase)}"
+    for progress in current.steps.values():
+        table.add_row(
+            progress.step,
+            str(progress.total),
+            str(progress.succeeded),
+            str(progress.failed),
+            str(progress.running),
+            str(progress.pending),
+        )
+    if current.message:
+        table.caption = current.message
+    return table
+
+
+def _counts(progress: StepProgress) -> str:
+    return (
+        f"{progress.succeeded}/{progress.total} succeeded, {progress.failed} failed, "
+        f"{progress.running} running"
+    )
+
+
+def _phase(phase: str) -> str:
+    return f"[{_PHASE_STYLE.get(phase, 'dim')}]{phase}[/]"
+
+
+def _snapshot_json(current: WorkflowSnapshot) -> dict[str, Any]:
+    return {
+        "run_id": current.name,
+        "phase": current.phase,
+        "status": current.run_status.value,
+        "message": current.message,
+        "steps": {
+            name: {
+                "total": p.total,
+                "succeeded": p.succeeded,
+                "failed": p.failed,
+                "running": p.running,
+            }
+            for name, p in current.steps.items()
+        },
+    }
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``compile``, ``submit``, ``status`` and the hidden ``finish-run`` to the CLI."""
+    app.command("compile")(compile_command)
+    app.command("submit")(submit_command)
+    app.command("status")(status_command)
+    app.command("finish-run", hidden=True)(finish_run_command)
+
+
+__all__ = ["register"]
