@@ -2,12 +2,15 @@
 
 Descriptors 1 and 2 are pointed at one temporary file while the task runs, so output written
 by C extensions, by libc and by subprocesses is caught along with Python's, in the order it was
-written; the process's own descriptors are put back afterwards.
+written; ``sys.stdout`` and ``sys.stderr`` write straight into the same file meanwhile (they
+may have been replaced by objects that do not write to descriptors 1 and 2). The process's own
+descriptors and streams are put back afterwards.
 """
 
 from __future__ import annotations
 
 import ctypes
+import io
 import os
 import sys
 import tempfile
@@ -49,17 +52,27 @@ def captured_output() -> Iterator[Captured]:
     """Send descriptors 1 and 2 into a temporary file; the yielded object gets the bytes."""
     captured = Captured()
     _flush()
+    streams = sys.stdout, sys.stderr
     with tempfile.TemporaryFile() as sink:
+        text = io.TextIOWrapper(
+            io.FileIO(sink.fileno(), "w", closefd=False),
+            encoding="utf-8",
+            errors="backslashreplace",
+            write_through=True,
+        )
         saved = [os.dup(fd) for fd in _STREAMS]
         try:
             for fd in _STREAMS:
                 os.dup2(sink.fileno(), fd)
+            sys.stdout = sys.stderr = text
             yield captured
         finally:
             _flush()
+            sys.stdout, sys.stderr = streams
             for fd, copy in zip(_STREAMS, saved, strict=True):
                 os.dup2(copy, fd)
                 os.close(copy)
+            text.close()
             sink.seek(0)
             captured.data = sink.read()
 
