@@ -1,0 +1,54 @@
+"""``python -m argosy task``: the process Argo pods run, exit code and output files included."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from argosy.config import Settings
+from argosy.metadata import open_reader
+from argosy.metadata.schemas import TaskStatus
+from argosy.runtime import read_output
+from argosy.store import load, open_store
+
+TINY = str(Path(__file__).with_name("tiny.py"))
+
+
+def _task(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"ARGOSY_HOME": str(home)}
+    command = [sys.executable, "-m", "argosy", "task", "--run-id", "pod-run", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_tasks_run_as_processes_write_outputs_files_and_record_the_run(tmp_path: Path) -> None:
+    outputs = tmp_path / "outputs"
+    produced = _task(
+        tmp_path, "--pipeline", f"{TINY}:tiny", "--step", "produce", "--param", "n=2",
+        "--param", "word=yo", "--outputs-dir", str(outputs),
+    )  # fmt: skip
+    shouted = _task(
+        tmp_path, "--pipeline", f"{TINY}:tiny", "--step", "shout", "--index", "1",
+        "--param", "n=2", "--param", "word=yo",
+    )  # fmt: skip
+
+    assert produced.returncode == 0, produced.stderr
+    assert shouted.returncode == 0, shouted.stderr
+    assert "a subprocess says 1" in shouted.stderr  # the captured log is echoed for pod logs
+    store = open_store(Settings(home=tmp_path))
+    produce = read_output(store, "pod-run", "produce", 0).artifact
+    assert (outputs / "digest").read_text() == produce.digest
+    assert (outputs / "length").read_text() == "2"
+    assert load(store, read_output(store, "pod-run", "shout", 1).artifact) == "YO 1"
+    run = open_reader(Settings(home=tmp_path)).get_run("pod-run")
+    assert run.pipeline == "tiny" and run.parameters == {"n": 2, "word": "yo"}
+
+
+def test_a_failing_task_exits_1_with_its_error(tmp_path: Path) -> None:
+    done = _task(tmp_path, "--pipeline", f"{TINY}:broken", "--step", "explode", "--param", "n=5")
+
+    assert done.returncode == 1
+    assert "ValueError: cannot handle n=5" in done.stderr
+    tasks = open_reader(Settings(home=tmp_path)).list_tasks("pod-run")
+    assert [t.status for t in tasks] == [TaskStatus.FAILED]

@@ -1,0 +1,59 @@
+"""A tiny pipeline the runtime tests execute task by task."""
+
+from __future__ import annotations
+
+import ctypes
+import subprocess
+import sys
+
+from argosy import log_metric, pipeline, step
+
+
+@step
+def produce(n: int) -> list[int]:
+    return list(range(n))
+
+
+@step
+def shout(x: int, word: str) -> str:
+    print(f"python says {word} {x}")
+    sys.stdout.flush()
+    ctypes.CDLL(None).printf(b"libc says %d\n", x)
+    subprocess.run(["echo", f"a subprocess says {x}"], check=True)
+    print("stderr says bye", file=sys.stderr)
+    log_metric("loudness", x * 1.5)
+    return f"{word.upper()} {x}"
+
+
+@step
+def gather(words: list[str]) -> str:
+    return ", ".join(words)
+
+
+@pipeline
+def tiny(n: int = 3, word: str = "hi"):
+    """produce -> shout (mapped over produce's list) -> gather."""
+    return gather(shout.map(x=produce(n), word=word))
+
+
+@step
+def explode(n: int) -> int:
+    print("about to fail")
+    raise ValueError(f"cannot handle n={n}")
+
+
+@step
+def scalar(n: int) -> int:
+    return n
+
+
+@step
+def after(x: int) -> int:
+    return x
+
+
+@pipeline
+def broken(n: int = 1):
+    """A step that raises, and a mapping over a value with no length."""
+    explode(n)
+    return after.map(x=scalar(n))
