@@ -52,13 +52,14 @@ kubectl patch node "$gpu_node" --subresource=status --type=json \
 
 step "Building the Argosy images and loading them into kind"
 argosy build --kind-cluster "$cluster"
-image="$(python3 -c 'from argosy.images import default_image; print(default_image())')"
-tag="${image##*:}"
+base_image="$(python3 -c 'from argosy.images import reference; print(reference("base"))')"
+ARGOSY_IMAGE="$(python3 -c 'from argosy.images import default_image; print(default_image())')"
+export ARGOSY_IMAGE  # the image of steps that name none (argosy/components)
 
 step "Installing Argosy (charts/argosy) into namespace $namespace"
 helm upgrade --install argosy charts/argosy --namespace "$namespace" --create-namespace \
     -f charts/kind-values.yaml -f charts/gpu-profiles-kind.yaml \
-    --set image.tag="$tag" --wait --timeout 10m
+    --set image.tag="${base_image##*:}" --wait --timeout 10m
 helm test argosy --namespace "$namespace" --timeout 5m
 
 step "Installing Argo Workflows $argo_chart_version from its official chart"
