@@ -20,7 +20,7 @@ from rich.table import Table
 
 from argosy.backends.argo.watch import StepProgress, WorkflowApi, WorkflowSnapshot
 from argosy.config import Settings
-from argosy.errors import NotFound
+from argosy.errors import ArgosyError, NotFound
 
 _PHASE_STYLE = {"Succeeded": "green", "Failed": "red", "Error": "red", "Running": "yellow"}
 _ARGO_STATUS = {"Succeeded": "succeeded", "Failed": "failed", "Error": "failed"}
@@ -131,8 +131,11 @@ def submit_command(
         payload = {"run_id": handle.run_id, "workflow": handle.run_id, "namespace": namespace}
         typer.echo(json.dumps(payload | ({"status": final.run_status.value} if final else {})))
     if final is not None and final.phase != "Succeeded":
-        console.print(f"[red]run {handle.run_id} {final.phase.lower()}[/]: {final.message or ''}")
-        raise typer.Exit(1)
+        raise ArgosyError(
+            f"run {handle.run_id} {final.phase.lower()}: {final.message or 'see argosy status'}; "
+            f"read a task's output with `argosy logs {handle.run_id} STEP`, rerun what did not "
+            f"finish with `argosy resume {handle.run_id}`"
+        )
 
 
 def status_command(
