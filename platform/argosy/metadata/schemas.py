@@ -111,6 +111,24 @@ class TaskRecord(_Record):
 # --- read side -------------------------------------------------------------------------------
 
 
+class PipelinePublic(_Record):
+    """A pipeline name and its versions."""
+
+    name: str
+    created_at: datetime | None = None
+    versions: int = 0
+    latest_version: str | None = None
+    """Digest of the version recorded last."""
+
+
+class PipelineVersionPublic(_Record):
+    """One version of a pipeline (its IR is `MetadataReader.get_pipeline_version`)."""
+
+    digest: str
+    pipeline: str
+    created_at: datetime | None = None
+
+
 class RunPublic(_Record):
     """A run as recorded."""
 
@@ -181,7 +199,8 @@ class LineageNode(_Record):
     id: str
     kind: Literal["artifact", "task"]
     depth: int | None = None
-    """Tasks between this node and the root of the query (0 for the root and its producer)."""
+    """Tasks from the query's root to this node: 0 for the root artifact, 1 for the task that
+    produced it (upstream) or read it (downstream) and for that task's other artifacts, etc."""
     run_id: str | None = None
     step: str | None = None
     index: int | None = None
@@ -257,6 +276,8 @@ __all__ = [
     "LineageGraph",
     "LineageNode",
     "MetricPublic",
+    "PipelinePublic",
+    "PipelineVersionPublic",
     "RunCreate",
     "RunDiff",
     "RunPublic",

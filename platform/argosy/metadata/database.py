@@ -1,0 +1,132 @@
+"""Connecting to the metadata database and bringing its schema up to date.
+
+`connect(url)` makes an engine tuned for this workload: SQLite in WAL mode with a busy timeout,
+foreign keys on, and write transactions that take the write lock up front (``BEGIN IMMEDIATE``)
+so concurrent local workers queue instead of failing; Postgres through psycopg 3 with a
+pre-pinged pool, so a restarted database costs one reconnect, not an error.
+
+`migrate(engine)` runs the Alembic migrations under a lock (the SQLite write lock, a Postgres
+advisory lock), so processes that open a fresh database together migrate it once. A database
+already at `SCHEMA_REVISION` is recognised with one query, without importing Alembic.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from argosy.errors import MetadataUnavailable
+from argosy.metadata.models import SCHEMA_REVISION
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_BUSY_TIMEOUT_MS = 60_000
+_MIGRATION_LOCK = 0x41_52_47_4F  # "ARGO": the Postgres advisory lock id of migrations
+WRITE = {"argosy_write": True}
+"""Execution options of a connection that will write (SQLite: ``BEGIN IMMEDIATE``)."""
+
+
+def connect(url: str) -> Engine:
+    """An engine on ``url`` (any SQLAlchemy URL; ``postgresql://`` means psycopg 3)."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    if parsed.get_backend_name() == "postgresql":
+        options["connect_args"] = {"connect_timeout": 10}
+    return create_engine(parsed, **options)
+
+
+def _sqlite_engine(url: Any) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's begin event issues BEGIN
+        cursor = dbapi_connection.cursor()
+        for pragma in (f"busy_timeout={_BUSY_TIMEOUT_MS}", "synchronous=NORMAL", "foreign_keys=ON"):
+            cursor.execute(f"PRAGMA {pragma}")
+        _use_wal(cursor)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get("argosy_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the database file to WAL mode (once, it persists), waiting out other openers.
+
+    SQLite answers a mode switch that races another connection with "database is locked" at
+    once, without its busy handler, so retry here.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The Alembic revision the database is at, or None for an empty database."""
+    try:
+        with connection.begin_nested():
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to `SCHEMA_REVISION`; MetadataUnavailable if the database is unreachable."""
+    try:
+        with engine.connect() as connection:
+            if _revision_outside_transaction(connection) == SCHEMA_REVISION:
+                return
+        with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+            if engine.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK}
+                )
+            if current_revision(connection) != SCHEMA_REVISION:
+                _upgrade(connection)
+    except SQLAlchemyError as error:
+        raise MetadataUnavailable(
+            f"cannot open the metadata database {engine.url.render_as_string()}: {error}; "
+            "check that it is running and the URL (ARGOSY_DATABASE_URL) is right"
+        ) from error
+
+
+def _revision_outside_transaction(connection: Connection) -> str | None:
+    try:
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        connection.rollback()
+        return None
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(MIGRATIONS / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+__all__ = ["MIGRATIONS", "WRITE", "connect", "current_revision", "migrate"]

@@ -1,0 +1,243 @@
+"""The metadata tables (SQLAlchemy 2), the same on SQLite and Postgres.
+
+Strings are unbounded ``TEXT`` (as fast as ``VARCHAR(n)`` on Postgres) except for enumerated
+values, so no request can fail on a length limit. Keys are the natural ones Argosy derives
+(run id, task id ``run.step.index``, artifact digest), so a batch of task records is written
+without reading generated ids back, and every write can be an insert that ignores what already
+exists. Events are the lineage: an ``input`` event links
+an artifact to the task that read it, an ``output`` event a task to the artifact it wrote;
+their two indexes make both directions of a lineage walk index lookups.
+
+Change a table only together with a new Alembic revision in ``migrations/versions``, and bump
+`SCHEMA_REVISION` to it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHEMA_REVISION = "0001"
+"""The Alembic head these models match; a database at another revision gets migrated."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database (SQLite stores naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(none_as_null=True)}
+
+
+class PipelineRow(Base):
+    """A pipeline, by name; its versions are IR digests."""
+
+    __tablename__ = "pipelines"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PipelineVersionRow(Base):
+    """One version of a pipeline: the IR as JSON under its digest."""
+
+    __tablename__ = "pipeline_versions"
+
+    digest: Mapped[str] = mapped_column(Text, primary_key=True)
+    pipeline: Mapped[str] = mapped_column(ForeignKey("pipelines.name"), index=True)
+    ir: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RunRow(Base):
+    """One run of a pipeline version."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index(None, "created_at", "id"),
+        Index(None, "pipeline", "created_at", "id"),
+        Index(None, "status", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    pipeline: Mapped[str] = mapped_column(ForeignKey("pipelines.name"))
+    pipeline_version: Mapped[str] = mapped_column(ForeignKey("pipeline_versions.digest"))
+    pipeline_ref: Mapped[str | None] = mapped_column(Text)
+    parameters: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))
+    backend: Mapped[str] = mapped_column(Text)
+    resumed_from: Mapped[str | None] = mapped_column(Text)
+    workflow_name: Mapped[str | None] = mapped_column(Text)
+    namespace: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArtifactRow(Base):
+    """A stored value, by content digest: the same bytes are one artifact across all runs."""
+
+    __tablename__ = "artifacts"
+
+    digest: Mapped[str] = mapped_column(Text, primary_key=True)
+    format: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    length: Mapped[int | None] = mapped_column(Integer)
+    uri: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class _AttemptFields:
+    """What one attempt of a task recorded; a task row repeats its latest attempt's."""
+
+    attempt: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    output_digest: Mapped[str | None] = mapped_column(ForeignKey("artifacts.digest"))
+    cache_key: Mapped[str | None] = mapped_column(Text)
+    cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
+    cloned_from: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    log_key: Mapped[str | None] = mapped_column(Text)
+    gpu_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TaskRow(_AttemptFields, Base):
+    """One task (run, step, index), as its latest attempt left it."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (UniqueConstraint("run_id", "step", "index"),)
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
+    step: Mapped[str] = mapped_column(Text)
+    index: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer)
+    """Attempts recorded so far."""
+
+
+class AttemptRow(_AttemptFields, Base):
+    """One attempt of one task: the unit a `TaskRecord` describes, written once."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("run_id", "step", "index", "attempt"),)
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    attempt: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(Text)
+    step: Mapped[str] = mapped_column(Text)
+    index: Mapped[int] = mapped_column(Integer)
+
+
+class EventRow(Base):
+    """A task read (``input``) or wrote (``output``) an artifact: one edge of the lineage graph."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index(None, "artifact_digest", "kind", "task_id"),)
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """Order among the task's inputs (0 for its output)."""
+    artifact_digest: Mapped[str] = mapped_column(ForeignKey("artifacts.digest"))
+    run_id: Mapped[str] = mapped_column(Text, index=True)
+    argument: Mapped[str | None] = mapped_column(Text)
+    item: Mapped[int | None] = mapped_column(Integer)
+
+
+class MetricRow(Base):
+    """A number one attempt of a task reported."""
+
+    __tablename__ = "metrics"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    attempt: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    run_id: Mapped[str] = mapped_column(Text, index=True)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class CacheEntryRow(Base):
+    """The newest succeeded attempt under a cache key (step code, inputs, parameters, image)."""
+
+    __tablename__ = "cache_entries"
+
+    cache_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiTokenRow(Base):
+    """A bearer token of the metadata service, stored as its sha256 only."""
+
+    __tablename__ = "api_tokens"
+
+    token_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+__all__ = [
+    "SCHEMA_REVISION",
+    "ApiTokenRow",
+    "ArtifactRow",
+    "AttemptRow",
+    "Base",
+    "CacheEntryRow",
+    "EventRow",
+    "MetricRow",
+    "PipelineRow",
+    "PipelineVersionRow",
+    "RunRow",
+    "TaskRow",
+    "UTCDateTime",
+    "utcnow",
+]

@@ -1,0 +1,348 @@
+"""Read queries of the metadata database: runs, tasks, attempts, artifacts, pipelines, metrics.
+
+Functions over an open `Connection`, used by `Repository` (which owns connections, transactions
+and error mapping) and returning the read shapes of `argosy.metadata.schemas`. Lineage lives in
+`argosy.metadata.lineage`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from argosy.errors import NotFound
+from argosy.metadata.models import (
+    ArtifactRow,
+    AttemptRow,
+    EventRow,
+    MetricRow,
+    PipelineRow,
+    PipelineVersionRow,
+    RunRow,
+    TaskRow,
+)
+from argosy.metadata.schemas import (
+    ArtifactPublic,
+    MetricPublic,
+    PipelinePublic,
+    PipelineVersionPublic,
+    RunPublic,
+    RunsPublic,
+    RunStatus,
+    TaskInput,
+    TaskPublic,
+    TaskRecord,
+    ValueChange,
+)
+from argosy.store.base import ArtifactInfo
+
+MAX_PAGE = 1000
+"""The most runs one `list_runs` page returns."""
+ATTEMPT_COLUMNS = (
+    "status",
+    "started_at",
+    "finished_at",
+    "output_digest",
+    "cache_key",
+    "cache_hit",
+    "cloned_from",
+    "error",
+    "log_key",
+    "gpu_fallback",
+)
+"""Columns an attempt records and its task repeats for the latest attempt."""
+_ARTIFACT_COLUMNS = (
+    ArtifactRow.digest,
+    ArtifactRow.format,
+    ArtifactRow.type,
+    ArtifactRow.size,
+    ArtifactRow.length,
+)
+
+
+def get_artifact(connection: Connection, digest: str) -> ArtifactPublic:
+    row = connection.execute(select(ArtifactRow).where(ArtifactRow.digest == digest)).one_or_none()
+    if row is None:
+        raise NotFound(f"no artifact {digest}; list a run's outputs with `argosy show`")
+    events = connection.execute(
+        select(EventRow.kind, EventRow.task_id)
+        .where(EventRow.artifact_digest == digest)
+        .distinct()
+        .order_by(EventRow.task_id)
+    ).all()
+    return ArtifactPublic(
+        **_artifact(row).model_dump(),
+        uri=row.uri,
+        produced_by=[e.task_id for e in events if e.kind == "output"],
+        consumed_by=[e.task_id for e in events if e.kind == "input"],
+    )
+
+
+def list_pipelines(connection: Connection) -> list[PipelinePublic]:
+    pipelines = connection.execute(select(PipelineRow).order_by(PipelineRow.name)).all()
+    versions = connection.execute(
+        select(PipelineVersionRow.pipeline, PipelineVersionRow.digest).order_by(
+            PipelineVersionRow.created_at
+        )
+    ).all()
+    digests: dict[str, list[str]] = {}
+    for version in versions:
+        digests.setdefault(version.pipeline, []).append(version.digest)
+    return [
+        PipelinePublic(
+            name=p.name,
+            created_at=p.created_at,
+            versions=len(digests.get(p.name, [])),
+            latest_version=(digests.get(p.name) or [None])[-1],
+        )
+        for p in pipelines
+    ]
+
+
+def list_pipeline_versions(connection: Connection, pipeline: str) -> list[PipelineVersionPublic]:
+    if (
+        connection.execute(select(PipelineRow.name).where(PipelineRow.name == pipeline)).first()
+        is None
+    ):
+        raise NotFound(f"no pipeline {pipeline}; `argosy runs` lists the recorded ones")
+    rows = connection.execute(
+        select(PipelineVersionRow)
+        .where(PipelineVersionRow.pipeline == pipeline)
+        .order_by(PipelineVersionRow.created_at)
+    ).all()
+    return [PipelineVersionPublic.model_validate(row) for row in rows]
+
+
+def get_pipeline_version(connection: Connection, digest: str) -> dict:
+    ir = connection.execute(
+        select(PipelineVersionRow.ir).where(PipelineVersionRow.digest == digest)
+    ).scalar()
+    if ir is None:
+        raise NotFound(f"no pipeline version {digest} with a recorded IR")
+    return ir
+
+
+# --- runs and tasks -----------------------------------------------------------------
+
+
+def get_run(connection: Connection, run_id: str) -> RunPublic:
+    row = connection.execute(select(RunRow).where(RunRow.id == run_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no run {run_id}; `argosy runs` lists the recorded runs")
+    return RunPublic.model_validate(row)
+
+
+def list_runs(
+    connection: Connection,
+    pipeline: str | None = None,
+    status: RunStatus | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> RunsPublic:
+    limit = min(max(limit, 1), MAX_PAGE)
+    filters = []
+    if pipeline is not None:
+        filters.append(RunRow.pipeline == pipeline)
+    if status is not None:
+        filters.append(RunRow.status == status)
+    query = select(RunRow).where(*filters)
+    if cursor is not None:
+        created_at, run_id = _decode_cursor(cursor)
+        query = query.where(
+            or_(
+                RunRow.created_at < created_at,
+                and_(RunRow.created_at == created_at, RunRow.id < run_id),
+            )
+        )
+    query = query.order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(limit + 1)
+    rows = connection.execute(query).all()
+    count = connection.execute(select(func.count()).select_from(RunRow).where(*filters)).scalar()
+    page = rows[:limit]
+    next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
+    return RunsPublic(
+        data=[RunPublic.model_validate(row) for row in page],
+        next_cursor=next_cursor,
+        count=count,
+    )
+
+
+def list_tasks(connection: Connection, run_id: str) -> list[TaskPublic]:
+    ir = connection.execute(
+        select(PipelineVersionRow.ir)
+        .join(RunRow, RunRow.pipeline_version == PipelineVersionRow.digest)
+        .where(RunRow.id == run_id)
+    ).one_or_none()
+    if ir is None:
+        raise NotFound(f"no run {run_id}; `argosy runs` lists the recorded runs")
+    rows = connection.execute(
+        select(TaskRow, *_ARTIFACT_COLUMNS)
+        .outerjoin(ArtifactRow, ArtifactRow.digest == TaskRow.output_digest)
+        .where(TaskRow.run_id == run_id)
+    ).all()
+    inputs = _inputs(connection, EventRow.run_id == run_id)
+    metrics = _metrics(connection, MetricRow.run_id == run_id, latest_only=True)
+    order = {step["name"]: n for n, step in enumerate((ir[0] or {}).get("steps", []))}
+    rows.sort(key=lambda r: (order.get(r.step, len(order)), r.step, r.index))
+    return [
+        TaskPublic(
+            id=row.id,
+            run_id=row.run_id,
+            step=row.step,
+            index=row.index,
+            attempt=row.attempt,
+            attempts=row.attempts,
+            output=_artifact(row),
+            inputs=inputs.get(row.id, []),
+            metrics={m.name: m.value for m in metrics.get(row.id, [])},
+            **_attempt_fields(row),
+        )
+        for row in rows
+    ]
+
+
+def metrics(connection: Connection, run_id: str) -> list[MetricPublic]:
+    require_run(connection, run_id)
+    rows = connection.execute(
+        select(MetricRow.task_id, MetricRow.name, MetricRow.value, TaskRow.step, TaskRow.index)
+        .join(
+            TaskRow,
+            and_(TaskRow.id == MetricRow.task_id, TaskRow.attempt == MetricRow.attempt),
+        )
+        .where(MetricRow.run_id == run_id)
+        .order_by(TaskRow.step, TaskRow.index, MetricRow.name)
+    ).all()
+    return [
+        MetricPublic(
+            task_id=r.task_id,
+            run_id=run_id,
+            step=r.step,
+            index=r.index,
+            name=r.name,
+            value=r.value,
+        )
+        for r in rows
+    ]
+
+
+def attempt_records(connection: Connection, where: Any) -> list[TaskRecord]:
+    rows = connection.execute(
+        select(AttemptRow, *_ARTIFACT_COLUMNS)
+        .outerjoin(ArtifactRow, ArtifactRow.digest == AttemptRow.output_digest)
+        .where(where)
+        .order_by(AttemptRow.attempt)
+    ).all()
+    if not rows:
+        return []
+    task_ids = {row.task_id for row in rows}
+    inputs = _inputs(connection, EventRow.task_id.in_(task_ids))
+    metrics = _metrics(connection, MetricRow.task_id.in_(task_ids), latest_only=False)
+    records = []
+    for row in rows:
+        records.append(
+            TaskRecord(
+                run_id=row.run_id,
+                step=row.step,
+                index=row.index,
+                attempt=row.attempt,
+                inputs=inputs.get(row.task_id, []),
+                output=_artifact(row),
+                metrics={
+                    m.name: m.value
+                    for m in metrics.get(row.task_id, [])
+                    if m.attempt == row.attempt
+                },
+                **_attempt_fields(row),
+            )
+        )
+    return records
+
+
+def _inputs(connection: Connection, where: Any) -> dict[str, list[TaskInput]]:
+    rows = connection.execute(
+        select(EventRow.task_id, EventRow.argument, EventRow.item, *_ARTIFACT_COLUMNS)
+        .join(ArtifactRow, ArtifactRow.digest == EventRow.artifact_digest)
+        .where(where, EventRow.kind == "input")
+        .order_by(EventRow.task_id, EventRow.position)
+    )
+    inputs: dict[str, list[TaskInput]] = {}
+    for row in rows:
+        inputs.setdefault(row.task_id, []).append(
+            TaskInput(argument=row.argument or "", artifact=_artifact(row), item=row.item)
+        )
+    return inputs
+
+
+def _metrics(connection: Connection, where: Any, *, latest_only: bool) -> dict:
+    query = select(MetricRow).where(where)
+    if latest_only:
+        query = query.join(
+            TaskRow, and_(TaskRow.id == MetricRow.task_id, TaskRow.attempt == MetricRow.attempt)
+        )
+    grouped: dict[str, list[Any]] = {}
+    for metric in connection.execute(query.order_by(MetricRow.name)):
+        grouped.setdefault(metric.task_id, []).append(metric)
+    return grouped
+
+
+def require_run(connection: Connection, run_id: str) -> None:
+    """NotFound unless the run is recorded."""
+    if connection.execute(select(RunRow.id).where(RunRow.id == run_id)).first() is None:
+        raise NotFound(f"no run {run_id}; `argosy runs` lists the recorded runs")
+
+
+def changes(a: dict[str, Any], b: dict[str, Any]) -> list[ValueChange]:
+    """The keys whose values differ between ``a`` and ``b``, sorted."""
+    return [
+        ValueChange(key=key, a=a.get(key), b=b.get(key))
+        for key in sorted(a.keys() | b.keys())
+        if a.get(key) != b.get(key)
+    ]
+
+
+def _attempt_fields(row: Any) -> dict[str, Any]:
+    """The TaskRecord / TaskPublic fields of an attempts or tasks row, but the output."""
+    return {column: getattr(row, column) for column in ATTEMPT_COLUMNS if column != "output_digest"}
+
+
+def _artifact(row: Any) -> ArtifactInfo | None:
+    if row.digest is None:
+        return None
+    return ArtifactInfo(
+        digest=row.digest, format=row.format, type=row.type, size=row.size, length=row.length
+    )
+
+
+def _encode_cursor(row: Any) -> str:
+    payload = json.dumps([row.created_at.isoformat(), row.id]).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created_at, run_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created_at), str(run_id)
+    except (ValueError, TypeError) as error:
+        raise NotFound(
+            f"cursor {cursor!r} names no page; pass the next_cursor of the previous page"
+        ) from error
+
+
+__all__ = [
+    "ATTEMPT_COLUMNS",
+    "MAX_PAGE",
+    "attempt_records",
+    "changes",
+    "get_artifact",
+    "get_pipeline_version",
+    "get_run",
+    "list_pipeline_versions",
+    "list_pipelines",
+    "list_runs",
+    "list_tasks",
+    "metrics",
+    "require_run",
+]

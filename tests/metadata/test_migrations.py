@@ -1,0 +1,114 @@
+"""Alembic migrations build exactly the schema of the models, on SQLite and Postgres."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from argosy.errors import MetadataUnavailable
+from argosy.metadata import database
+from argosy.metadata.models import SCHEMA_REVISION, Base
+from argosy.metadata.repository import Repository
+from tests.servers.postgres import PostgresServer
+
+
+def _config() -> Config:
+    config = Config(str(database.MIGRATIONS / "alembic.ini"))
+    config.set_main_option("script_location", str(database.MIGRATIONS))
+    return config
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def _differences(url: str) -> list:
+    engine = database.connect(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+
+
+def test_head_is_the_models_revision() -> None:
+    assert ScriptDirectory.from_config(_config()).get_current_head() == SCHEMA_REVISION
+
+
+def test_upgrade_head_matches_the_models(empty_url: str) -> None:
+    engine = database.connect(empty_url)
+    try:
+        database.migrate(engine)
+        with engine.connect() as connection:
+            assert database.current_revision(connection) == SCHEMA_REVISION
+    finally:
+        engine.dispose()
+    assert _differences(empty_url) == []
+
+
+def test_a_drifted_model_is_detected(empty_url: str) -> None:
+    """The comparison above can fail: an empty database differs from the models."""
+    assert _differences(empty_url)
+
+
+def test_downgrade_and_upgrade_again(empty_url: str) -> None:
+    config = _config()
+    engine = database.connect(empty_url)
+    try:
+        for target, step in (
+            ("head", command.upgrade),
+            ("base", command.downgrade),
+            ("head", command.upgrade),
+        ):
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                step(config, target)
+    finally:
+        engine.dispose()
+    assert _differences(empty_url) == []
+
+
+def _open(url: str) -> str:
+    Repository(url).close()
+    return "ok"
+
+
+def test_processes_opening_a_fresh_database_together_migrate_it_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    with ProcessPoolExecutor(4) as pool:
+        assert list(pool.map(_open, [url] * 4)) == ["ok"] * 4
+    assert _differences(url) == []
+
+
+def test_postgres_processes_migrate_once(postgres_url: str) -> None:
+    with ProcessPoolExecutor(3) as pool:
+        assert list(pool.map(_open, [postgres_url] * 3)) == ["ok"] * 3
+
+
+def test_an_unreachable_database_says_so(postgres_server: PostgresServer) -> None:
+    url = f"postgresql://nobody@127.0.0.1:{postgres_server.port}/no_such_database"
+    with pytest.raises(MetadataUnavailable, match="no_such_database"):
+        Repository(url)
+
+
+def test_importing_the_package_is_light() -> None:
+    code = (
+        "import sys, argosy.metadata, argosy.metadata.schemas, argosy.metadata.reader;"
+        "heavy = {'sqlalchemy', 'alembic', 'httpx', 'fastapi'} & set(sys.modules);"
+        "print(sorted(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
