@@ -32,7 +32,9 @@ def _closed_port() -> int:
 
 
 def test_open_store_follows_the_settings(s3_settings: Settings, tmp_path: Path) -> None:
-    assert isinstance(open_store(s3_settings), S3Store)
+    s3 = open_store(s3_settings)
+    assert isinstance(s3, S3Store)
+    assert s3.cache_dir == s3_settings.home / "cache" / "s3"
     local = open_store(Settings(home=tmp_path))
     assert isinstance(local, LocalStore)
     assert local.root == tmp_path / "store"

@@ -19,11 +19,15 @@ if TYPE_CHECKING:
 
 
 def open_store(settings: Settings) -> ArtifactStore:
-    """The store the settings describe. Call its `check()` before starting work on it."""
+    """The store the settings describe. Call its `check()` before starting work on it.
+
+    An S3 store caches what it downloads (and what it uploaded) under ``ARGOSY_HOME/cache/s3``,
+    keyed by digest and shared by every process on this machine; deleting it is always safe.
+    """
     if settings.uses_s3:
         from argosy.store.s3 import S3Store
 
-        return S3Store.from_settings(settings)
+        return S3Store.from_settings(settings, cache_dir=settings.home / "cache" / "s3")
     return LocalStore(settings.store_root)
 
 

@@ -48,6 +48,12 @@ _MISSING_CODES = frozenset({"NoSuchKey", "NoSuchObject"})
 _TRANSIENT_ERRORS = (urllib3.exceptions.HTTPError, MinioException, ConnectionError)
 
 
+def _remove_if_owner(directory: str, owner: int) -> None:
+    """Remove a temporary cache, unless this is a forked child that inherited it."""
+    if os.getpid() == owner:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 class S3Store:
     """Blobs and records in one S3 bucket, with a local download cache for mmap loads."""
 
@@ -82,7 +88,7 @@ class S3Store:
         )
         if cache_dir is None:
             cache_dir = tempfile.mkdtemp(prefix="argosy-s3-cache-")
-            weakref.finalize(self, shutil.rmtree, cache_dir, ignore_errors=True)
+            weakref.finalize(self, _remove_if_owner, cache_dir, os.getpid())
         self.cache_dir = Path(cache_dir).expanduser().absolute()
 
     @classmethod

@@ -1,0 +1,39 @@
+"""The example pipelines, run with ``argosy run`` and every artifact in S3 (SeaweedFS)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.servers.s3 import S3Server
+from tests.store.s3_env import argosy, s3_environment
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "params"),
+    [
+        ("pipelines/classifier.py", []),
+        ("pipelines/kmeans_sweep.py", ["--param", "n_docs=300", "--param", "ks=[2,3,4]"]),
+        ("pipelines/wide_foreach.py", ["--param", "width=40"]),
+    ],
+)
+def test_an_example_pipeline_runs_on_s3(
+    s3_server: S3Server, s3_bucket: str, tmp_path: Path, pipeline: str, params: list[str]
+) -> None:
+    env = s3_environment(s3_server, s3_bucket, tmp_path / "home")
+    code, result, stderr = argosy(env, "run", pipeline, *params, "--max-workers", "2")
+    assert code == 0, stderr
+    assert result["status"] == "succeeded"
+    client = s3_server.client()
+    blobs = {
+        str(item.object_name).removeprefix("blobs/")
+        for item in client.list_objects(s3_bucket, "blobs/", recursive=True)
+    }
+    records = list(
+        client.list_objects(s3_bucket, f"records/runs/{result['run_id']}/outputs/", recursive=True)
+    )
+    outputs = {digest for step in result["steps"].values() for digest in step["outputs"]}
+    assert outputs and outputs <= blobs
+    assert len(records) == sum(step["tasks"] for step in result["steps"].values())
+    assert not (tmp_path / "home" / "store").exists(), "nothing goes to the local store"
