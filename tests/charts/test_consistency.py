@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from argosy.images import IMAGES
 from tests.charts.chart import BY_NAME, CHARTS, NAMESPACE, ROOT, TEST_TAG, find, render
 from tests.charts.references import (
     Inventory,
@@ -23,8 +24,8 @@ from tests.charts.references import (
     references,
 )
 
-BUILT_IMAGES = {"argosy/base", "argosy/components"}
-"""Repositories `argosy build` produces (components/images/*.Containerfile)."""
+BUILT_IMAGES = {image.repository for image in IMAGES.values()}
+"""Repositories `argosy build` produces."""
 EXECUTOR_PERMISSIONS = {("argoproj.io", "workflowtaskresults", v) for v in ("create", "patch")}
 """What the Argo executor (emissary, Argo >= 3.4) needs of the workflow service account."""
 ARGO_KINDS = ("Workflow", "WorkflowTemplate", "CronWorkflow")
