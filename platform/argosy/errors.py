@@ -14,6 +14,7 @@
     │   ├── Conflict                    a write contradicts what is recorded
     │   └── AuthError                   missing, unknown or under-scoped token
     ├── ClusterError                    the Kubernetes or Argo API refused or failed
+    ├── ImageError                      building, exporting or loading an image failed
     └── TaskFailed                      a task failed after its retries; names run, step, index
 
 Every message says what is wrong and what to do about it.
@@ -104,6 +105,10 @@ class ClusterError(ArgosyError):
     """The Kubernetes API or the Argo Server refused or failed a request."""
 
 
+class ImageError(ArgosyError):
+    """A container image could not be built, exported or loaded into a cluster."""
+
+
 class TaskFailed(ArgosyError):
     """A task failed after its retries were used up."""
 
@@ -122,6 +127,7 @@ __all__ = [
     "CompileError",
     "ConfigError",
     "Conflict",
+    "ImageError",
     "MetadataError",
     "MetadataUnavailable",
     "NotFound",
