@@ -24,6 +24,7 @@ def _staged_file(store: ArtifactStore, data: bytes) -> tuple[Path, str]:
 
 
 def test_bytes_are_stored_under_their_sha256(store: ArtifactStore) -> None:
+    assert isinstance(store, ArtifactStore)
     digest = store.put_bytes(b"hello")
     assert digest == hashlib.sha256(b"hello").hexdigest()
     assert store.has(digest)
