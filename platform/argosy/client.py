@@ -237,19 +237,25 @@ class Task:
         return None if output is None else Artifact(self.client, output)
 
     def logs(self, attempt: int | None = None) -> str:
-        """The captured stdout and stderr of the latest attempt, or of ``attempt``."""
-        if attempt is None and self.record.log_key:
-            key = self.record.log_key
-        else:
-            chosen = self.attempt if attempt is None else attempt
-            key = log_key(self.run_id, self.step, self.index, chosen)
+        """The captured stdout and stderr of the latest attempt, or of ``attempt``.
+
+        A task cloned by a resume did not run: its log is the one of the task it was cloned from.
+        """
+        record = self.record
+        if record.cloned_from is not None and record.log_key is None:
+            origin_run, step, index = record.cloned_from.rsplit(".", 2)
+            return self.client.run(origin_run).logs(step, int(index), attempt)
+        chosen = record.attempt if attempt is None else attempt
+        key = record.log_key if attempt is None and record.log_key else None
+        key = key or log_key(record.run_id, record.step, record.index, chosen)
         data = self.client.store.get_record(key)
         if data is None:
-            raise NotFound(
-                f"no log recorded for task {self.id} (attempt "
-                f"{self.attempt if attempt is None else attempt}) at {key}; it may not have "
-                "started yet, or it ran on a cluster whose logs are with the pod"
+            why = (
+                "it was a cache hit, so nothing ran"
+                if record.cache_hit
+                else "it may not have run yet, or its log is still with its pod on the cluster"
             )
+            raise NotFound(f"no log recorded for task {self.id}, attempt {chosen}: {why}")
         return data.decode(errors="replace")
 
 

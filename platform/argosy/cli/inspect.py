@@ -25,6 +25,8 @@ from argosy.metadata.schemas import LineageGraph, LineageNode, MetricPublic, Run
 
 SHORT = 12
 """Characters of a digest shown in tables."""
+PIPED_WIDTH = 160
+"""Columns of the tables when stderr is not a terminal, so ids are not cut to 80 columns."""
 LISTED_TASKS = 10
 """A step with more tasks than this lists only those that did not succeed."""
 
@@ -47,7 +49,10 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on
 
 
 def _console() -> Console:
-    return Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False)
+    if not console.is_terminal:
+        console.width = PIPED_WIDTH
+    return console
 
 
 def _print_json(payload: dict[str, Any]) -> None:
@@ -249,15 +254,13 @@ def logs(
 
 
 def _pod_logs(run: Run, step: str, index: int) -> str:
-    """The log of an Argo task that has not reached the store yet, from its pod."""
-    try:
-        from argosy.backends.argo import pod_logs
-    except ImportError:
-        raise NotFound(
-            f"the log of {step}[{index}] of run {run.id} is not in the store yet; try again "
-            "when the task has finished, or read it with `kubectl logs`"
-        ) from None
-    return pod_logs(run.id, step, index, run.record.namespace)
+    """The log of an Argo task that has not reached the store yet, read from its pod."""
+    from argosy.backends.argo import pod_logs
+
+    namespace = run.record.namespace
+    if namespace is None:
+        return pod_logs(run.id, step, index)
+    return pod_logs(run.id, step, index, namespace)
 
 
 def lineage(
@@ -290,24 +293,39 @@ def _lineage_tree(graph: LineageGraph, root: str) -> Tree:
         children.setdefault(parent, []).append(child)
     tree = Tree(_node_label(nodes.get(root), root))
     shown = {root}
-    stack = [(tree, root)]
+    stack = [(tree, child) for child in reversed(children.get(root, []))]
     while stack:
-        branch, node_id = stack.pop()
-        for child in children.get(node_id, []):
-            if child in shown:
-                branch.add(_node_label(nodes.get(child), child) + " [dim](shown above)[/dim]")
-                continue
-            shown.add(child)
-            stack.append((branch.add(_node_label(nodes.get(child), child)), child))
+        parent, node_id = stack.pop()
+        label = _node_label(nodes.get(node_id), node_id)
+        if node_id in shown:
+            parent.add(f"{label} [dim](shown above)[/dim]")
+            continue
+        shown.add(node_id)
+        branch = parent.add(label)
+        stack.extend((branch, child) for child in reversed(children.get(node_id, [])))
     return tree
 
 
 def _node_label(node: LineageNode | None, node_id: str) -> str:
     if node is None or node.kind == "artifact":
-        details = "" if node is None else f"  {node.type or ''} {node.format or ''} {node.size} B"
+        details = "" if node is None else f"  {node.type} {node.format} {_bytes(node.size)}"
         return f"[cyan]{node_id[:SHORT]}[/cyan]{escape(details)}"
     status = _status(node.status.value) if node.status else ""
-    return f"[bold]{escape(f'{node.step}[{node.index}]')}[/bold] run {node.run_id} {status}"
+    task = escape(f"{node.step}[{node.index}]")
+    return f"[bold]{task}[/bold] {status} [dim]run {node.run_id}[/dim]"
+
+
+def _bytes(size: int | None) -> str:
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    value, unit = size / 1024, "KiB"
+    for larger in ("MiB", "GiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, larger
+    return f"{value:.1f} {unit}"
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,219 @@
+"""``argosy runs``, ``show``, ``logs`` and ``lineage`` against real recorded runs.
+
+The commands run in-process through `argosy.cli.main` (as the console script does), on the runs
+of tests/pipelines/recorded.py; one test runs the real console script to see a clean error.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from argosy.cli import main
+from argosy.config import Settings
+from argosy.dsl import load_pipeline
+from argosy.metadata import open_sink
+from argosy.metadata.schemas import RunCreate
+from tests.pipelines.recorded import REPO, SHOUTING, Recorded, argosy, recorded
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+    return recorded(tmp_path_factory.getbasetemp())
+
+
+class Cli:
+    """``argosy ARGS...`` in this process; returns the exit code, stdout and stderr."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def json(self, *args: str) -> dict[str, Any]:
+        code, out, err = self(*args, "--json")
+        assert code == 0, err
+        return json.loads(out)
+
+
+@pytest.fixture
+def cli(runs: Recorded, monkeypatch: pytest.MonkeyPatch, capsys) -> Cli:
+    for name in ("ARGOSY_METADATA_URL", "ARGOSY_S3_ENDPOINT", "ARGOSY_S3_BUCKET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ARGOSY_HOME", str(runs.home))
+    return Cli(capsys)
+
+
+def test_runs_json_and_filters(cli: Cli, runs: Recorded) -> None:
+    listed = cli.json("runs")["runs"]
+    assert [run["id"] for run in listed][:1] == [runs.sweep] and len(listed) == 6
+    assert set(listed[0]) >= {"id", "pipeline", "status", "parameters", "started_at"}
+    failed = cli.json("runs", "--status", "failed")["runs"]
+    assert {run["id"] for run in failed} == {runs.failed, runs.resumed}
+    assert [run["id"] for run in cli.json("runs", "--pipeline", "kmeans_sweep")["runs"]] == [
+        runs.sweep
+    ]
+    assert len(cli.json("runs", "--limit", "2")["runs"]) == 2
+
+
+def test_runs_table_goes_to_stderr(cli: Cli, runs: Recorded) -> None:
+    code, out, err = cli("runs", "--pipeline", "shouting")
+    assert code == 0 and out == ""
+    assert runs.ok in err and runs.failed in err and runs.sweep not in err
+    assert '"fail_on":"new"' in err
+
+
+def test_runs_rejects_an_unknown_status(cli: Cli) -> None:
+    code, _, err = cli("runs", "--status", "sleeping")
+    assert code == 2 and "sleeping" in err
+
+
+def test_show_json(cli: Cli, runs: Recorded) -> None:
+    shown = cli.json("show", runs.failed)
+    assert shown["run"]["id"] == runs.failed and shown["run"]["status"] == "failed"
+    assert list(shown["steps"]) == ["words", "shout", "lengths", "sentence"]
+    shout = shown["steps"]["shout"]
+    assert shout["mapped"] and shout["tasks"] == 4 and shout["retried"] == 1
+    assert shout["statuses"] == {"succeeded": 3, "failed": 1}
+    assert len(shout["outputs"]) == 3
+    assert {task["id"] for task in shown["tasks"]} >= {f"{runs.failed}.shout.{i}" for i in range(4)}
+    assert shown["metrics"] == []
+    ok = cli.json("show", runs.ok)
+    assert [(m["step"], m["name"], m["value"]) for m in ok["metrics"]] == [
+        ("sentence", "words", 4.0)
+    ]
+
+
+def test_show_counts_clones_and_cache_hits(cli: Cli, runs: Recorded) -> None:
+    resumed = cli.json("show", runs.resumed)
+    assert resumed["run"]["resumed_from"] == runs.failed
+    assert resumed["steps"]["words"]["cloned"] == 1 and resumed["steps"]["shout"]["cloned"] == 3
+    cached = cli.json("show", runs.cached)
+    assert all(step["cache_hits"] == step["tasks"] for step in cached["steps"].values())
+
+
+def test_show_table(cli: Cli, runs: Recorded) -> None:
+    code, out, err = cli("show", runs.resumed[:-2])
+    assert code == 0 and out == ""
+    assert runs.resumed in err and f"resumed from {runs.failed}" in err
+    assert "shout (map)" in err and "shout[2]" in err
+    assert f"cloned from {runs.failed}.words.0" in err
+    assert "ValueError: refusing to shout 'new'" in err
+    _, _, cached = cli("show", runs.cached)
+    assert "cache hit" in cached
+
+
+def test_show_lists_only_the_unsuccessful_tasks_of_a_wide_step(
+    cli: Cli, runs: Recorded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("argosy.cli.inspect.LISTED_TASKS", 3)
+    _, _, err = cli("show", runs.failed)
+    assert "shout[2]" in err and "shout[1]" not in err and "3 more (--json)" in err
+
+
+def test_logs(cli: Cli, runs: Recorded) -> None:
+    code, out, _ = cli("logs", runs.ok, "shout", "--index", "3")
+    assert code == 0 and "shouting world" in out and "stderr of world" in out
+    _, first, _ = cli("logs", runs.failed, "shout", "--index", "2", "--attempt", "0")
+    assert "refusing to shout 'new'" in first
+    _, cloned, _ = cli("logs", runs.resumed, "words")
+    assert "splitting 'hello brave new world'" in cloned
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("show", "no-such-run"), "no run 'no-such-run'"),
+        (("show", "shouting-"), "ambiguous"),
+        (("logs", "{failed}", "shoot"), "no such step"),
+        (("logs", "{failed}", "sentence"), "no log recorded"),
+        (("lineage", "feedface"), "no artifact 'feedface'"),
+    ],
+)
+def test_mistakes_are_one_red_line_and_exit_1(cli: Cli, runs: Recorded, args, message) -> None:
+    code, out, err = cli(*(arg.format(failed=runs.failed) for arg in args))
+    assert code == 1 and out == ""
+    assert message in err and err.startswith("error:") and "Traceback" not in err
+
+
+def test_the_console_script_prints_no_traceback(runs: Recorded) -> None:
+    result = argosy(runs.home, "show", "no-such-run")
+    assert result.returncode == 1 and result.stdout == ""
+    assert "no run 'no-such-run'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_logs_of_an_argo_task_not_yet_in_the_store_come_from_its_pod(
+    cli: Cli, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shouting = load_pipeline(str(REPO / SHOUTING)).ir
+    open_sink(Settings(home=tmp_path)).create_run(
+        RunCreate(
+            id="shouting-on-argo",
+            pipeline="shouting",
+            pipeline_version=shouting.digest(),
+            pipeline_ir=shouting.model_dump(mode="json", by_alias=True),
+            backend="argo",
+            namespace="ml-team",
+        )
+    )
+    asked = []
+
+    def pod_logs(*args: Any) -> str:
+        asked.append(args)
+        return "from the pod\n"
+
+    monkeypatch.setattr("argosy.backends.argo.pod_logs", pod_logs)
+    monkeypatch.setenv("ARGOSY_HOME", str(tmp_path))
+    code, out, _ = cli("logs", "shouting-on-argo", "shout", "--index", "2")
+    assert (code, out, asked) == (
+        0,
+        "from the pod\n",
+        [("shouting-on-argo", "shout", 2, "ml-team")],
+    )
+
+
+def _output(cli: Cli, run_id: str, step: str) -> str:
+    return cli.json("show", run_id)["steps"][step]["outputs"][0]
+
+
+def test_lineage_json_upstream_with_and_without_depth(cli: Cli, runs: Recorded) -> None:
+    best = _output(cli, runs.sweep, "pick_best")
+    graph = cli.json("lineage", best)
+    assert graph["root"] == best and graph["direction"] == "upstream"
+    tasks = {node["step"] for node in graph["nodes"] if node["kind"] == "task"}
+    assert tasks == {"pick_best", "fit", "tfidf", "make_corpus"}
+    assert {edge["kind"] for edge in graph["edges"]} == {"input", "output"}
+    near = cli.json("lineage", best[:10], "--depth", "1")
+    assert {node["step"] for node in near["nodes"] if node["kind"] == "task"} == {"pick_best"}
+
+
+def test_lineage_downstream(cli: Cli, runs: Recorded) -> None:
+    features = _output(cli, runs.sweep, "tfidf")
+    graph = cli.json("lineage", features, "--direction", "downstream")
+    tasks = sorted((n["step"], n["index"]) for n in graph["nodes"] if n["kind"] == "task")
+    assert tasks == [("fit", 0), ("fit", 1), ("pick_best", 0)]
+
+
+def test_lineage_tree(cli: Cli, runs: Recorded) -> None:
+    best = _output(cli, runs.sweep, "pick_best")
+    code, out, err = cli("lineage", best[:8])
+    assert code == 0 and out == ""
+    lines = err.splitlines()
+    assert lines[0].startswith(best[:12])
+    assert [line for line in lines if "make_corpus[0]" in line]
+    assert "(shown above)" in err  # fit[0] and fit[1] read the same features
+    assert next(line for line in lines if "(shown above)" in line) == lines[-1]
+
+
+def test_lineage_rejects_an_unknown_direction(cli: Cli, runs: Recorded) -> None:
+    code, _, err = cli("lineage", _output(cli, runs.sweep, "tfidf"), "--direction", "sideways")
+    assert code == 2 and "sideways" in err
