@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -126,8 +127,8 @@ class ArtifactRow(Base):
     digest: Mapped[str] = mapped_column(Text, primary_key=True)
     format: Mapped[str] = mapped_column(Text)
     type: Mapped[str] = mapped_column(Text)
-    size: Mapped[int] = mapped_column(Integer)
-    length: Mapped[int | None] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
+    length: Mapped[int | None] = mapped_column(BigInteger)
     uri: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -125,6 +125,8 @@ class Repository:
             ) from error
         except DataError as error:
             raise MetadataError(f"the database refused the values given: {error.orig}") from error
+        except OverflowError as error:  # sqlite3 refuses integers beyond 64 bits before SQL runs
+            raise MetadataError(f"a number is out of the database's range: {error}") from error
 
     def _insert(self, model: Any) -> Any:
         if self.engine.dialect.name == "postgresql":

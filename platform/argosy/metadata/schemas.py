@@ -12,9 +12,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, JsonValue
 
 from argosy.store.base import ArtifactInfo
+
+INT32 = 2**31 - 1
+"""The largest index, attempt or item a database integer column holds everywhere."""
+STEP_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$"
+"""Step names as task records carry them: no dots, so a task id parses back unambiguously."""
+MAX_BATCH = 10_000
+"""The most task records one `TaskBatch` (one request) carries."""
 
 
 class RunStatus(StrEnum):
@@ -77,22 +84,22 @@ class TaskInput(_Record):
 
     argument: str
     artifact: ArtifactInfo
-    item: int | None = None
+    item: int | None = Field(default=None, ge=0, le=INT32)
 
 
 class TaskRecord(_Record):
     """One attempt of one task. Idempotent on (run_id, step, index, attempt)."""
 
-    run_id: str
-    step: str
-    index: int = 0
-    attempt: int = 0
+    run_id: str = Field(min_length=1, max_length=128)
+    step: str = Field(pattern=STEP_PATTERN)
+    index: int = Field(default=0, ge=0, le=INT32)
+    attempt: int = Field(default=0, ge=0, le=INT32)
     status: TaskStatus
     started_at: datetime | None = None
     finished_at: datetime | None = None
     inputs: list[TaskInput] = Field(default_factory=list)
     output: ArtifactInfo | None = None
-    metrics: dict[str, float] = Field(default_factory=dict)
+    metrics: dict[str, FiniteFloat] = Field(default_factory=dict)
     cache_key: str | None = None
     cache_hit: bool = False
     """The output was taken from an earlier task with the same cache key."""
@@ -106,6 +113,29 @@ class TaskRecord(_Record):
     @property
     def task_id(self) -> str:
         return task_id(self.run_id, self.step, self.index)
+
+
+class TaskBatch(_Record):
+    """Task records sent in one request (the service's bulk endpoint)."""
+
+    tasks: list[TaskRecord] = Field(max_length=MAX_BATCH)
+
+
+class TasksRecorded(_Record):
+    recorded: int
+    """How many records the request carried (recording them again changes nothing)."""
+
+
+class ArtifactCreate(ArtifactInfo):
+    """An artifact registered on its own (idempotent by digest)."""
+
+    uri: str | None = None
+
+
+class TokenScope(_Record):
+    """What the token a request carried may do (``anonymous``: none was needed or given)."""
+
+    scope: Literal["read", "write", "anonymous"]
 
 
 # --- read side -------------------------------------------------------------------------------
@@ -271,6 +301,10 @@ class RunDiff(_Record):
 
 
 __all__ = [
+    "INT32",
+    "MAX_BATCH",
+    "STEP_PATTERN",
+    "ArtifactCreate",
     "ArtifactPublic",
     "LineageEdge",
     "LineageGraph",
@@ -284,10 +318,13 @@ __all__ = [
     "RunStatus",
     "RunUpdate",
     "RunsPublic",
+    "TaskBatch",
     "TaskInput",
     "TaskPublic",
     "TaskRecord",
     "TaskStatus",
+    "TasksRecorded",
+    "TokenScope",
     "ValueChange",
     "task_id",
 ]
