@@ -48,7 +48,10 @@ ArgoToken = Annotated[
 ]
 Image = Annotated[
     str | None,
-    typer.Option(envvar="ARGOSY_IMAGE", help="Image of steps that name none (a pinned tag)."),
+    typer.Option(
+        envvar="ARGOSY_IMAGE",
+        help="Image of steps that name none (default: the components image of argosy build).",
+    ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
@@ -75,11 +78,16 @@ def compile_command(
     from argosy.backends.argo import ClusterConfig, compile_pipeline, render_yaml
     from argosy.backends.argo.gpu import load_gpu_profiles
     from argosy.dsl import load_pipeline
+    from argosy.images import default_image
 
     definition = load_pipeline(pipeline)
     cluster = ClusterConfig(namespace=namespace, gpu_profiles=load_gpu_profiles(gpu_profiles))
     workflow = compile_pipeline(
-        definition, image=image, kind=kind.value, schedule=schedule, cluster=cluster
+        definition,
+        image=image or default_image(),
+        kind=kind.value,
+        schedule=schedule,
+        cluster=cluster,
     )
     text = render_yaml(workflow)
     if output is None:

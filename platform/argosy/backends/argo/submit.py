@@ -119,11 +119,17 @@ def submit_pipeline(
     done: Mapping[str, DoneStep] | None = None,
     run_id: str | None = None,
 ) -> WorkflowHandle:
-    """Create the pipeline's Workflow on the cluster; ``params`` are resolved run parameters."""
+    """Create the pipeline's Workflow on the cluster; ``params`` are resolved run parameters.
+
+    Steps that name no image run in ``image``, by default the components image `argosy build`
+    makes from this checkout.
+    """
+    from argosy.images import default_image
     from argosy.metadata import open_sink
 
     pipeline = definition.ir
     run_id = run_id or new_run_id(pipeline.name)
+    image = image or default_image()
     ref, digest = definition.ref, None
     if code_package:
         ref, digest = _pack(definition, settings)
