@@ -7,22 +7,31 @@ from pathlib import Path
 import pytest
 
 from tests.servers.s3 import S3Server
-from tests.store.s3_env import argosy, s3_environment
+from tests.store.s3_env import REPO, argosy, s3_environment
+
+EXAMPLES = [
+    ("pipelines/classifier.py", []),
+    ("pipelines/kmeans_sweep.py", ["--param", "n_docs=300", "--param", "ks=[2,3,4]"]),
+    ("pipelines/wide_foreach.py", ["--param", "width=40"]),
+    ("pipelines/cooc.py", ["--param", "n_docs=300", "--param", "vocab_size=200"]),
+    ("pipelines/gpu_embed.py", ["--param", "n_docs=300", "--param", "vocab_size=200"]),
+    ("pipelines/incremental.py", ["--param", "n_chunks=3", "--param", "chunk_size=500"]),
+]
+"""Every example pipeline, with parameters that keep it small."""
 
 
-@pytest.mark.parametrize(
-    ("pipeline", "params"),
-    [
-        ("pipelines/classifier.py", []),
-        ("pipelines/kmeans_sweep.py", ["--param", "n_docs=300", "--param", "ks=[2,3,4]"]),
-        ("pipelines/wide_foreach.py", ["--param", "width=40"]),
-    ],
-)
+def test_every_example_pipeline_is_run_on_s3() -> None:
+    examples = {path.name for path in (REPO / "pipelines").glob("*.py")}
+    assert examples == {Path(pipeline).name for pipeline, _ in EXAMPLES}
+
+
+@pytest.mark.parametrize(("pipeline", "params"), EXAMPLES)
 def test_an_example_pipeline_runs_on_s3(
     s3_server: S3Server, s3_bucket: str, tmp_path: Path, pipeline: str, params: list[str]
 ) -> None:
     env = s3_environment(s3_server, s3_bucket, tmp_path / "home")
-    code, result, stderr = argosy(env, "run", pipeline, *params, "--max-workers", "2")
+    flags = ["--max-workers", "2", "--gpu-fallback"]  # gpu_embed runs on the CPU without a GPU
+    code, result, stderr = argosy(env, "run", pipeline, *params, *flags)
     assert code == 0, stderr
     assert result["status"] == "succeeded"
     client = s3_server.client()
