@@ -68,16 +68,13 @@ helm upgrade --install argo-workflows argo/argo-workflows --version "$argo_chart
     --namespace "$namespace" -f charts/argo-workflows-values.yaml --wait --timeout 10m
 
 step "Submitting $pipeline and waiting for it to finish"
-secret() {
-    kubectl --namespace "$namespace" get secret "$1" -o "jsonpath={.data.$2}" | base64 --decode
-}
-ARGOSY_TOKEN="$(secret argosy-metadata-token token)"
-ARGOSY_S3_ACCESS_KEY="$(secret argosy-s3 access-key)"
-ARGOSY_S3_SECRET_KEY="$(secret argosy-s3 secret-key)"
+ARGOSY_TOKEN="$(kubectl -n "$namespace" get secret argosy-metadata-token -o jsonpath='{.data.token}' | base64 --decode)"
+ARGOSY_S3_ACCESS_KEY="$(kubectl -n "$namespace" get secret argosy-s3 -o jsonpath='{.data.access-key}' | base64 --decode)"
+ARGOSY_S3_SECRET_KEY="$(kubectl -n "$namespace" get secret argosy-s3 -o jsonpath='{.data.secret-key}' | base64 --decode)"
 export ARGOSY_TOKEN ARGOSY_S3_ACCESS_KEY ARGOSY_S3_SECRET_KEY
 export ARGOSY_METADATA_URL=http://localhost:8000
 export ARGOSY_S3_ENDPOINT=localhost:9000 ARGOSY_S3_BUCKET=argosy ARGOSY_S3_SECURE=false
-export ARGOSY_GPU_PROFILES="$root/charts/gpu-profiles-kind.yaml"
+export ARGOSY_GPU_PROFILES=charts/gpu-profiles-kind.yaml
 argosy submit "$pipeline" --namespace "$namespace" --watch
 
 step "Done"

@@ -84,6 +84,24 @@ def pod_labels(obj: dict[str, Any]) -> dict[str, str]:
     return obj["spec"]["template"]["metadata"].get("labels", {})
 
 
+def workflow_spec(doc: dict[str, Any]) -> dict[str, Any]:
+    """The workflow spec of a Workflow, WorkflowTemplate or CronWorkflow."""
+    return doc["spec"]["workflowSpec"] if doc["kind"] == "CronWorkflow" else doc["spec"]
+
+
+def workflow_containers(spec: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(template, container) of every container template, templateDefaults merged in."""
+    defaults = spec.get("templateDefaults", {}).get("container", {})
+    pairs = []
+    for template in spec.get("templates", []):
+        for container in [template.get("container"), template.get("script")]:
+            if container:
+                merged = {**defaults, **container}
+                merged["env"] = defaults.get("env", []) + container.get("env", [])
+                pairs.append((template, merged))
+    return pairs
+
+
 def split_endpoint(endpoint: str) -> tuple[str, int]:
     """``host:port`` or a URL (``http://host:port/...``, ``postgresql://u:p@host:port/db``)."""
     parsed = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
@@ -176,4 +194,6 @@ __all__ = [
     "pod_specs",
     "references",
     "split_endpoint",
+    "workflow_containers",
+    "workflow_spec",
 ]

@@ -22,6 +22,8 @@ from tests.charts.references import (
     Inventory,
     pod_specs,
     references,
+    workflow_containers,
+    workflow_spec,
 )
 
 BUILT_IMAGES = {image.repository for image in IMAGES.values()}
@@ -79,23 +81,6 @@ def _workflows() -> list[tuple[str, dict[str, Any]]]:
 
 
 WORKFLOWS = _workflows()
-
-
-def _workflow_spec(doc: dict[str, Any]) -> dict[str, Any]:
-    return doc["spec"]["workflowSpec"] if doc["kind"] == "CronWorkflow" else doc["spec"]
-
-
-def _containers(spec: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(template, container) of every container template, templateDefaults merged in."""
-    defaults = spec.get("templateDefaults", {}).get("container", {})
-    pairs = []
-    for template in spec.get("templates", []):
-        for container in [template.get("container"), template.get("script")]:
-            if container:
-                merged = {**defaults, **container}
-                merged["env"] = defaults.get("env", []) + container.get("env", [])
-                pairs.append((template, merged))
-    return pairs
 
 
 def _env(container: dict[str, Any]) -> dict[str, str]:
@@ -182,7 +167,7 @@ def test_workflow_references_resolve_in_the_chart(
         f"{ref.where}: {why}" for ref in references(workflow) if (why := chart.dangling(ref))
     ]
     assert not problems
-    spec = _workflow_spec(workflow)
+    spec = workflow_spec(workflow)
     assert spec.get("serviceAccountName") in chart.named("ServiceAccount")
     assert workflow["metadata"].get("namespace", NAMESPACE) == NAMESPACE
     if "artifactRepositoryRef" not in spec:  # Argo takes the namespace's annotated default
@@ -193,7 +178,7 @@ def test_workflow_references_resolve_in_the_chart(
 def test_workflow_service_account_has_the_rbac_it_needs(
     chart: Inventory, name: str, workflow: dict[str, Any]
 ) -> None:
-    spec = _workflow_spec(workflow)
+    spec = workflow_spec(workflow)
     needed = set(EXECUTOR_PERMISSIONS)
     for template in spec.get("templates", []):
         if "resource" in template:  # a resource template acts on the API as the workflow
@@ -210,7 +195,7 @@ def test_workflow_endpoints_images_and_bucket_match_the_chart(
     chart: Inventory, name: str, workflow: dict[str, Any]
 ) -> None:
     repository = _artifact_repository(chart)["s3"]
-    containers = _containers(_workflow_spec(workflow))
+    containers = workflow_containers(workflow_spec(workflow))
     assert containers
     for template, container in containers:
         env = _env(container)
@@ -237,7 +222,7 @@ def test_gpu_templates_use_a_chart_profile_that_a_kind_node_satisfies(
     )
     nodes = yaml.safe_load((ROOT / "kind-config.yaml").read_text())["nodes"]
     gpu_templates = 0
-    for template, container in _containers(_workflow_spec(workflow)):
+    for template, container in workflow_containers(workflow_spec(workflow)):
         limits = container.get("resources", {}).get("limits", {})
         resources = {p["resource"] for p in profiles["gpuProfiles"].values()}
         if not resources & set(limits):
