@@ -1,0 +1,94 @@
+"""The metadata service commands: ``argosy server`` and ``argosy token create``.
+
+``argosy server`` serves the FastAPI app with uvicorn on the database of ``--database-url`` /
+``ARGOSY_DATABASE_URL`` (else the embedded SQLite under ``ARGOSY_HOME``); ``--migrate`` applies
+the Alembic migrations first (the Helm chart passes it). ``argosy token create`` mints a bearer
+token straight into that database and prints it once: the database keeps only its hash.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from argosy.config import Settings
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL of the metadata database (default: ARGOSY_DATABASE_URL, "
+        "else SQLite under ARGOSY_HOME).",
+    ),
+]
+
+
+class TokenScopeChoice(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+def _settings(database_url: str | None) -> Settings:
+    return Settings(database_url=database_url) if database_url else Settings()
+
+
+def server(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    database_url: DatabaseUrl = None,
+    migrate: Annotated[
+        bool, typer.Option("--migrate", help="Apply the database migrations before serving.")
+    ] = False,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log every request (off: faster).")
+    ] = False,
+) -> None:
+    """Serve the metadata REST API (runs, tasks, artifacts, lineage) with OpenAPI at /docs."""
+    import uvicorn
+
+    from argosy.metadata.service import create_app
+
+    app = create_app(_settings(database_url), migrate=migrate)
+    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info")
+
+
+def create_token(
+    scope: Annotated[
+        TokenScopeChoice, typer.Option(help="read: queries only; write: also records runs.")
+    ] = TokenScopeChoice.READ,
+    name: Annotated[str, typer.Option(help="A label to recognise the token by.")] = "cli",
+    database_url: DatabaseUrl = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Mint a bearer token for the metadata service and print it (it is shown only once)."""
+    from argosy.metadata import database
+    from argosy.metadata.repository import Repository
+    from argosy.metadata.tokens import new_token
+
+    settings = _settings(database_url)
+    with Repository(settings.embedded_database_url, migrate=False) as repository:
+        if settings.database_url is None:
+            database.migrate(repository.engine)
+        repository.check()
+        token = new_token()
+        repository.add_token(token, scope.value, name)
+    if as_json:
+        typer.echo(json.dumps({"token": token, "scope": scope.value, "name": name}))
+        return
+    Console(stderr=True).print(f"[green]minted a {scope.value} token[/] {name!r}; keep it secret:")
+    typer.echo(token)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``server`` and ``token create`` to the ``argosy`` app."""
+    app.command("server")(server)
+    tokens = typer.Typer(help="Bearer tokens of the metadata service.", no_args_is_help=True)
+    tokens.command("create")(create_token)
+    app.add_typer(tokens, name="token")
+
+
+__all__ = ["create_token", "register", "server"]

@@ -1,0 +1,98 @@
+"""``/api/v1/runs``: create, update, list (filters, cursor pagination), and read one run's
+tasks, attempts, metrics, events, graph, and its diff with another run."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, status
+
+from argosy.metadata.queries import MAX_PAGE
+from argosy.metadata.schemas import (
+    INT32,
+    LineageEdge,
+    LineageGraph,
+    MetricPublic,
+    RunCreate,
+    RunDiff,
+    RunPublic,
+    RunsPublic,
+    RunStatus,
+    RunUpdate,
+    TaskPublic,
+    TaskRecord,
+)
+from argosy.metadata.service.deps import Repo, require_read, require_write
+
+router = APIRouter(prefix="/runs", tags=["runs"])
+Read = [Depends(require_read)]
+Write = [Depends(require_write)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=Write)
+def create_run(run: RunCreate, repo: Repo) -> RunPublic:
+    """Record a run; the same run again is a no-op, a different one under its id a 409."""
+    repo.create_run(run)
+    return repo.get_run(run.id)
+
+
+@router.get("", dependencies=Read)
+def list_runs(
+    repo: Repo,
+    pipeline: str | None = None,
+    run_status: Annotated[RunStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: str | None = None,
+) -> RunsPublic:
+    """Runs, newest first; pass ``next_cursor`` as ``cursor`` for the next page."""
+    return repo.list_runs(pipeline=pipeline, status=run_status, limit=limit, cursor=cursor)
+
+
+@router.get("/{run_id}", dependencies=Read)
+def get_run(run_id: str, repo: Repo) -> RunPublic:
+    return repo.get_run(run_id)
+
+
+@router.patch("/{run_id}", dependencies=Write)
+def update_run(run_id: str, update: RunUpdate, repo: Repo) -> RunPublic:
+    """Change the run's status (an ended run cannot change to another end: 409)."""
+    repo.update_run(run_id, update)
+    return repo.get_run(run_id)
+
+
+@router.get("/{run_id}/tasks", dependencies=Read)
+def list_tasks(run_id: str, repo: Repo) -> list[TaskPublic]:
+    return repo.list_tasks(run_id)
+
+
+@router.get("/{run_id}/tasks/{step}/{index}/attempts", dependencies=Read)
+def list_attempts(
+    run_id: str, step: str, index: Annotated[int, Path(ge=0, le=INT32)], repo: Repo
+) -> list[TaskRecord]:
+    return repo.list_attempts(run_id, step, index)
+
+
+@router.get("/{run_id}/metrics", dependencies=Read)
+def metrics(run_id: str, repo: Repo) -> list[MetricPublic]:
+    return repo.metrics(run_id)
+
+
+@router.get("/{run_id}/graph", dependencies=Read)
+def run_graph(run_id: str, repo: Repo) -> LineageGraph:
+    """Every task of the run with the artifacts it read and wrote."""
+    return repo.run_graph(run_id)
+
+
+@router.get("/{run_id}/events", dependencies=Read)
+def events(run_id: str, repo: Repo) -> list[LineageEdge]:
+    """The run's input and output events, as data-flow edges."""
+    return repo.run_graph(run_id).edges
+
+
+@router.get("/{run_id}/diff/{other}", dependencies=Read)
+def diff_runs(run_id: str, other: str, repo: Repo) -> RunDiff:
+    """Parameters, pipeline version, outputs and metrics that differ from run ``other``."""
+    return repo.diff_runs(run_id, other)
+
+
+__all__ = ["router"]
