@@ -117,7 +117,7 @@ def test_show_lists_only_the_unsuccessful_tasks_of_a_wide_step(
 ) -> None:
     monkeypatch.setattr("argosy.cli.inspect.LISTED_TASKS", 3)
     _, _, err = cli("show", runs.failed)
-    assert "shout[2]" in err and "shout[1]" not in err and "3 more (--json)" in err
+    assert "shout[2]" in err and "shout[1]" not in err and "3 more tasks, all succeeded" in err
 
 
 def test_logs(cli: Cli, runs: Recorded) -> None:

@@ -162,7 +162,7 @@ def show(
     if record.error:
         console.print(f"[red]{escape(record.error)}[/red]")
     console.print(_steps_table(payload["steps"]))
-    console.print(_tasks_table(tasks))
+    console.print(_tasks_table(list(payload["steps"]), tasks))
     if metrics:
         table = Table("task", "metric", "value", box=None, title="metrics", title_justify="left")
         for metric in metrics:
@@ -195,30 +195,32 @@ def _steps_table(steps: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
-def _tasks_table(tasks: list[Task]) -> Table:
+def _tasks_table(steps: list[str], tasks: list[Task]) -> Table:
+    """Tasks in step order; a step of many tasks lists only those that did not succeed."""
     table = Table(
         Column("task", no_wrap=True), "status", "attempt", Column("time", no_wrap=True),
         "output", "type", "note", box=None, title="tasks", title_justify="left",
     )  # fmt: skip
-    per_step = Counter(task.step for task in tasks)
-    hidden: Counter[str] = Counter()
-    for task in tasks:
-        if per_step[task.step] > LISTED_TASKS and task.status == "succeeded":
-            hidden[task.step] += 1
-            continue
-        output = task.output
-        table.add_row(
-            f"{task.step}[{task.index}]",
-            _status(task.status),
-            str(task.attempt),
-            _seconds(task.duration),
-            output.digest[:SHORT] if output else "-",
-            output.type.removeprefix("builtins.") if output else "",
-            escape(_task_note(task)),
-        )
-    for step, count in hidden.items():
-        more = f"{count} more (--json)"
-        table.add_row(f"{step}[...]", _status("succeeded"), "", "", "", "", more)
+    for step in steps:
+        group = [task for task in tasks if task.step == step]
+        listed = group
+        if len(group) > LISTED_TASKS:
+            listed = [task for task in group if task.status != "succeeded"]
+        for task in listed:
+            output = task.output
+            table.add_row(
+                f"{task.step}[{task.index}]",
+                _status(task.status),
+                str(task.attempt),
+                _seconds(task.duration),
+                output.digest[:SHORT] if output else "-",
+                output.type.removeprefix("builtins.") if output else "",
+                escape(_task_note(task)),
+            )
+        if len(listed) < len(group):
+            more = "more " if listed else ""
+            more = f"{len(group) - len(listed)} {more}tasks, all succeeded (--json lists them)"
+            table.add_row(f"{step}[...]", _status("succeeded"), "", "", "", "", more)
     return table
 
 
