@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
+from typing import BinaryIO
 
 _STREAMS = (1, 2)
 
@@ -47,34 +48,47 @@ def _flush() -> None:
         fflush(None)  # type: ignore[operator]
 
 
+_files: dict[int, BinaryIO] = {}
+"""One capture file per process, emptied for each task (creating a file per task is slow)."""
+
+
+def _empty_file() -> BinaryIO:
+    file = _files.get(os.getpid())  # a forked child must not share its parent's file offset
+    if file is None:
+        file = _files[os.getpid()] = tempfile.TemporaryFile()  # noqa: SIM115 (kept open)
+    file.seek(0)
+    file.truncate()
+    return file
+
+
 @contextmanager
 def captured_output() -> Iterator[Captured]:
     """Send descriptors 1 and 2 into a temporary file; the yielded object gets the bytes."""
     captured = Captured()
     _flush()
     streams = sys.stdout, sys.stderr
-    with tempfile.TemporaryFile() as sink:
-        text = io.TextIOWrapper(
-            io.FileIO(sink.fileno(), "w", closefd=False),
-            encoding="utf-8",
-            errors="backslashreplace",
-            write_through=True,
-        )
-        saved = [os.dup(fd) for fd in _STREAMS]
-        try:
-            for fd in _STREAMS:
-                os.dup2(sink.fileno(), fd)
-            sys.stdout = sys.stderr = text
-            yield captured
-        finally:
-            _flush()
-            sys.stdout, sys.stderr = streams
-            for fd, copy in zip(_STREAMS, saved, strict=True):
-                os.dup2(copy, fd)
-                os.close(copy)
-            text.close()
-            sink.seek(0)
-            captured.data = sink.read()
+    sink = _empty_file()
+    text = io.TextIOWrapper(
+        io.FileIO(sink.fileno(), "w", closefd=False),
+        encoding="utf-8",
+        errors="backslashreplace",
+        write_through=True,
+    )
+    saved = [os.dup(fd) for fd in _STREAMS]
+    try:
+        for fd in _STREAMS:
+            os.dup2(sink.fileno(), fd)
+        sys.stdout = sys.stderr = text
+        yield captured
+    finally:
+        _flush()
+        sys.stdout, sys.stderr = streams
+        for fd, copy in zip(_STREAMS, saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
+        text.close()
+        sink.seek(0)
+        captured.data = sink.read()
 
 
 __all__ = ["Captured", "captured_output"]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argosy.config import Settings
 from argosy.errors import PipelineError
@@ -20,6 +21,9 @@ from argosy.metadata.schemas import RunCreate, TaskRecord
 from argosy.runtime.execute import run_task
 from argosy.runtime.spec import TaskSpec
 from argosy.store import open_store
+
+if TYPE_CHECKING:
+    from argosy.dsl import PipelineDefinition
 
 
 def parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:
@@ -36,6 +40,30 @@ def parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:
     return values
 
 
+def run_record(
+    definition: PipelineDefinition,
+    run_id: str,
+    params: dict[str, Any],
+    *,
+    ref: str,
+    backend: str,
+    resumed_from: str | None = None,
+) -> RunCreate:
+    """How a run of ``definition`` is recorded when it starts (its IR, ref and parameters)."""
+    pipeline = definition.ir
+    return RunCreate(
+        id=run_id,
+        pipeline=pipeline.name,
+        pipeline_version=pipeline.digest(),
+        pipeline_ir=pipeline.model_dump(mode="json"),
+        pipeline_ref=ref,
+        parameters=params,
+        backend=backend,
+        resumed_from=resumed_from,
+        started_at=datetime.now(UTC),
+    )
+
+
 def run_entrypoint(
     spec: TaskSpec, settings: Settings, *, outputs_dir: Path | None = None, backend: str = "argo"
 ) -> TaskRecord:
@@ -48,19 +76,9 @@ def run_entrypoint(
     from argosy.dsl import load_pipeline
 
     definition = load_pipeline(spec.pipeline)
-    pipeline = definition.ir
+    params = definition.resolve_parameters(spec.params)
     sink = open_sink(settings)
-    sink.create_run(
-        RunCreate(
-            id=spec.run_id,
-            pipeline=pipeline.name,
-            pipeline_version=pipeline.digest(),
-            pipeline_ir=pipeline.model_dump(mode="json"),
-            pipeline_ref=spec.pipeline,
-            parameters=definition.resolve_parameters(spec.params),
-            backend=backend,
-        )
-    )
+    sink.create_run(run_record(definition, spec.run_id, params, ref=spec.pipeline, backend=backend))
     record = run_task(spec, store=store, sink=sink, definition=definition, echo_logs=True)
     if outputs_dir is not None and record.output is not None:
         outputs_dir.mkdir(parents=True, exist_ok=True)
@@ -70,4 +88,4 @@ def run_entrypoint(
     return record
 
 
-__all__ = ["parse_assignments", "run_entrypoint"]
+__all__ = ["parse_assignments", "run_entrypoint", "run_record"]

@@ -28,7 +28,8 @@ from argosy.config import Settings
 from argosy.dsl import PipelineDefinition, load_pipeline
 from argosy.errors import PipelineError
 from argosy.metadata import open_reader, open_sink
-from argosy.metadata.schemas import RunCreate, RunStatus, RunUpdate
+from argosy.metadata.schemas import RunStatus, RunUpdate
+from argosy.runtime.entrypoint import run_record
 from argosy.store import open_store
 
 
@@ -138,16 +139,13 @@ def _run(
         gpu_fallback=frozenset(fallback),
     )
     sink.create_run(
-        RunCreate(
-            id=options.run_id,
-            pipeline=pipeline.name,
-            pipeline_version=pipeline.digest(),
-            pipeline_ir=pipeline.model_dump(mode="json"),
-            pipeline_ref=durable_ref(definition),
-            parameters=params,
+        run_record(
+            definition,
+            options.run_id,
+            params,
+            ref=durable_ref(definition),
             backend="local",
             resumed_from=None if origin is None else origin.run_id,
-            started_at=datetime.now(UTC),
         )
     )
     records = RecordBuffer(sink)

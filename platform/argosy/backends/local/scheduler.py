@@ -198,7 +198,7 @@ class Scheduler:
         """Seconds until something is due: a retry, a timeout, a batch write, a redraw."""
         now = time.monotonic()
         due = [0.1]
-        if self._queue:
+        if self._queue and self._queue[0].not_before > now:  # else it waits for a worker
             due.append(self._queue[0].not_before - now)
         due += [r.deadline - now for r in self._running.values() if r.deadline is not None]
         pending = self._records.due_in()
