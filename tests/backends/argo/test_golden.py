@@ -1,0 +1,71 @@
+"""Every example pipeline, compiled: golden files, Argo's strict schema, a Hera round trip.
+
+``manifests/workflows/<pipeline>.yaml`` is what ``argosy compile pipelines/<pipeline>.py
+--image argosy/components:golden`` writes, kept in git so a review shows what a compiler
+change does. A stale file fails here; regenerate them all with
+``ARGOSY_REGENERATE=1 pytest tests/backends/argo/test_golden.py`` (``make manifests``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from hera.workflows import CronWorkflow, Workflow, WorkflowTemplate
+
+from argosy.backends.argo import compile_pipeline, render_yaml
+from argosy.dsl import load_pipeline
+from tests.backends.argo.argo_schema import assert_valid
+
+ROOT = Path(__file__).resolve().parents[3]
+GOLDEN = ROOT / "manifests" / "workflows"
+GOLDEN_IMAGE = "argosy/components:golden"
+PIPELINES = sorted(path.stem for path in (ROOT / "pipelines").glob("*.py"))
+KINDS = {"workflow": Workflow, "template": WorkflowTemplate, "cron": CronWorkflow}
+
+
+def _compile(name: str, kind: str = "workflow") -> str:
+    definition = load_pipeline(str(ROOT / "pipelines" / f"{name}.py"))
+    workflow = compile_pipeline(
+        definition,
+        ref=f"pipelines/{name}.py",
+        image=GOLDEN_IMAGE,
+        kind=kind,  # type: ignore[arg-type]
+        schedule="0 3 * * *" if kind == "cron" else None,
+    )
+    return render_yaml(workflow)
+
+
+def test_there_are_example_pipelines() -> None:
+    assert len(PIPELINES) >= 3
+
+
+@pytest.mark.parametrize("name", PIPELINES)
+def test_golden_file_is_current(name: str) -> None:
+    text = _compile(name)
+    path = GOLDEN / f"{name}.yaml"
+    if os.environ.get("ARGOSY_REGENERATE"):
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.is_file(), f"{path} is missing; run ARGOSY_REGENERATE=1 pytest {__file__}"
+    assert path.read_text() == text, (
+        f"{path.relative_to(ROOT)} is stale; run `make manifests` and review the diff"
+    )
+
+
+def test_no_golden_file_outlives_its_pipeline() -> None:
+    orphans = sorted(p.stem for p in GOLDEN.glob("*.yaml")) if GOLDEN.is_dir() else []
+    assert set(orphans) <= set(PIPELINES), f"delete manifests/workflows/ files of {orphans}"
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("name", PIPELINES)
+def test_every_kind_passes_the_strict_schema_and_a_hera_round_trip(name: str, kind: str) -> None:
+    text = _compile(name, kind)
+    document = yaml.safe_load(text)
+    assert_valid(document)
+    round_trip = KINDS[kind].from_yaml(text)
+    assert render_yaml(round_trip) == text  # the same text through the same emitter
+    assert yaml.safe_load(round_trip.to_yaml()) == document  # and the same data through Hera's
