@@ -1,6 +1,12 @@
-"""`argosy.Client` against real runs recorded with ``argosy run`` (tests/pipelines/recorded.py)."""
+"""`argosy.Client` against real runs recorded with ``argosy run`` (tests/pipelines/recorded.py).
+
+Every test runs twice: reading the embedded database, and reading it through the metadata
+service (in-process, over HTTP) with the HTTP `MetadataClient`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -17,9 +23,20 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
     return recorded(tmp_path_factory.getbasetemp())
 
 
-@pytest.fixture
-def client(runs: Recorded) -> Client:
-    return Client(Settings(home=runs.home))
+@pytest.fixture(params=["embedded", "http"])
+def client(request: pytest.FixtureRequest, runs: Recorded) -> Iterator[Client]:
+    """A client reading the embedded database, or the metadata service serving that database."""
+    settings = Settings(home=runs.home, anonymous_reads=True)
+    if request.param == "embedded":
+        yield Client(settings)
+        return
+    from fastapi.testclient import TestClient
+
+    from argosy.metadata.client import MetadataClient
+    from argosy.metadata.service.app import create_app
+
+    with TestClient(create_app(settings)) as http:
+        yield Client(settings, reader=MetadataClient(str(http.base_url), http=http))
 
 
 def test_runs_newest_first_with_filters(client: Client, runs: Recorded) -> None:
