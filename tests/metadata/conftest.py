@@ -1,4 +1,10 @@
-"""Metadata fixtures: one repository per test, on SQLite and on Postgres (a parametrized pair)."""
+"""Metadata fixtures: repositories on SQLite and Postgres, and clients of the service on both.
+
+``repo`` is a `Repository` on a fresh database of each kind. ``metadata`` runs the same tests
+through every implementation of the sink and reader: the repository on SQLite and on Postgres,
+the HTTP client against the app in-process (Starlette's TestClient) on SQLite, and against a
+real uvicorn server on Postgres.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from argosy.config import Settings
+from argosy.metadata.client import MetadataClient
 from argosy.metadata.repository import Repository
+from argosy.metadata.service import create_app
+from tests.metadata.service_thread import ServiceThread
 from tests.servers.postgres import PostgresServer
+
+ADMIN_TOKEN = "test-admin-token"
 
 
 @pytest.fixture(scope="session")
@@ -19,18 +32,21 @@ def migrated_template(postgres_server: PostgresServer) -> str:
     return name
 
 
+@pytest.fixture
+def fresh_postgres_url(postgres_server: PostgresServer, migrated_template: str) -> Iterator[str]:
+    name = postgres_server.create_database(template=migrated_template)
+    try:
+        yield postgres_server.url(name)
+    finally:
+        postgres_server.drop_database(name)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, migrated metadata database of each kind."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'metadata.db'}"
-        return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    name = server.create_database(template=request.getfixturevalue("migrated_template"))
-    try:
-        yield server.url(name)
-    finally:
-        server.drop_database(name)
+        return f"sqlite:///{tmp_path / 'metadata.db'}"
+    return request.getfixturevalue("fresh_postgres_url")
 
 
 @pytest.fixture
@@ -40,3 +56,51 @@ def repo(database_url: str) -> Iterator[Repository]:
         yield repository
     finally:
         repository.close()
+
+
+def service_settings(tmp_path: Path, **overrides: object) -> Settings:
+    return Settings(home=tmp_path / "home", admin_token=ADMIN_TOKEN, **overrides)
+
+
+@pytest.fixture
+def sqlite_app_client(tmp_path: Path) -> Iterator[TestClient]:
+    """The service app on a fresh SQLite database, called in-process."""
+    repository = Repository(f"sqlite:///{tmp_path / 'service.db'}")
+    with TestClient(create_app(service_settings(tmp_path), repository=repository)) as http:
+        yield http
+    repository.close()
+
+
+@pytest.fixture
+def postgres_service(tmp_path: Path, fresh_postgres_url: str) -> Iterator[ServiceThread]:
+    """The service on a fresh Postgres database, served by uvicorn on a free port."""
+    repository = Repository(fresh_postgres_url)
+    service = ServiceThread(create_app(service_settings(tmp_path), repository=repository))
+    service.start()
+    try:
+        yield service
+    finally:
+        service.stop()
+        repository.close()
+
+
+@pytest.fixture(params=["repository-sqlite", "repository-postgres", "client-asgi", "client-http"])
+def metadata(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
+    """Each implementation of MetadataSink + MetadataReader, on a fresh database."""
+    kind = request.param
+    if kind.startswith("repository"):
+        backend = "sqlite" if kind.endswith("sqlite") else "postgres"
+        url = (
+            f"sqlite:///{tmp_path / 'metadata.db'}"
+            if backend == "sqlite"
+            else request.getfixturevalue("fresh_postgres_url")
+        )
+        with Repository(url) as repository:
+            yield repository
+    elif kind == "client-asgi":
+        http = request.getfixturevalue("sqlite_app_client")
+        yield MetadataClient(str(http.base_url), ADMIN_TOKEN, http=http)
+    else:
+        service: ServiceThread = request.getfixturevalue("postgres_service")
+        with MetadataClient(service.url, ADMIN_TOKEN) as client:
+            yield client

@@ -1,0 +1,225 @@
+"""`MetadataClient`: the metadata service over HTTP, as a `MetadataSink` and a `MetadataReader`.
+
+Same semantics as the embedded `Repository`, errors included (NotFound, Conflict, AuthError,
+MetadataUnavailable). One `httpx.Client` keeps connections alive between calls. Connection
+failures, timeouts and 502/503/504 answers are retried with exponential backoff; that is safe
+because every write is idempotent on the server (a retried batch of task records, or a retried
+run creation, changes nothing the second time). ``check()`` fails fast, with what to fix, when
+the service cannot be reached or the token cannot write.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import TypeAdapter
+
+from argosy.errors import AuthError, Conflict, MetadataError, MetadataUnavailable, NotFound
+from argosy.metadata.reader import Direction
+from argosy.metadata.schemas import (
+    ArtifactCreate,
+    ArtifactPublic,
+    LineageGraph,
+    MetricPublic,
+    PipelinePublic,
+    PipelineVersionPublic,
+    RunCreate,
+    RunDiff,
+    RunPublic,
+    RunsPublic,
+    RunStatus,
+    RunUpdate,
+    TaskBatch,
+    TaskPublic,
+    TaskRecord,
+    TokenScope,
+)
+from argosy.store.base import ArtifactInfo
+
+BATCH = 1000
+"""Task records sent per request by `record_tasks`."""
+_TRANSIENT = {502, 503, 504}
+_ERRORS: dict[int, type[MetadataError]] = {404: NotFound, 409: Conflict, 503: MetadataUnavailable}
+_tasks = TypeAdapter(list[TaskPublic])
+_metrics = TypeAdapter(list[MetricPublic])
+
+
+class MetadataClient:
+    """A metadata service at ``url``, reached with bearer ``token``.
+
+    ``transport`` replaces httpx's network transport; ``http`` replaces the whole client (for
+    example Starlette's ``TestClient(app)``, to talk to an app in-process).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = 30.0,
+        retries: int = 5,
+        backoff: float = 0.2,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.retries = retries
+        self.backoff = backoff
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = http or httpx.Client(base_url=self.url, transport=transport, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> MetadataClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+        retries: int | None = None,
+    ) -> Any:
+        retries = self.retries if retries is None else retries
+        params = {k: v for k, v in (params or {}).items() if v is not None}
+        for attempt in range(retries + 1):
+            if attempt:
+                time.sleep(min(self.backoff * 2 ** (attempt - 1), 5.0))
+            try:
+                response = self._http.request(
+                    method, path, json=body, params=params, headers=self._headers
+                )
+            except httpx.TransportError as error:
+                if attempt == retries:
+                    raise MetadataUnavailable(
+                        f"cannot reach the metadata service at {self.url} ({error!r}); check "
+                        "ARGOSY_METADATA_URL and that the service is running"
+                    ) from error
+                continue
+            if response.status_code in _TRANSIENT and attempt < retries:
+                continue
+            return _result(response, self.url)
+        raise AssertionError("unreachable")
+
+    # --- sink ----------------------------------------------------------------------------
+
+    def check(self) -> None:
+        self._request("GET", "/readyz", retries=1)
+        scope = TokenScope.model_validate(self._request("GET", "/api/v1/auth", retries=1)).scope
+        if scope != "write":
+            raise AuthError(
+                f"the token for {self.url} has {scope} scope, and recording runs needs write; "
+                "set ARGOSY_TOKEN to a token from `argosy token create --scope write`",
+                status_code=403,
+            )
+
+    def create_run(self, run: RunCreate) -> None:
+        self._request("POST", "/api/v1/runs", body=run.model_dump(mode="json"))
+
+    def update_run(self, run_id: str, update: RunUpdate) -> None:
+        self._request("PATCH", f"/api/v1/runs/{_q(run_id)}", body=update.model_dump(mode="json"))
+
+    def record_tasks(self, tasks: Sequence[TaskRecord]) -> None:
+        for start in range(0, len(tasks), BATCH):
+            batch = TaskBatch(tasks=list(tasks[start : start + BATCH]))
+            self._request("POST", "/api/v1/tasks", body=batch.model_dump(mode="json"))
+
+    def find_cached(self, cache_key: str) -> TaskRecord | None:
+        try:
+            return TaskRecord.model_validate(self._request("GET", f"/api/v1/cache/{_q(cache_key)}"))
+        except NotFound:
+            return None
+
+    # --- reader --------------------------------------------------------------------------
+
+    def list_runs(
+        self,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> RunsPublic:
+        params = {"pipeline": pipeline, "status": status, "limit": limit, "cursor": cursor}
+        return RunsPublic.model_validate(self._request("GET", "/api/v1/runs", params=params))
+
+    def get_run(self, run_id: str) -> RunPublic:
+        return RunPublic.model_validate(self._request("GET", f"/api/v1/runs/{_q(run_id)}"))
+
+    def list_tasks(self, run_id: str) -> list[TaskPublic]:
+        return _tasks.validate_python(self._request("GET", f"/api/v1/runs/{_q(run_id)}/tasks"))
+
+    def list_attempts(self, run_id: str, step: str, index: int = 0) -> list[TaskRecord]:
+        path = f"/api/v1/runs/{_q(run_id)}/tasks/{_q(step)}/{index}/attempts"
+        return [TaskRecord.model_validate(a) for a in self._request("GET", path)]
+
+    def get_artifact(self, digest: str) -> ArtifactPublic:
+        path = f"/api/v1/artifacts/{_q(digest)}"
+        return ArtifactPublic.model_validate(self._request("GET", path))
+
+    def put_artifacts(self, artifacts: Sequence[ArtifactInfo], uri: str | None = None) -> None:
+        """Register artifacts; registering a known digest again is a no-op."""
+        for info in artifacts:
+            body = ArtifactCreate(**info.model_dump(), uri=uri).model_dump(mode="json")
+            self._request("PUT", f"/api/v1/artifacts/{_q(info.digest)}", body=body)
+
+    def list_pipelines(self) -> list[PipelinePublic]:
+        return [PipelinePublic.model_validate(p) for p in self._request("GET", "/api/v1/pipelines")]
+
+    def list_pipeline_versions(self, pipeline: str) -> list[PipelineVersionPublic]:
+        path = f"/api/v1/pipelines/{_q(pipeline)}/versions"
+        return [PipelineVersionPublic.model_validate(v) for v in self._request("GET", path)]
+
+    def lineage(
+        self, digest: str, direction: Direction = "upstream", depth: int | None = None
+    ) -> LineageGraph:
+        path = f"/api/v1/artifacts/{_q(digest)}/lineage"
+        params = {"direction": direction, "depth": depth}
+        return LineageGraph.model_validate(self._request("GET", path, params=params))
+
+    def run_graph(self, run_id: str) -> LineageGraph:
+        return LineageGraph.model_validate(self._request("GET", f"/api/v1/runs/{_q(run_id)}/graph"))
+
+    def get_pipeline_version(self, digest: str) -> dict:
+        return self._request("GET", f"/api/v1/pipeline-versions/{_q(digest)}")
+
+    def metrics(self, run_id: str) -> list[MetricPublic]:
+        return _metrics.validate_python(self._request("GET", f"/api/v1/runs/{_q(run_id)}/metrics"))
+
+    def diff_runs(self, a: str, b: str) -> RunDiff:
+        return RunDiff.model_validate(self._request("GET", f"/api/v1/runs/{_q(a)}/diff/{_q(b)}"))
+
+
+def _q(segment: str) -> str:
+    """``segment`` quoted as one path segment."""
+    return quote(segment, safe="")
+
+
+def _result(response: httpx.Response, url: str) -> Any:
+    if response.is_success:
+        return response.json()
+    try:
+        detail = response.json().get("detail", response.text)
+    except ValueError:
+        detail = response.text
+    status = response.status_code
+    if status in (401, 403):
+        raise AuthError(f"{url}: {detail}", status_code=status)
+    kind = _ERRORS.get(status)
+    if kind is not None:
+        raise kind(str(detail))
+    if status in _TRANSIENT:
+        raise MetadataUnavailable(f"the metadata service at {url} answered {status}: {detail}")
+    raise MetadataError(f"the metadata service at {url} refused the request ({status}): {detail}")
+
+
+__all__ = ["BATCH", "MetadataClient"]
