@@ -12,6 +12,7 @@ Each is measured once, after a warm-up upload: on 2 shared cores, expect some no
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import tempfile
@@ -39,6 +40,7 @@ def _size(text: str) -> int:
 
 
 def _timed(call: Callable[[], T]) -> tuple[float, T]:
+    os.sync()  # start each measurement with no dirty pages left by the one before
     started = time.perf_counter()
     result = call()
     return time.perf_counter() - started, result

@@ -87,8 +87,13 @@ def _type_name(value: object) -> str:
 
 
 def _is_ndarray(value: object) -> bool:
+    """A plain array (or a memory map of one); subclasses such as masked arrays are pickled."""
     numpy = sys.modules.get("numpy")  # a value cannot be an array unless numpy is imported
-    return numpy is not None and isinstance(value, numpy.ndarray) and not value.dtype.hasobject
+    return (
+        numpy is not None
+        and type(value) in (numpy.ndarray, numpy.memmap)
+        and not value.dtype.hasobject
+    )
 
 
 def _is_sparse(value: object) -> bool:
