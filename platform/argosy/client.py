@@ -14,6 +14,7 @@ git.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -38,6 +39,9 @@ PAGE = 200
 """Runs asked for per page when scanning."""
 MIN_PREFIX = 4
 """Shortest id prefix accepted, so a typo does not match by accident."""
+
+DIGEST_LENGTH = 64
+"""Hex characters of a sha256: a digest this long is never a prefix."""
 
 T = TypeVar("T")
 
@@ -144,6 +148,8 @@ class Client:
         try:
             return self.reader.get_artifact(digest)
         except NotFound:
+            if len(digest) >= DIGEST_LENGTH:
+                raise
             matches = _prefixed(digest, self._recorded_digests())
             return self.reader.get_artifact(_only(matches, digest, "artifact"))
 
@@ -158,7 +164,7 @@ class Client:
         return digests
 
 
-def _prefixed(prefix: str, ids: Any) -> list[str]:
+def _prefixed(prefix: str, ids: Iterable[str]) -> list[str]:
     if len(prefix) < MIN_PREFIX:
         return []
     return sorted({identifier for identifier in ids if identifier.startswith(prefix)})
