@@ -237,7 +237,11 @@ def test_gpu_templates_use_a_chart_profile_that_a_kind_node_satisfies(
             for p in profiles["gpuProfiles"].values()
         ]
         assert placement in profile_placements, (
-            f"{template['name']}: {placement} is no profile of argosy-gpu-profiles"
+            f"{template['name']} asks for a GPU with node selector and tolerations {placement}, "
+            "which are no profile of argosy-gpu-profiles: on a cluster whose GPU nodes are "
+            "tainted (kind-config.yaml's GPU worker, most GPU node pools) it never schedules. "
+            "Give the step a gpu_type, or have the compiler apply the profile named `default` "
+            "to GPU steps without one (charts/gpu-profiles-kind.yaml has it)"
         )
         assert any(_schedules(placement, node) for node in nodes), (
             f"{template['name']}: no kind node has labels {placement['nodeSelector']} "

@@ -195,3 +195,11 @@ def test_helm_test_fails_on_a_wrong_token_or_a_missing_bucket(
     result = _check(container, {**env, "ARGOSY_S3_BUCKET": f"{s3_bucket}-missing"})
     assert result.returncode == 1
     assert "FAILED store" in result.stderr
+
+
+def test_the_metadata_probes_answer(metadata_service: str) -> None:
+    container = _container("Deployment", "argosy-metadata")
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        path = container[probe]["httpGet"]["path"]
+        with urllib.request.urlopen(f"{metadata_service}{path}", timeout=5) as response:
+            assert response.status == 200, f"{probe} {path}"

@@ -152,3 +152,32 @@ env:
     secretKeyRef: {name: {{ .Values.externalDatabase.existingSecret | default "argosy-database" }}, key: url}
 {{- end -}}
 {{- end }}
+
+{{/*
+One port of a Service whose type comes from values ({type, nodePort}):
+(dict "name" "http" "port" 8000 "service" .Values.metadata.service)
+*/}}
+{{- define "argosy.servicePort" -}}
+- name: {{ .name }}
+  port: {{ .port }}
+  targetPort: {{ .name }}
+  {{- if and (eq .service.type "NodePort") .service.nodePort }}
+  nodePort: {{ .service.nodePort }}
+  {{- end }}
+{{- end }}
+
+{{/* The data volume claim of a StatefulSet: (dict "root" $ "component" "minio" "storage" ...) */}}
+{{- define "argosy.dataClaim" -}}
+- metadata:
+    name: data
+    labels:
+      {{- include "argosy.selector" (dict "root" .root "component" .component) | nindent 6 }}
+  spec:
+    accessModes: [ReadWriteOnce]
+    {{- with .storage.storageClassName }}
+    storageClassName: {{ . }}
+    {{- end }}
+    resources:
+      requests:
+        storage: {{ .storage.size }}
+{{- end }}
