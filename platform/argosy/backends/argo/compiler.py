@@ -141,6 +141,8 @@ class _Plan:
     counted: frozenset[str]
     """Steps whose output a downstream step maps over: they report its ``length``."""
     done: Mapping[str, DoneStep]
+    version: str
+    """The pipeline's digest (its version)."""
 
 
 def compile_pipeline(
@@ -177,6 +179,7 @@ def compile_pipeline(
         run_id=run_id,
         values=parameters or {},
         done=done or {},
+        version=pipeline.digest(),
         counted=frozenset(
             step.mapped_input.step
             for step in pipeline.steps
@@ -205,7 +208,7 @@ def _workflow_object(plan: _Plan, kind: Kind, schedule: str | None) -> Workflow:
     common: dict[str, Any] = {
         "namespace": plan.cluster.namespace,
         "labels": _labels(plan),
-        "annotations": _annotations(pipeline),
+        "annotations": _annotations(plan),
         "service_account_name": plan.cluster.service_account,
         "arguments": _arguments(plan),
         "parallelism": pipeline.max_parallel,
@@ -235,26 +238,27 @@ def _workflow_object(plan: _Plan, kind: Kind, schedule: str | None) -> Workflow:
 def _labels(plan: _Plan) -> dict[str, str]:
     labels = {
         LABEL_PIPELINE: plan.pipeline.name,
-        LABEL_VERSION: plan.pipeline.digest()[:32],
+        LABEL_VERSION: plan.version[:32],
     }
     if plan.run_id is not None:
         labels[LABEL_RUN_ID] = plan.run_id
     return labels
 
 
-def _annotations(pipeline: ir.Pipeline) -> dict[str, str]:
+def _annotations(plan: _Plan) -> dict[str, str]:
+    pipeline = plan.pipeline
     description = pipeline.description or f"Argosy pipeline {pipeline.name}"
     return {
         ANNOTATION_TITLE: pipeline.name,
         ANNOTATION_DESCRIPTION: description,
-        ANNOTATION_VERSION: pipeline.digest(),
+        ANNOTATION_VERSION: plan.version,
     }
 
 
 def _workflow_metadata(plan: _Plan) -> WorkflowMetadata:
     """Labels every run gets, its run id (the workflow name) included, also from templates."""
     return WorkflowMetadata(
-        labels={LABEL_PIPELINE: plan.pipeline.name, LABEL_VERSION: plan.pipeline.digest()[:32]},
+        labels={LABEL_PIPELINE: plan.pipeline.name, LABEL_VERSION: plan.version[:32]},
         labels_from={LABEL_RUN_ID: LabelValueFrom(expression="workflow.name")},
     )
 
@@ -432,14 +436,18 @@ def _outputs(plan: _Plan, step: ir.Step) -> list[Parameter] | None:
 
 
 def _dag_task(plan: _Plan, step: ir.Step, template: Container) -> Task:
-    """The step's node in the DAG: after the steps it reads, fanned out when it is mapped."""
+    """The step's node in the DAG: after the steps it reads, fanned out when it is mapped.
+
+    The template is named, not passed: it is already in the workflow, and Hera would search
+    every template for it again (quadratic in steps).
+    """
     upstream = [name for name in step.upstream if name not in plan.done]
     depends = " && ".join(_dns(name) for name in upstream) or None
     if step.mapped is None:
-        return Task(name=_dns(step.name), template=template, depends=depends)
+        return Task(name=_dns(step.name), template=template.name, depends=depends)
     return Task(
         name=_dns(step.name),
-        template=template,
+        template=template.name,
         depends=depends,
         arguments=[Parameter(name=INDEX_PARAMETER, value=expressions.ITEM)],
         with_sequence=Sequence(count=width(plan.pipeline, step, plan.done)),
