@@ -46,6 +46,9 @@ class CuttingProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            if self.cut.is_set():
+                client.close()
+                return
             server = socket.create_connection(self._upstream)
             with self._lock:
                 self._sockets += [client, server]
@@ -70,6 +73,8 @@ class CuttingProxy:
 
     def _cut(self) -> None:
         self.cut.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
         self._listener.close()
         with self._lock:
             for sock in self._sockets:

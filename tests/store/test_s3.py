@@ -154,3 +154,23 @@ def test_a_second_put_of_the_same_array_uploads_nothing(
         )
         assert save(through_proxy, array) == first  # under 64 KiB sent: only a stat went out
         assert not proxy.cut.is_set()
+
+
+def test_loads_are_cached_by_digest(s3_server: S3Server, s3_bucket: str, tmp_path: Path) -> None:
+    digest = _store(s3_server, s3_bucket, tmp_path).put_bytes(b"fetched once")
+    with CuttingProxy(("127.0.0.1", s3_server.ports["s3"]), budget=1 << 20) as proxy:
+        reader = S3Store(
+            proxy.endpoint,
+            s3_bucket,
+            access_key=s3_server.access_key,
+            secret_key=s3_server.secret_key,
+            secure=False,
+            cache_dir=tmp_path / "reader",
+            retries=0,
+        )
+        first = reader.local_path(digest)
+    assert proxy.cut.is_set()  # the network is gone now
+    assert reader.local_path(digest) == first
+    assert reader.get_bytes(digest) == b"fetched once"
+    with pytest.raises(StoreUnavailable):
+        reader.has(digest)
