@@ -308,6 +308,17 @@ def test_an_unknown_gpu_profile_names_the_step_and_the_known_profiles(tmp_path: 
         compile_pipeline(pipeline, ref="flow.py", image=IMAGE, cluster=cluster)
 
 
+def test_a_gpu_step_without_a_type_gets_the_default_profile(tmp_path: Path) -> None:
+    untyped = ir.Pipeline(name="p", steps=[_step("embed", resources=ir.Resources(gpu=2))])
+    assert "nodeSelector" not in _templates(_doc(untyped))["embed"]  # no profiles: plain GPUs
+    path = tmp_path / "profiles.yaml"
+    path.write_text(PROFILES.replace("a100:", "default:"))
+    cluster = ClusterConfig(gpu_profiles=load_gpu_profiles(path))
+    embed = _templates(_doc(untyped, cluster=cluster))["embed"]
+    assert embed["container"]["resources"]["limits"] == {"cpu": "1", "nvidia.com/gpu": "2"}
+    assert embed["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"}
+
+
 def test_a_malformed_profiles_file_is_a_compile_error(tmp_path: Path) -> None:
     path = tmp_path / "profiles.yaml"
     path.write_text("gpuProfiles: {a100: {nodeSelektor: {}}}")

@@ -1,7 +1,8 @@
 """Every example pipeline, compiled: golden files, Argo's strict schema, a Hera round trip.
 
 ``manifests/workflows/<pipeline>.yaml`` is what ``argosy compile pipelines/<pipeline>.py
---image argosy/components:golden`` writes, kept in git so a review shows what a compiler
+--image argosy/components:golden --gpu-profiles charts/gpu-profiles-kind.yaml`` writes (ready
+for the kind cluster of the quick start), kept in git so a review shows what a compiler
 change does. A stale file fails here; regenerate them all with
 ``ARGOSY_REGENERATE=1 pytest tests/backends/argo/test_golden.py`` (``make manifests``).
 """
@@ -15,13 +16,15 @@ import pytest
 import yaml
 from hera.workflows import CronWorkflow, Workflow, WorkflowTemplate
 
-from argosy.backends.argo import compile_pipeline, render_yaml
+from argosy.backends.argo import ClusterConfig, compile_pipeline, render_yaml
+from argosy.backends.argo.gpu import load_gpu_profiles
 from argosy.dsl import load_pipeline
 from tests.backends.argo.argo_schema import assert_valid
 
 ROOT = Path(__file__).resolve().parents[3]
 GOLDEN = ROOT / "manifests" / "workflows"
 GOLDEN_IMAGE = "argosy/components:golden"
+GPU_PROFILES = ROOT / "charts" / "gpu-profiles-kind.yaml"
 PIPELINES = sorted(path.stem for path in (ROOT / "pipelines").glob("*.py"))
 KINDS = {"workflow": Workflow, "template": WorkflowTemplate, "cron": CronWorkflow}
 
@@ -34,6 +37,7 @@ def _compile(name: str, kind: str = "workflow") -> str:
         image=GOLDEN_IMAGE,
         kind=kind,  # type: ignore[arg-type]
         schedule="0 3 * * *" if kind == "cron" else None,
+        cluster=ClusterConfig(gpu_profiles=load_gpu_profiles(GPU_PROFILES)),
     )
     return render_yaml(workflow)
 

@@ -2,7 +2,8 @@
 
 A profile names the extended resource to request (``nvidia.com/gpu``), and the node selector
 and tolerations that put the pod on a node that has it, so users never write tolerations by
-hand. Profiles are YAML of the shape the Helm chart's ``gpuProfiles`` value and the
+hand. A GPU step without a ``gpu_type`` uses the profile named ``default``, if there is one.
+Profiles are YAML of the shape the Helm chart's ``gpuProfiles`` value and the
 ``argosy-gpu-profiles`` ConfigMap (key ``profiles.yaml``) use::
 
     gpuProfiles:
@@ -24,6 +25,8 @@ from argosy.errors import CompileError
 from argosy.ir import Step
 
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
+DEFAULT_PROFILE = "default"
+"""The profile of GPU steps that name no ``gpu_type``, when the profiles define it."""
 
 
 class _Wire(BaseModel):
@@ -55,13 +58,17 @@ class GpuProfiles(_Wire):
     gpu_profiles: dict[str, GpuProfile] = Field(default_factory=dict, alias="gpuProfiles")
 
     def for_step(self, step: Step) -> GpuProfile | None:
-        """The profile of a step's ``gpu_type``; None for a step without GPUs or without a type.
+        """The profile of a step's ``gpu_type``; None for a step without GPUs.
 
-        CompileError, naming the step and the known profiles, when the type is unknown.
+        A GPU step that names no type gets the profile called ``default`` when there is one
+        (else none: plain ``nvidia.com/gpu``). CompileError, naming the step and the known
+        profiles, when the type is unknown.
         """
         gpu_type = step.resources.gpu_type
-        if step.resources.gpu == 0 or gpu_type is None:
+        if step.resources.gpu == 0:
             return None
+        if gpu_type is None:
+            return self.gpu_profiles.get(DEFAULT_PROFILE)
         try:
             return self.gpu_profiles[gpu_type]
         except KeyError:
@@ -91,6 +98,7 @@ def load_gpu_profiles(path: Path | None) -> GpuProfiles:
 
 __all__ = [
     "DEFAULT_GPU_RESOURCE",
+    "DEFAULT_PROFILE",
     "GpuProfile",
     "GpuProfiles",
     "GpuToleration",
