@@ -51,3 +51,16 @@ def test_helm3_and_helm4_render_the_same_objects() -> None:
         assert result.returncode == 0, result.stderr
         rendered[binary] = result.stdout
     assert rendered["helm"] == rendered["helm3"]
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS, ids=lambda v: v.name)
+def test_notes_render_with_next_steps(value_set: ValueSet) -> None:
+    # `helm template` skips NOTES.txt; helm 4 renders it offline (helm 3 wants a cluster).
+    result = helm(
+        *("install", "argosy", str(CHART), "--namespace", "argosy", "--dry-run=client"),
+        *value_set.args(),
+    )
+    assert result.returncode == 0, result.stderr
+    notes = result.stdout.split("NOTES:", 1)[1]
+    for step in ("helm test argosy", "argo/argo-workflows", "ARGOSY_TOKEN", "argosy submit"):
+        assert step in notes
