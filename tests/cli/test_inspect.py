@@ -217,3 +217,11 @@ def test_lineage_tree(cli: Cli, runs: Recorded) -> None:
 def test_lineage_rejects_an_unknown_direction(cli: Cli, runs: Recorded) -> None:
     code, _, err = cli("lineage", _output(cli, runs.sweep, "tfidf"), "--direction", "sideways")
     assert code == 2 and "sideways" in err
+
+
+def test_runs_on_a_fresh_home(cli: Cli, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARGOSY_HOME", str(tmp_path))
+    assert cli.json("runs") == {"runs": []}
+    code, out, err = cli("runs")
+    assert (code, out) == (0, "") and "no runs yet" in err
+    assert "no runs match" in cli("runs", "--pipeline", "kmeans_sweep")[2]

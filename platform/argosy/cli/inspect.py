@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -21,6 +20,7 @@ from rich.tree import Tree
 
 from argosy.client import Client, Run, Task
 from argosy.errors import NotFound
+from argosy.metadata.reader import Direction
 from argosy.metadata.schemas import LineageGraph, LineageNode, MetricPublic, RunStatus
 
 SHORT = 12
@@ -40,11 +40,6 @@ _STATUS_STYLE = {
 }
 
 
-class Direction(StrEnum):
-    UPSTREAM = "upstream"
-    DOWNSTREAM = "downstream"
-
-
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
@@ -56,7 +51,7 @@ def _console() -> Console:
 
 
 def _print_json(payload: dict[str, Any]) -> None:
-    typer.echo(json.dumps(payload, default=str))
+    typer.echo(json.dumps(payload))
 
 
 def _status(status: str) -> str:
@@ -86,7 +81,8 @@ def runs(
         _print_json({"runs": [run.record.model_dump(mode="json") for run in found]})
         return
     if not found:
-        _console().print("no runs yet; start one with [bold]argosy run PIPELINE[/bold]")
+        which = "match" if pipeline or status else "yet; start one with argosy run PIPELINE"
+        _console().print(f"no runs {which}")
         return
     table = Table(
         Column("run", no_wrap=True),
@@ -269,13 +265,13 @@ def lineage(
     artifact_id: Annotated[str, typer.Argument(help="An artifact digest, or a unique prefix.")],
     direction: Annotated[
         Direction, typer.Option(help="upstream: where it came from; downstream: what it fed.")
-    ] = Direction.UPSTREAM,
+    ] = "upstream",
     depth: Annotated[int | None, typer.Option(min=1, help="At most this many tasks away.")] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Show where an artifact came from, or what was made from it."""
     artifact = Client().artifact(artifact_id)
-    graph = artifact.lineage(direction.value, depth)
+    graph = artifact.lineage(direction, depth)
     if json_:
         _print_json(graph.model_dump(mode="json"))
         return
