@@ -150,7 +150,7 @@ def list_runs(
     if status is not None:
         filters.append(RunRow.status == status)
     query = select(RunRow).where(*filters)
-    if cursor is not None:
+    if cursor:  # an empty cursor (``?cursor=``) means the first page
         created_at, run_id = _decode_cursor(cursor)
         query = query.where(
             or_(
