@@ -180,11 +180,11 @@ def _only(matches: list[str], prefix: str, what: str) -> str:
     return matches[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Artifact:
     """A stored value: its identity and description now, its bytes on `load`."""
 
-    client: Client = field(repr=False, compare=False)
+    client: Client = field(compare=False)
     info: ArtifactInfo
 
     digest = _Field[str]("info")
@@ -192,6 +192,9 @@ class Artifact:
     type = _Field[str]("info")
     size = _Field[int]("info")
     length = _Field[int | None]("info")
+
+    def __repr__(self) -> str:
+        return f"<Artifact {self.digest[:12]} {self.format} {self.type} {self.size} B>"
 
     def load(self, *, mmap: bool = True) -> Any:
         """The value, deserialized (numpy arrays memory-mapped unless ``mmap=False``)."""
@@ -211,11 +214,11 @@ class Artifact:
         return self.client.reader.get_artifact(self.digest)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Task:
     """One task of a run (one step, one index) as its latest attempt left it."""
 
-    client: Client = field(repr=False, compare=False)
+    client: Client = field(compare=False)
     record: TaskPublic
 
     id = _Field[str]()
@@ -223,6 +226,9 @@ class Task:
     step = _Field[str]()
     index = _Field[int]()
     attempt = _Field[int]()
+
+    def __repr__(self) -> str:
+        return f"<Task {self.id} {self.status}>"
 
     @property
     def status(self) -> str:
@@ -265,15 +271,18 @@ class Task:
         return data.decode(errors="replace")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Run:
     """A recorded run: its parameters and status now, tasks and outputs when asked."""
 
-    client: Client = field(repr=False, compare=False)
+    client: Client = field(compare=False)
     record: RunPublic
 
     id = _Field[str]()
     pipeline = _Field[str]()
+
+    def __repr__(self) -> str:
+        return f"<Run {self.id} of {self.pipeline}: {self.status}>"
 
     @property
     def status(self) -> str:
