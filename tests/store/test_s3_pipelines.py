@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from argosy import Client
 from tests.servers.s3 import S3Server
 from tests.store.s3_env import REPO, argosy, s3_environment
 
@@ -46,3 +47,8 @@ def test_an_example_pipeline_runs_on_s3(
     assert outputs and outputs <= blobs
     assert len(records) == sum(step["tasks"] for step in result["steps"].values())
     assert not (tmp_path / "home" / "store").exists(), "nothing goes to the local store"
+    final = list(result["steps"])[-1]
+    run = Client(s3_server.settings(s3_bucket, tmp_path / "home")).run(result["run_id"])
+    artifact = run.output(final)
+    assert not isinstance(artifact, list)
+    assert artifact.load() is not None  # read back from S3 through the Python SDK
