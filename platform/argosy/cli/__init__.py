@@ -36,27 +36,22 @@ for _module in _COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; ArgosyError and invalid settings become a short message and exit code 1."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except ArgosyError as error:
         errors.print(f"[bold red]error:[/] {error}", highlight=False)
         sys.exit(1)
     except ValidationError as error:
-        errors.print(
-            f"[bold red]error:[/] invalid settings: {error.errors()[0]['msg']}", highlight=False
-        )
+        problem = error.errors()[0]["msg"]
+        errors.print(f"[bold red]error:[/] invalid settings: {problem}", highlight=False)
         sys.exit(1)
+    except typer.TyperException as error:  # usage errors: Typer's click prints them itself
+        error.show()  # type: ignore[attr-defined]
+        sys.exit(getattr(error, "exit_code", 2))
     except KeyboardInterrupt:
         errors.print("[yellow]interrupted[/]")
         sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as error:  # click's own usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 __all__ = ["app", "errors", "main"]
