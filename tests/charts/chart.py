@@ -94,11 +94,9 @@ def _install_tools() -> None:
     assert result.returncode == 0, f".ci/install-tools.sh failed:\n{result.stderr}"
 
 
-def helm(
-    *args: str, binary: str = "helm", home: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run helm with its cache, config and data in `home` (a scratch dir by default)."""
-    home = home or Path(os.environ.get("TMPDIR", "/tmp")) / "argosy-helm-home"
+def helm(*args: str, binary: str = "helm") -> subprocess.CompletedProcess[str]:
+    """Run helm (or helm3) with its cache, config and data in a scratch dir, not ~."""
+    home = Path(os.environ.get("TMPDIR", "/tmp")) / "argosy-helm-home"
     env = {
         **os.environ,
         "HELM_CACHE_HOME": str(home / "cache"),
