@@ -39,7 +39,8 @@ REGISTRY = "docker.io"
 CA_SECRET = "pip-ca"
 """The build secret holding a CA bundle for pip (mounted at ``/run/secrets/pip-ca``)."""
 
-_PIP_CONFIG_FILES = ("/etc/pip.conf", "~/.config/pip/pip.conf", "~/.pip/pip.conf")
+_PIP_CONFIG_FILES = ("/etc/pip.conf", ".config/pip/pip.conf", ".pip/pip.conf")
+"""pip's global file, then its user files (relative to the home directory)."""
 _PIP_BUILD_ARGS = {
     "index-url": "PIP_INDEX_URL",
     "extra-index-url": "PIP_EXTRA_INDEX_URL",
@@ -129,7 +130,8 @@ class PipSettings:
 def pip_settings(env: Mapping[str, str] | None = None) -> PipSettings:
     """Read pip's configuration as pip would: config files, then ``PIP_*`` variables."""
     env = os.environ if env is None else env
-    files = [Path(path).expanduser() for path in _PIP_CONFIG_FILES]
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    files = [home / path for path in _PIP_CONFIG_FILES]  # an absolute path stays as it is
     if env.get("PIP_CONFIG_FILE"):
         files.append(Path(env["PIP_CONFIG_FILE"]))
     config = configparser.ConfigParser()
