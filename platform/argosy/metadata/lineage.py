@@ -18,11 +18,13 @@ from sqlalchemy import Connection, text
 
 from argosy.errors import NotFound
 from argosy.metadata.reader import Direction
-from argosy.metadata.schemas import LineageEdge, LineageGraph, LineageNode
+from argosy.metadata.schemas import LineageEdge, LineageGraph, LineageNode, TaskStatus
 
 UNBOUNDED_DEPTH = 256
 """The depth a query without one stops at (a guard against cycles of identical bytes)."""
 
+# ``CROSS JOIN`` keeps SQLite from scanning all events to probe the small CTE (it never
+# reorders a CROSS JOIN); Postgres plans it as any inner join.
 # Upstream: from an artifact to the task that wrote it (its output event), then to the
 # artifacts that task read (its input events). Downstream swaps the two event kinds.
 _STEP = {
@@ -54,10 +56,10 @@ SELECT 'task', nearest.depth + 1, nearest.digest, NULL, NULL, NULL,
        tasks.id, tasks.run_id, tasks.step, tasks."index", tasks.status,
        far.artifact_digest, far.argument, far.item, near.argument, near.item
 FROM nearest
-JOIN events AS near ON near.artifact_digest = nearest.digest AND near.kind = '{near}'
+CROSS JOIN events AS near
 JOIN tasks ON tasks.id = near.task_id
 LEFT JOIN events AS far ON far.task_id = near.task_id AND far.kind = '{far}'
-WHERE nearest.depth < :depth
+WHERE nearest.depth < :depth AND near.artifact_digest = nearest.digest AND near.kind = '{near}'
 """
 
 _STATEMENTS = {
@@ -84,8 +86,9 @@ def _assemble(rows: Iterable[Any], direction: Direction) -> LineageGraph:
     edges: dict[tuple[str, str, str | None, int | None], LineageEdge] = {}
 
     def add_edge(artifact: str, task: str, kind: str, argument: Any, item: Any) -> None:
-        edge = _edge(artifact, task, kind, argument, item)
-        edges.setdefault((edge.source, edge.target, argument, item), edge)
+        key = (artifact, task, argument, item)
+        if key not in edges:
+            edges[key] = _edge(artifact, task, kind, argument, item)
 
     near_kind, far_kind = _STEP[direction]
     for row in rows:
@@ -140,7 +143,7 @@ def _task_node(row: Any, depth: int | None = None) -> LineageNode:
         run_id=row.run_id,
         step=row.step,
         index=row.task_index,
-        status=row.status,
+        status=TaskStatus(row.status),
     )
 
 
