@@ -31,6 +31,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from sklearn.datasets import load_digits  # a pipeline file imports its libraries at the top
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import cross_val_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
 
@@ -116,10 +119,6 @@ def handoff(megabytes: int = 100):
 
 
 def evaluate(setting: dict) -> float:
-    from sklearn.datasets import load_digits
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.model_selection import cross_val_score
-
     X, y = load_digits(return_X_y=True)
     model = RandomForestClassifier(random_state=0, n_jobs=1, **setting)
     return float(cross_val_score(model, X, y, cv=3).mean())
@@ -141,13 +140,16 @@ def sweep(settings: list[dict] = SWEEP):
     return best(fit.map(setting=settings))
 
 
-def median_seconds(work: Callable[[], object], repeats: int) -> float:
-    times = []
+def medians(repeats: int, *works: Callable[[], object]) -> list[float]:
+    """Median seconds of each of ``works``, run in turn ``repeats`` times (interleaved, so a
+    burst of load on the shared machine falls on all of them alike)."""
+    times: list[list[float]] = [[] for _ in works]
     for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for work, spent in zip(works, times, strict=True):
+            started = time.perf_counter()
+            work()
+            spent.append(time.perf_counter() - started)
+    return [statistics.median(spent) for spent in times]
 
 
 def local(definition, settings: Settings, **params) -> Callable[[], None]:
@@ -164,9 +166,9 @@ def bench_fan_out(settings: Settings, width: int, repeats: int) -> dict[str, flo
             values = list(executor.map(increment, range(width), chunksize=1))
         assert sum(values) == width * (width + 1) // 2
 
-    base = median_seconds(pool, repeats)
-    small = median_seconds(local(wide, settings, n=10), repeats)
-    full = median_seconds(local(wide, settings, n=width), repeats)
+    base, small, full = medians(
+        repeats, pool, local(wide, settings, n=10), local(wide, settings, n=width)
+    )
     return {
         "per_task_ms": 1000 * full / width,
         "marginal_ms": 1000 * (full - small) / (width - 10),
@@ -175,15 +177,16 @@ def bench_fan_out(settings: Settings, width: int, repeats: int) -> dict[str, flo
 
 
 def bench_fixed(settings: Settings, repeats: int) -> dict[str, float]:
-    in_process = median_seconds(local(trivial, settings), repeats)
     here = Path(__file__).resolve()
     env = os.environ | {"ARGOSY_HOME": str(settings.home)}
     command = [sys.executable, "-m", "argosy", "run", f"{here}:trivial", "--json"]
-    cli = median_seconds(
-        lambda: subprocess.run(command, env=env, check=True, capture_output=True), repeats
-    )
     plain = [sys.executable, "-c", "f = lambda x: x + 1; g = lambda x: x * 2; print(f(g(1)) - 3)"]
-    python = median_seconds(lambda: subprocess.run(plain, check=True, capture_output=True), repeats)
+    in_process, cli, python = medians(
+        repeats,
+        local(trivial, settings),
+        lambda: subprocess.run(command, env=env, check=True, capture_output=True),
+        lambda: subprocess.run(plain, check=True, capture_output=True),
+    )
     return {"in_process_s": in_process, "cli_s": cli, "plain_python_s": python}
 
 
@@ -194,8 +197,7 @@ def bench_array(settings: Settings, megabytes: int, repeats: int) -> dict[str, f
             np.save(path, make_array(megabytes))
             float(np.load(path).sum())
 
-    base = median_seconds(plain, repeats)
-    argosy = median_seconds(local(handoff, settings, megabytes=megabytes), repeats)
+    base, argosy = medians(repeats, plain, local(handoff, settings, megabytes=megabytes))
     return {"argosy_s": argosy, "baseline_s": base, "ratio": argosy / base}
 
 
@@ -206,8 +208,7 @@ def bench_sweep(settings: Settings, repeats: int) -> dict[str, float]:
         max(Parallel(n_jobs=WORKERS)(delayed(evaluate)(s) for s in SWEEP))
 
     joblib_sweep()  # start joblib's workers, as a warm baseline
-    base = median_seconds(joblib_sweep, repeats)
-    argosy = median_seconds(local(sweep, settings), repeats)
+    base, argosy = medians(repeats, joblib_sweep, local(sweep, settings))
     return {"argosy_s": argosy, "baseline_s": base, "ratio": argosy / base}
 
 

@@ -7,8 +7,10 @@ in map order; the mapped argument then gives the task its item ``index``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pydantic import JsonValue
@@ -18,7 +20,7 @@ from argosy.errors import PipelineError
 from argosy.metadata.schemas import TaskInput
 from argosy.runtime.outputs import read_output
 from argosy.store import load
-from argosy.store.base import ArtifactStore
+from argosy.store.base import ArtifactInfo, ArtifactStore
 
 
 @dataclass(frozen=True)
@@ -87,12 +89,23 @@ def resolve_inputs(
             resolved.plain[argument] = value
         elif isinstance(source, ir.OutputInput):
             artifact = read_output(store, run_id, source.step, 0).artifact
-            value = _item(load(store, artifact), item, pipeline, step, argument)
+            if item is None:
+                value = load(store, artifact)
+            else:
+                whole = _mapped_source(store, artifact)
+                value = copy.deepcopy(_item(whole, item, pipeline, step, argument))
             resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact, item=item))
         else:
             value = _fan_in(pipeline, source.step, argument, item, run_id, params, store, resolved)
         resolved.values[argument] = value
     return resolved
+
+
+@lru_cache(maxsize=4)
+def _mapped_source(store: ArtifactStore, artifact: ArtifactInfo) -> Any:
+    """An upstream output a step is mapped over, loaded once per process: a worker runs many
+    tasks of the same fan-out, and each takes one item of it (a copy, so none can change it)."""
+    return load(store, artifact)
 
 
 def _fan_in(

@@ -28,7 +28,8 @@ class Worker:
 
     process: BaseProcess
     connection: Connection
-    busy: bool = False
+    assigned: int = 0
+    """Tasks sent and not yet finished: the first one runs, the others wait in its pipe."""
     cuda: str | None = None
     """CUDA_VISIBLE_DEVICES of the GPU tasks it ran: CUDA keeps the first one it saw."""
 
@@ -82,7 +83,7 @@ class WorkerPool:
 
     def idle(self, cuda: str | None = None) -> Worker | None:
         """An idle worker; for a GPU task (``cuda``), one that has not used other GPUs."""
-        free = [w for w in self.workers if not w.busy]
+        free = [w for w in self.workers if not w.assigned]
         if cuda is None or not free:
             return free[0] if free else None
         for worker in free:
@@ -91,12 +92,12 @@ class WorkerPool:
         return self.replace(free[0])
 
     def send(self, worker: Worker, spec: TaskSpec, environment: Environment) -> None:
-        worker.busy = True
+        worker.assigned += 1
         worker.connection.send((spec, dict(environment)))
 
     def wait(self, timeout: float | None) -> list[Event]:
         """What happened within ``timeout`` seconds: finished tasks and dead workers."""
-        busy = [w for w in self.workers if w.busy]
+        busy = [w for w in self.workers if w.assigned]
         handles: dict[Any, Worker] = {}
         for worker in busy:
             handles[worker.connection] = worker
@@ -105,22 +106,24 @@ class WorkerPool:
         seen: set[int] = set()
         for handle in wait(list(handles), timeout):
             worker = handles[handle]
-            if id(worker) in seen:
-                continue
-            seen.add(id(worker))
-            events.append(self._collect(worker))
+            if id(worker) not in seen:
+                seen.add(id(worker))
+                events += self._collect(worker)
         return events
 
-    def _collect(self, worker: Worker) -> Event:
+    def _collect(self, worker: Worker) -> list[Event]:
+        """Every record waiting in the worker's pipe, then its death if it died."""
+        events: list[Event] = []
         try:
-            if worker.connection.poll():
-                record = worker.connection.recv()
-                worker.busy = False
-                return Finished(worker, record)
+            while worker.assigned and worker.connection.poll():
+                events.append(Finished(worker, worker.connection.recv()))
+                worker.assigned -= 1
         except (EOFError, OSError):
-            pass
-        worker.process.join()
-        return Died(worker, _exit_reason(worker.process.exitcode))
+            worker.process.join()
+        if worker.assigned and not worker.process.is_alive():
+            worker.process.join()
+            events.append(Died(worker, _exit_reason(worker.process.exitcode)))
+        return events
 
     def kill(self, worker: Worker) -> Worker:
         """Stop ``worker`` and everything its task started; return its replacement."""
@@ -145,7 +148,7 @@ class WorkerPool:
         """Stop every worker: idle ones are asked to exit, busy ones are killed."""
         for worker in self.workers:
             try:
-                if worker.busy:
+                if worker.assigned:
                     os.killpg(worker.process.pid, signal.SIGKILL)  # type: ignore[arg-type]
                 else:
                     worker.connection.send(None)

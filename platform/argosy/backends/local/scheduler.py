@@ -3,9 +3,11 @@
 A step becomes active when every step it reads has succeeded; its width (tasks) is known then,
 so a fan-out over an upstream output gets its width at run time. Active steps' tasks queue by
 the time they may start (retries wait out their backoff) and go to idle workers while there
-are worker slots (``ceil(cpu)`` each) and GPUs for them. A failed task is retried while its
-step allows; a step whose task finally fails takes its downstream steps with it (skipped),
-while independent branches run on. Timeouts kill the worker running the task.
+are worker slots (``ceil(cpu)`` each) and GPUs for them. Tasks of a step whose tasks have been
+short (a wide fan-out of small tasks) are also queued one deep behind a worker's running task,
+so workers never wait for the scheduler between them. A failed task is retried while its step
+allows; a step whose task finally fails takes its downstream steps with it (skipped), while
+independent branches run on. Timeouts kill the worker running the task.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import heapq
 import itertools
 import math
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -26,6 +29,9 @@ from argosy.errors import ArgosyError
 from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
 from argosy.runtime import TaskSpec, map_width
 from argosy.store.base import ArtifactStore
+
+_SHORT_SECONDS = 0.05
+"""Tasks shorter than this on average are queued behind a worker's running task."""
 
 
 class StepState(StrEnum):
@@ -46,6 +52,14 @@ class StepRun:
     done: dict[int, TaskRecord] = field(default_factory=dict)
     failed: dict[int, TaskRecord] = field(default_factory=dict)
     """The last attempt of each task that failed for good."""
+    seconds: float = 0.0
+    """Time its finished attempts took, together."""
+    attempts: int = 0
+
+    @property
+    def short(self) -> bool:
+        """Its tasks take so little time that the way to and from a worker matters."""
+        return self.attempts >= 2 and self.seconds / self.attempts < _SHORT_SECONDS
 
 
 @dataclass(order=True)
@@ -59,11 +73,13 @@ class _Queued:
 
 @dataclass
 class _Running:
+    """A task sent to a worker: running, or queued behind the worker's running task."""
+
     task: _Queued
-    started: datetime
-    deadline: float | None
     slots: int
     gpus: list[str]
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    deadline: float | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +121,8 @@ class Scheduler:
         self._steps = {step.name: StepRun(step) for step in pipeline.steps}
         self._queue: list[_Queued] = []
         self._sequence = itertools.count()
-        self._running: dict[Worker, _Running] = {}
+        self._running: dict[Worker, deque[_Running]] = {}
+        """Per busy worker its tasks, the running one first."""
         self._free_slots = options.slots
         self._free_gpus = list(options.gpus)
 
@@ -117,13 +134,12 @@ class Scheduler:
             self._dispatch()
             for event in self._pool.wait(self._wake_in()) if self._running else self._idle():
                 if isinstance(event, Finished):
-                    self._finish(self._release(event.worker).task, event.record)
+                    self._finish(self._next(event.worker).task, event.record)
                 elif isinstance(event, Died):
-                    running = self._release(event.worker)
+                    running = self._abandon(event.worker)
                     self._pool.replace(event.worker)
-                    self._finish(
-                        running.task, self._failure(running.task, running.started, event.reason)
-                    )
+                    failure = self._failure(running.task, running.started, event.reason)
+                    self._finish(running.task, failure)
             self._expire()
             self._records.flush_if_due()
             self._progress.tick()
@@ -152,29 +168,43 @@ class Scheduler:
             queued = self._queue[0]
             step = self._steps[queued.step].step
             slots, gpus = self._slots(step), self._gpus(step)
-            if slots > self._free_slots or gpus > len(self._free_gpus):
-                return
             cuda = ",".join(self._free_gpus[:gpus]) if gpus else None
-            worker = self._pool.idle(cuda)
-            if worker is None:
+            fits = slots <= self._free_slots and gpus <= len(self._free_gpus)
+            worker = self._pool.idle(cuda) if fits else None
+            if worker is not None:
+                granted, self._free_gpus = self._free_gpus[:gpus], self._free_gpus[gpus:]
+                self._free_slots -= slots
+                running = _Running(queued, slots, granted)
+                self._start(running, step)
+                self._running[worker] = deque([running])
+            elif slots == 1 and not gpus and self._steps[queued.step].short:
+                worker = self._behind()
+                if worker is None:
+                    return
+                self._running[worker].append(_Running(queued, slots, []))
+            else:
                 return
             heapq.heappop(self._queue)
-            granted, self._free_gpus = self._free_gpus[:gpus], self._free_gpus[gpus:]
-            self._free_slots -= slots
             environment: dict[str, str | None] = {}
             if cuda is not None:
                 environment["CUDA_VISIBLE_DEVICES"] = worker.cuda = cuda
             elif step.resources.gpu:
                 environment["CUDA_VISIBLE_DEVICES"] = ""
             self._pool.send(worker, self._spec(queued), environment)
-            timeout = step.timeout_seconds
-            self._running[worker] = _Running(
-                task=queued,
-                started=datetime.now(UTC),
-                deadline=None if timeout is None else time.monotonic() + timeout,
-                slots=slots,
-                gpus=granted,
-            )
+
+    def _behind(self) -> Worker | None:
+        """A worker running one short single-slot CPU task and nothing queued behind it."""
+        for worker, tasks in self._running.items():
+            head = tasks[0]
+            if len(tasks) == 1 and head.slots == 1 and self._steps[head.task.step].short:
+                return worker
+        return None
+
+    @staticmethod
+    def _start(running: _Running, step: ir.Step) -> None:
+        running.started = datetime.now(UTC)
+        if step.timeout_seconds is not None:
+            running.deadline = time.monotonic() + step.timeout_seconds
 
     def _spec(self, queued: _Queued) -> TaskSpec:
         return TaskSpec(
@@ -188,10 +218,25 @@ class Scheduler:
             gpu_fallback=queued.step in self._options.gpu_fallback,
         )
 
-    def _release(self, worker: Worker) -> _Running:
-        running = self._running.pop(worker)
+    def _next(self, worker: Worker) -> _Running:
+        """The worker's running task finished: start the one queued behind it, if any."""
+        tasks = self._running[worker]
+        done = tasks.popleft()
+        if tasks:
+            self._start(tasks[0], self._steps[tasks[0].task.step].step)  # takes over the slot
+        else:
+            del self._running[worker]
+            self._free_slots += done.slots
+            self._free_gpus.extend(done.gpus)
+        return done
+
+    def _abandon(self, worker: Worker) -> _Running:
+        """The worker is gone: free its resources, queue again what waited behind its task."""
+        running, *waiting = self._running.pop(worker)
         self._free_slots += running.slots
         self._free_gpus.extend(running.gpus)
+        for behind in waiting:
+            self._push(behind.task.step, behind.task.index, behind.task.attempt)
         return running
 
     def _wake_in(self) -> float | None:
@@ -200,7 +245,7 @@ class Scheduler:
         due = [0.1]
         if self._queue and self._queue[0].not_before > now:  # else it waits for a worker
             due.append(self._queue[0].not_before - now)
-        due += [r.deadline - now for r in self._running.values() if r.deadline is not None]
+        due += [t[0].deadline - now for t in self._running.values() if t[0].deadline is not None]
         pending = self._records.due_in()
         if pending is not None:
             due.append(pending)
@@ -213,9 +258,10 @@ class Scheduler:
 
     def _expire(self) -> None:
         now = time.monotonic()
-        for worker, running in list(self._running.items()):
+        for worker, tasks in list(self._running.items()):
+            running = tasks[0]
             if running.deadline is not None and now >= running.deadline:
-                self._release(worker)
+                self._abandon(worker)
                 self._pool.kill(worker)
                 limit = self._steps[running.task.step].step.timeout_seconds
                 reason = f"timed out after {limit:g} s and was stopped; raise the step's timeout"
@@ -239,6 +285,9 @@ class Scheduler:
     def _finish(self, task: _Queued, record: TaskRecord) -> None:
         self._records.add(record)
         run = self._steps[task.step]
+        if record.started_at is not None and record.finished_at is not None:
+            run.seconds += (record.finished_at - record.started_at).total_seconds()
+            run.attempts += 1
         if record.status is TaskStatus.SUCCEEDED:
             run.done[task.index] = record
             self._progress.advance(task.step)
