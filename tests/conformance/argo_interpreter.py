@@ -128,13 +128,13 @@ class ArgoInterpreter:
         self,
         document: dict[str, Any],
         *,
-        secrets: Mapping[tuple[str, str], str],
+        secrets: Mapping[tuple[str, str], str] | None = None,
         parameters: Mapping[str, str] | None = None,
         workdir: Path = Path("/"),
         max_pods: int = 4,
         backoff_scale: float = 1.0,
     ) -> None:
-        self.secrets = dict(secrets)
+        self.secrets = dict(secrets or {})
         self.workdir = workdir
         self.backoff_scale = backoff_scale
         """Multiplies every retry wait (tests shorten Argo's waits; the order stays Argo's)."""
