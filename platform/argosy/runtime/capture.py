@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import BinaryIO
 
 _STREAMS = (1, 2)
@@ -48,26 +49,33 @@ def _flush() -> None:
         fflush(None)  # type: ignore[operator]
 
 
-_files: dict[int, BinaryIO] = {}
-"""One capture file per process, emptied for each task (creating a file per task is slow)."""
+_files: dict[tuple[int, Path | None], BinaryIO] = {}
+"""Capture files kept open, by process and path, emptied for each task (creating a file per
+task is slow); a forked child must not share its parent's, whose offset would be shared."""
 
 
-def _empty_file() -> BinaryIO:
-    file = _files.get(os.getpid())  # a forked child must not share its parent's file offset
-    if file is None:
-        file = _files[os.getpid()] = tempfile.TemporaryFile()  # noqa: SIM115 (kept open)
+def _empty_file(path: Path | None) -> BinaryIO:
+    key = (os.getpid(), path)
+    file = _files.get(key)
+    if file is None:  # kept open for the next task
+        file = tempfile.TemporaryFile() if path is None else path.open("w+b")  # noqa: SIM115
+        _files[key] = file
     file.seek(0)
     file.truncate()
     return file
 
 
 @contextmanager
-def captured_output() -> Iterator[Captured]:
-    """Send descriptors 1 and 2 into a temporary file; the yielded object gets the bytes."""
+def captured_output(into: Path | None = None) -> Iterator[Captured]:
+    """Send descriptors 1 and 2 into a file; the yielded object gets the bytes.
+
+    The file is ``into`` when given, so that another process can read what a task wrote
+    even if the task never returns (it crashed, or was killed when it ran out of time).
+    """
     captured = Captured()
     _flush()
     streams = sys.stdout, sys.stderr
-    sink = _empty_file()
+    sink = _empty_file(into)
     text = io.TextIOWrapper(
         io.FileIO(sink.fileno(), "w", closefd=False),
         encoding="utf-8",

@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from argosy.metadata.schemas import TaskInput, TaskRecord, TaskStatus
@@ -53,11 +54,13 @@ def run_task(
     sink: MetadataSink,
     definition: PipelineDefinition | None = None,
     echo_logs: bool = False,
+    capture_to: Path | None = None,
 ) -> TaskRecord:
     """Run one attempt of a task and record it; a failure of the task is recorded, not raised.
 
     ``definition`` saves loading the pipeline by reference again; ``echo_logs`` copies the
-    captured output to this process's stderr afterwards (so pod logs show it too).
+    captured output to this process's stderr afterwards (so pod logs show it too);
+    ``capture_to`` is the file output is captured in (a temporary one by default).
     """
     if definition is None:
         from argosy.dsl import load_pipeline
@@ -77,7 +80,8 @@ def run_task(
             outcome.output = _cached_output(sink, store, outcome.cache_key)
             outcome.cache_hit = outcome.output is not None
         if outcome.output is None:
-            _call(definition.function(step.name), resolved.values, spec, store, outcome, echo_logs)
+            function = definition.function(step.name)
+            _call(function, resolved.values, spec, store, outcome, echo_logs, capture_to)
         if outcome.output is not None:
             record = OutputRecord(
                 artifact=outcome.output,
@@ -100,9 +104,10 @@ def _call(
     store: ArtifactStore,
     outcome: _Outcome,
     echo_logs: bool,
+    capture_to: Path | None,
 ) -> None:
     """Call the step function and store its value, with metrics collected and output captured."""
-    with collecting_metrics() as metrics, captured_output() as captured:
+    with collecting_metrics() as metrics, captured_output(capture_to) as captured:
         try:
             outcome.output = save(store, function(**arguments))
         except (Exception, SystemExit) as failure:

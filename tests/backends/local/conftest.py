@@ -40,6 +40,12 @@ def tasks(settings: Settings, run_id: str) -> dict[tuple[str, int], TaskPublic]:
     return {(t.step, t.index): t for t in open_reader(settings).list_tasks(run_id)}
 
 
+def logs(settings: Settings, key: str | None) -> str:
+    """The captured output stored at ``key``."""
+    assert key is not None, "no log was recorded"
+    return (open_store(settings).get_record(key) or b"").decode()
+
+
 def runs_of(marks: Path, name: str) -> int:
     """How many times a step that marks ``name`` ran."""
     return len(list(marks.glob(f"{name}.*")))

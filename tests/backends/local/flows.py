@@ -121,6 +121,7 @@ def hang(marks: str) -> int:
     child = subprocess.Popen(["sleep", "60"])
     Path(marks).mkdir(parents=True, exist_ok=True)
     (Path(marks) / "child.pid").write_text(str(child.pid))
+    print(f"waiting for {child.pid}", flush=True)
     child.wait()
     return 0
 

@@ -9,7 +9,7 @@ from argosy.backends.local import run_pipeline
 from argosy.config import Settings
 from argosy.metadata.schemas import RunStatus, TaskStatus
 from tests.backends.local import flows
-from tests.backends.local.conftest import output, runs_of, tasks
+from tests.backends.local.conftest import logs, output, runs_of, tasks
 
 
 def test_fan_out_width_comes_from_an_upstream_output_and_fan_in_keeps_map_order(
@@ -97,6 +97,8 @@ def test_killed_segfaulting_and_exiting_tasks_fail_alone_and_the_pool_recovers(
     assert "SIGKILL" in (recorded["die", 1].error or "")
     assert "SIGSEGV" in (recorded["die", 3].error or "")
     assert "code 3" in (recorded["die", 5].error or "")
+    crash_log = logs(settings, recorded["die", 3].log_key)
+    assert "Segmentation fault" in crash_log and "in die" in crash_log  # the stack, by faulthandler
 
 
 def test_a_killed_task_is_retried_on_a_fresh_worker(settings: Settings, marks: Path) -> None:
@@ -122,6 +124,8 @@ def test_a_timeout_stops_the_task_and_its_subprocesses_while_other_branches_fini
     assert result.steps["quick"].state == "succeeded"
     child = int((marks / "child.pid").read_text())
     assert not _alive(child), "the task's subprocess outlived the timeout"
+    hang = tasks(settings, result.run_id)["hang", 0]
+    assert f"waiting for {child}" in logs(settings, hang.log_key)  # what it wrote is kept
 
 
 def _alive(pid: int) -> bool:

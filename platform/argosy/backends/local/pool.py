@@ -7,12 +7,16 @@ worker that overran its task's timeout is killed with its whole process group an
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from argosy.backends.local.worker import Environment, serve
@@ -28,6 +32,8 @@ class Worker:
 
     process: BaseProcess
     connection: Connection
+    log: Path
+    """The file its tasks' output is captured in; readable when the worker dies mid-task."""
     assigned: int = 0
     """Tasks sent and not yet finished: the first one runs, the others wait in its pipe."""
     cuda: str | None = None
@@ -65,6 +71,8 @@ class WorkerPool:
         self._context: Any = multiprocessing.get_context("fork")
         self._settings = settings
         self._definition = definition
+        self._logs = Path(tempfile.mkdtemp(prefix="argosy-workers-"))
+        self._started = itertools.count()
         self.workers: list[Worker] = []
         for _ in range(size):
             self.workers.append(self._start())
@@ -72,14 +80,15 @@ class WorkerPool:
     def _start(self) -> Worker:
         ours, theirs = self._context.Pipe(duplex=True)
         inherited = [worker.connection for worker in self.workers] + [ours]
+        log = self._logs / f"worker-{next(self._started)}.log"
         process = self._context.Process(
             target=serve,
-            args=(theirs, inherited, self._settings, self._definition),
+            args=(theirs, inherited, self._settings, self._definition, log),
             name="argosy-worker",
         )
         process.start()
         theirs.close()
-        return Worker(process=process, connection=ours)
+        return Worker(process=process, connection=ours, log=log)
 
     def idle(self, cuda: str | None = None) -> Worker | None:
         """An idle worker; for a GPU task (``cuda``), one that has not used other GPUs."""
@@ -161,6 +170,7 @@ class WorkerPool:
                 worker.process.join()
             worker.connection.close()
         self.workers = []
+        shutil.rmtree(self._logs, ignore_errors=True)
 
 
 __all__ = ["Died", "Event", "Finished", "Worker", "WorkerPool"]

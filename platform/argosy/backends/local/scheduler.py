@@ -28,6 +28,7 @@ from argosy.backends.local.recorder import RecordBuffer
 from argosy.errors import ArgosyError
 from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
 from argosy.runtime import TaskSpec, map_width
+from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactStore
 
 _SHORT_SECONDS = 0.05
@@ -138,8 +139,7 @@ class Scheduler:
                 elif isinstance(event, Died):
                     running = self._abandon(event.worker)
                     self._pool.replace(event.worker)
-                    failure = self._failure(running.task, running.started, event.reason)
-                    self._finish(running.task, failure)
+                    self._finish(running.task, self._lost(event.worker, running, event.reason))
             self._expire()
             self._records.flush_if_due()
             self._progress.tick()
@@ -265,11 +265,24 @@ class Scheduler:
                 self._pool.kill(worker)
                 limit = self._steps[running.task.step].step.timeout_seconds
                 reason = f"timed out after {limit:g} s and was stopped; raise the step's timeout"
-                self._finish(running.task, self._failure(running.task, running.started, reason))
+                self._finish(running.task, self._lost(worker, running, reason))
 
     # --- outcomes ---------------------------------------------------------------------------
 
-    def _failure(self, task: _Queued, started: datetime, reason: str) -> TaskRecord:
+    def _lost(self, worker: Worker, running: _Running, reason: str) -> TaskRecord:
+        """The record of a task whose worker died or was killed, with what it had written."""
+        task = running.task
+        key = log_key(self._options.run_id, task.step, task.index, task.attempt)
+        try:
+            written = worker.log.read_bytes()
+        except FileNotFoundError:
+            written = b""
+        self._store.put_record(key, written + f"\n[argosy] {reason}\n".encode())
+        return self._failure(task, running.started, reason, log=key)
+
+    def _failure(
+        self, task: _Queued, started: datetime, reason: str, *, log: str | None = None
+    ) -> TaskRecord:
         return TaskRecord(
             run_id=self._options.run_id,
             step=task.step,
@@ -279,6 +292,7 @@ class Scheduler:
             started_at=started,
             finished_at=datetime.now(UTC),
             error=f"task {task_id(self._options.run_id, task.step, task.index)}: {reason}",
+            log_key=log,
             gpu_fallback=task.step in self._options.gpu_fallback,
         )
 

@@ -8,10 +8,12 @@ process writes to the embedded database. Cache look-ups read the database direct
 
 from __future__ import annotations
 
+import faulthandler
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from argosy.config import Settings
 from argosy.dsl import PipelineDefinition, load_pipeline
@@ -72,9 +74,14 @@ def serve(
     inherited: Sequence[Connection],
     settings: Settings,
     definition: PipelineDefinition,
+    log: Path,
 ) -> None:
-    """Run tasks sent over ``connection`` until it closes or sends None."""
+    """Run tasks sent over ``connection`` until it closes or sends None.
+
+    Task output is captured in ``log``, where the scheduler finds it if the worker dies.
+    """
     os.setpgrp()  # the scheduler kills the task's whole process group on a timeout
+    faulthandler.enable(file=2)  # a crash writes its Python stack into the captured output
     for other in inherited:
         other.close()  # the scheduler's ends of the pipes: EOF must reach us when it exits
     store = open_store(settings)
@@ -92,7 +99,9 @@ def serve(
         if spec.pipeline not in definitions:
             definitions[spec.pipeline] = load_pipeline(spec.pipeline)
         with _environment(environment):
-            record = run_task(spec, store=store, sink=sink, definition=definitions[spec.pipeline])
+            record = run_task(
+                spec, store=store, sink=sink, definition=definitions[spec.pipeline], capture_to=log
+            )
         connection.send(record)
 
 
