@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -104,3 +111,32 @@ def test_readyz_fails_when_the_database_is_gone(
     assert gone.status_code == 503 and name in gone.json()["detail"]
     assert http.get("/api/v1/runs", headers=AUTH).status_code == 503
     repository.close()
+
+
+def test_uvicorn_serves_the_module_app(tmp_path: Path) -> None:
+    """``uvicorn argosy.metadata.service:app`` builds the app from the environment at start."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARGOSY_")}
+    env |= {"ARGOSY_HOME": str(tmp_path), "ARGOSY_ANONYMOUS_READS": "true"}
+    command = [sys.executable, "-m", "uvicorn", "argosy.metadata.service:app", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/runs")
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, server.stderr.read()
+                time.sleep(0.2)
+        assert answer.json() == {"data": [], "next_cursor": None, "count": 0}
+        assert (tmp_path / "metadata.db").exists()
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,5 +1,9 @@
 """`create_app(settings)`: the metadata service's FastAPI app, ready to serve.
 
+This module is also an ASGI app itself, so ``uvicorn argosy.metadata.service:app`` (which names
+this module: it is the package's ``app`` attribute) serves an app built from the environment
+when uvicorn starts it, never at import.
+
 It opens the database named by ``settings.database_url`` (else the embedded SQLite under
 ``ARGOSY_HOME``), migrates it when asked, otherwise refuses a database behind the code's schema,
 and adds ``ARGOSY_ADMIN_TOKEN`` as the first write token.
@@ -7,8 +11,14 @@ and adds ``ARGOSY_ADMIN_TOKEN`` as the first write token.
 
 from __future__ import annotations
 
+import sys
+import types
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.types import Receive, Scope, Send
 
 from argosy.config import Settings
 from argosy.metadata import database
@@ -30,8 +40,10 @@ def create_app(
     migrate: bool = False,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
-    """The service app; ``repository`` defaults to one on the settings' database."""
+    """The service app; ``repository`` defaults to one on the settings' database, which the app
+    then closes when it shuts down (a repository given is the caller's to close)."""
     settings = settings or Settings()
+    owned = repository is None
     if repository is None:
         repository = Repository(settings.embedded_database_url, migrate=False)
         if migrate or settings.database_url is None:
@@ -40,10 +52,17 @@ def create_app(
     if settings.admin_token is not None:
         repository.add_token(settings.admin_token.get_secret_value(), "write", "admin")
 
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            repository.close()
+
     app = FastAPI(
         title="Argosy metadata",
         version="1",
         description="Runs, tasks, artifacts and lineage of Argosy pipelines.",
+        lifespan=lifespan,
     )
     app.state.argosy = ServiceState(settings=settings, repository=repository)
     app.state.prometheus = CollectorRegistry()
@@ -55,5 +74,18 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     return app
 
+
+class _ServedModule(types.ModuleType):
+    """This module's type: calling it serves `create_app(Settings())`, built on first call."""
+
+    _served: FastAPI | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._served is None:
+            self._served = create_app(Settings())
+        await self._served(scope, receive, send)
+
+
+sys.modules[__name__].__class__ = _ServedModule
 
 __all__ = ["API_PREFIX", "MAX_BODY_BYTES", "create_app"]
