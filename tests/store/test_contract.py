@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,23 @@ def test_put_file_moves_a_staged_file_in(backend: Backend, store: ArtifactStore)
     fresh = backend.reopen()
     assert fresh.local_path(digest).read_bytes() == data  # a parallel ranged download on S3
     assert fresh.get_bytes(digest) == data
+
+
+def test_chunks_are_stored_as_one_blob(backend: Backend, store: ArtifactStore) -> None:
+    data = np.random.default_rng(5).bytes(2 * SMALL_PART + 1)  # multipart, streamed on S3
+    chunks = [b"head:", memoryview(data), b""]
+    digest = hashlib.sha256(b"head:" + data).hexdigest()
+    store.put_chunks(chunks, digest)
+    store.put_chunks(chunks, digest)
+    assert backend.blob_names() == [digest]
+    assert backend.reopen().get_bytes(digest) == b"head:" + data
+
+
+def test_arrays_are_stored_as_numpy_saves_them(store: ArtifactStore) -> None:
+    for array in (np.arange(24.0).reshape(2, 3, 4), np.asfortranarray(np.ones((3, 2)))):
+        expected = io.BytesIO()
+        np.save(expected, array)
+        assert store.get_bytes(save(store, array).digest) == expected.getvalue()
 
 
 def test_a_failed_save_leaves_nothing_behind(backend: Backend, store: ArtifactStore) -> None:

@@ -109,7 +109,10 @@ def test_transient_failures_are_retried_then_reported(tmp_path: Path) -> None:
     assert time.monotonic() - started >= 0.2 + 0.4 + 0.8  # exponential backoff between tries
 
 
-def test_a_cut_upload_is_never_visible(s3_server: S3Server, s3_bucket: str, tmp_path) -> None:
+@pytest.mark.parametrize("upload", ["put_file", "put_chunks"])
+def test_a_cut_upload_is_never_visible(
+    s3_server: S3Server, s3_bucket: str, tmp_path: Path, upload: str
+) -> None:
     data = np.random.default_rng(4).bytes(6 * SMALL_PART)
     digest = hashlib.sha256(data).hexdigest()
     with CuttingProxy(("127.0.0.1", s3_server.ports["s3"]), budget=3 * SMALL_PART) as proxy:
@@ -127,7 +130,10 @@ def test_a_cut_upload_is_never_visible(s3_server: S3Server, s3_bucket: str, tmp_
         staged = cut.staging_dir() / "upload"
         staged.write_bytes(data)
         with pytest.raises(StoreUnavailable, match="uploading blob"):
-            cut.put_file(staged, digest)
+            if upload == "put_file":
+                cut.put_file(staged, digest)
+            else:
+                cut.put_chunks([data], digest)
         assert proxy.cut.is_set()
     store = _store(s3_server, s3_bucket, tmp_path)
     assert not store.has(digest)

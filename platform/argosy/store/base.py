@@ -11,6 +11,7 @@ A store holds two kinds of things:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -57,6 +58,14 @@ class ArtifactStore(Protocol):
 
     def put_bytes(self, data: bytes) -> str:
         """Store bytes as a blob and return their digest."""
+
+    def put_chunks(self, chunks: Sequence[bytes | memoryview], digest: str) -> None:
+        """Store the concatenation of ``chunks`` (whose sha256 is ``digest``) as a blob.
+
+        A no-op when the blob already exists. For values already in memory (arrays): the
+        backend takes the bytes from there, with no temporary file where it can (S3 streams
+        them in parts).
+        """
 
     def get_bytes(self, digest: str) -> bytes:
         """The blob's bytes; ArtifactNotFound if there is none."""

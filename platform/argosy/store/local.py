@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from argosy.errors import ArtifactNotFound, StoreError, StoreUnavailable
@@ -71,9 +72,12 @@ class LocalStore:
 
     def put_bytes(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
-        if not self.has(digest):
-            self.put_file(self._stage_bytes(data), digest)
+        self.put_chunks([data], digest)
         return digest
+
+    def put_chunks(self, chunks: Sequence[bytes | memoryview], digest: str) -> None:
+        if not self.has(digest):
+            self.put_file(self._stage(chunks), digest)
 
     def get_bytes(self, digest: str) -> bytes:
         return self.local_path(digest).read_bytes()
@@ -90,7 +94,7 @@ class LocalStore:
     def put_record(self, key: str, data: bytes) -> None:
         target = self._records / check_record_key(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._stage_bytes(data), target)
+        os.replace(self._stage([data]), target)
 
     def get_record(self, key: str) -> bytes | None:
         try:
@@ -111,17 +115,23 @@ class LocalStore:
     def _blob_path(self, digest: str) -> Path:
         return self._blobs / blob_relpath(check_digest(digest))
 
-    def _stage_bytes(self, data: bytes) -> Path:
+    def _stage(self, chunks: Sequence[bytes | memoryview]) -> Path:
+        """A new file in the staging directory holding the chunks, one after the other."""
         fd, name = tempfile.mkstemp(dir=self.staging_dir(), prefix="put-")
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                for chunk in chunks:
+                    file.write(chunk)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
         return Path(name)
 
     def _stage_copy(self, path: Path) -> Path:
         fd, name = tempfile.mkstemp(dir=self.staging_dir(), prefix="copy-")
+        os.close(fd)
         try:
-            with os.fdopen(fd, "wb") as target, path.open("rb") as source:
-                shutil.copyfileobj(source, target, 1 << 20)
+            shutil.copyfile(path, name)
         except OSError as exc:
             Path(name).unlink(missing_ok=True)
             raise StoreError(f"cannot copy {path} into the store at {self.root}: {exc}") from exc

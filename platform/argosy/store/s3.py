@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -46,6 +46,28 @@ _CREDENTIAL_CODES = frozenset(
 )
 _MISSING_CODES = frozenset({"NoSuchKey", "NoSuchObject"})
 _TRANSIENT_ERRORS = (urllib3.exceptions.HTTPError, MinioException, ConnectionError)
+
+
+class _ChunksReader:
+    """A file-like reader over buffers in memory: the SDK reads one part at a time from it."""
+
+    def __init__(self, chunks: Sequence[bytes | memoryview]) -> None:
+        self._chunks = [memoryview(chunk).cast("B") for chunk in chunks]
+        self._index = 0
+        self._offset = 0
+
+    def read(self, size: int = -1) -> bytes:
+        parts: list[memoryview] = []
+        wanted = size if size >= 0 else sum(chunk.nbytes for chunk in self._chunks)
+        while wanted > 0 and self._index < len(self._chunks):
+            chunk = self._chunks[self._index]
+            part = chunk[self._offset : self._offset + wanted]
+            parts.append(part)
+            wanted -= part.nbytes
+            self._offset += part.nbytes
+            if self._offset == chunk.nbytes:
+                self._index, self._offset = self._index + 1, 0
+        return b"".join(parts)
 
 
 def _remove_if_owner(directory: str, owner: int) -> None:
@@ -164,9 +186,24 @@ class S3Store:
 
     def put_bytes(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
-        if not self.has(digest):
-            self._put_small(self._blob_key(digest), data, f"uploading blob {digest}")
+        self.put_chunks([data], digest)
         return digest
+
+    def put_chunks(self, chunks: Sequence[bytes | memoryview], digest: str) -> None:
+        if self.has(digest):
+            return
+        size = sum(memoryview(chunk).nbytes for chunk in chunks)
+        self._retrying(
+            f"uploading blob {digest}",
+            lambda: self._client.put_object(
+                self.bucket,
+                self._blob_key(digest),
+                _ChunksReader(chunks),
+                size,
+                part_size=self.part_size,
+                num_parallel_uploads=self.parallel,
+            ),
+        )
 
     def get_bytes(self, digest: str) -> bytes:
         cached = self._cache_path(digest)

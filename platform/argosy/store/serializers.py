@@ -12,9 +12,11 @@ format      values                                       on load
 ``pickle``  anything else, recorded as such              the unpickled value
 ==========  ===========================================  ========================================
 
-Large values never pass through memory twice: arrays are written straight into a file in the
-store's staging directory while they are hashed, then moved into the store (a rename for the
-local store, a multipart upload for S3), and loaded with mmap from `ArtifactStore.local_path`.
+Large values never pass through memory twice: an array's bytes are hashed where they lie and
+handed to the store as they are (`ArtifactStore.put_chunks`: a file for the local store, a
+streamed multipart upload for S3, nothing at all when the digest is already stored); other
+values are written into a file in the store's staging directory while they are hashed. Arrays
+load with mmap from `ArtifactStore.local_path`.
 JSON is canonical (sorted keys, no spaces) and the npz container carries fixed timestamps, so
 equal values give equal digests: the cache and deduplication depend on it.
 """
@@ -22,6 +24,7 @@ equal values give equal digests: the cache and deduplication depend on it.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -141,9 +144,30 @@ def _save_json(store: ArtifactStore, value: Any) -> tuple[str, int]:
 def _save_npy(store: ArtifactStore, value: Any) -> tuple[str, int]:
     import numpy as np
 
-    with _StagedBlob(store) as blob:
-        np.lib.format.write_array(blob, value, allow_pickle=False)
-        return blob.commit(), blob.size
+    if not value.flags.c_contiguous:  # numpy lays it out; hash it as it goes to a file
+        with _StagedBlob(store) as blob:
+            np.lib.format.write_array(blob, value, allow_pickle=False)
+            return blob.commit(), blob.size
+    chunks = [_npy_header(value), memoryview(value.reshape(-1).view(np.uint8))]
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    store.put_chunks(chunks, digest.hexdigest())  # straight from the array's memory
+    return digest.hexdigest(), sum(len(chunk) for chunk in chunks)
+
+
+def _npy_header(value: Any) -> bytes:
+    """The .npy header `numpy.save` writes for this (C-ordered) array."""
+    import numpy as np
+
+    header = io.BytesIO()
+    fields = np.lib.format.header_data_from_array_1_0(value)
+    try:
+        np.lib.format.write_array_header_1_0(header, fields)
+    except ValueError:  # a header over 64 KiB (a huge structured dtype) needs version 2.0
+        header = io.BytesIO()
+        np.lib.format.write_array_header_2_0(header, fields)
+    return header.getvalue()
 
 
 def _save_npz(store: ArtifactStore, value: Any) -> tuple[str, int]:
