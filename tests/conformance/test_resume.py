@@ -9,7 +9,7 @@ then clones the finished steps and submits a second Workflow, which runs only th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,12 @@ from argosy.runtime import read_output
 from argosy.store import load, open_store
 from tests.backends.argo.argo_schema import assert_valid
 from tests.backends.argo.fake_kube import FakeCluster, fake_cluster
-from tests.conformance.argo_interpreter import SCRATCH, run_workflow, unshare_works
+from tests.conformance.argo_interpreter import (
+    SCRATCH,
+    WorkflowResult,
+    run_workflow,
+    unshare_works,
+)
 from tests.conformance.conftest import MetadataService
 from tests.conformance.test_conformance import secrets
 from tests.servers.s3 import S3Server
@@ -43,19 +48,12 @@ def cluster() -> Iterator[FakeCluster]:
         yield running
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="integration: each pod's `argosy task` records its run with resumed_from=None, which "
-    "the repository rejects as a Conflict with the resumed run's record (see the Argo report)",
-)
-def test_resume_runs_only_what_did_not_finish(
-    cluster: FakeCluster,
-    s3_server: S3Server,
-    s3_bucket: str,
-    metadata_service: MetadataService,
-    tmp_path: Path,
-) -> None:
-    settings = Settings(
+@pytest.fixture
+def settings(
+    s3_server: S3Server, s3_bucket: str, metadata_service: MetadataService, tmp_path: Path
+) -> Settings:
+    """The submitting machine's settings: the test's S3 bucket and metadata service."""
+    return Settings(
         home=tmp_path / "client",
         metadata_url=metadata_service.url,
         token=metadata_service.token,
@@ -65,25 +63,60 @@ def test_resume_runs_only_what_did_not_finish(
         s3_secret_key=s3_server.secret_key,
         s3_secure=False,
     )
-    marker = SCRATCH / f"marker-{uuid.uuid4().hex[:8]}"
-    api = KubeApi.connect(cluster.kubeconfig(tmp_path / "kubeconfig"))
-    definition = load_pipeline(PIPELINE)
-    params = definition.resolve_parameters({"width": 5, "marker": str(marker)})
-    first = submit_pipeline(definition, params, settings, image="argosy/components:t", api=api)
 
+
+@pytest.fixture
+def run_on_cluster(
+    s3_server: S3Server, s3_bucket: str, metadata_service: MetadataService
+) -> Callable[[dict[str, Any]], WorkflowResult]:
+    """Resolve the cluster's service names to this test's servers, then interpret the body."""
     local = {
         "ARGOSY_METADATA_URL": metadata_service.url,
         "ARGOSY_S3_ENDPOINT": s3_server.endpoint,
         "ARGOSY_S3_BUCKET": s3_bucket,
     }
 
-    def run_on_cluster(body: dict) -> Any:
-        """Resolve the cluster's service names to this test's servers, then interpret it."""
+    def run(body: dict[str, Any]) -> WorkflowResult:
         for variable in body["spec"]["templateDefaults"]["container"]["env"]:
             if variable["name"] in local:
                 variable["value"] = local[variable["name"]]
         assert_valid(body)
         return run_workflow(body, secrets=secrets(s3_server, metadata_service))
+
+    return run
+
+
+def test_a_submitted_run_reads_its_outputs(
+    cluster: FakeCluster,
+    settings: Settings,
+    run_on_cluster: Callable[[dict[str, Any]], WorkflowResult],
+    tmp_path: Path,
+) -> None:
+    definition = load_pipeline(PIPELINE)
+    params = definition.resolve_parameters({"width": 4, "marker": "/"})  # "/" always exists
+    api = KubeApi.connect(cluster.kubeconfig(tmp_path / "kubeconfig"))
+    handle = submit_pipeline(definition, params, settings, image="argosy/components:t", api=api)
+    assert run_on_cluster(cluster.requests[0].body).phase == "Succeeded"
+    assert handle.output() == 14
+    assert handle.output("square") == [0, 1, 4, 9]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="integration: each pod's `argosy task` records its run with resumed_from=None, which "
+    "the repository rejects as a Conflict with the resumed run's record (see the Argo report)",
+)
+def test_resume_runs_only_what_did_not_finish(
+    cluster: FakeCluster,
+    settings: Settings,
+    run_on_cluster: Callable[[dict[str, Any]], WorkflowResult],
+    tmp_path: Path,
+) -> None:
+    marker = SCRATCH / f"marker-{uuid.uuid4().hex[:8]}"
+    api = KubeApi.connect(cluster.kubeconfig(tmp_path / "kubeconfig"))
+    definition = load_pipeline(PIPELINE)
+    params = definition.resolve_parameters({"width": 5, "marker": str(marker)})
+    first = submit_pipeline(definition, params, settings, image="argosy/components:t", api=api)
 
     failed = run_on_cluster(cluster.requests[0].body)
     assert failed.phase == "Failed"
