@@ -33,9 +33,14 @@ def test_create_run_is_idempotent_and_conflicts_are_refused(metadata: Metadata) 
     got = metadata.get_run("r1")
     assert (got.pipeline, got.parameters, got.status) == ("demo", {"k": [2, 4]}, RunStatus.RUNNING)
     assert got.started_at == started and got.pipeline_ref == "p.py"
-    assert metadata.list_runs().count == 1
     with pytest.raises(Conflict, match="parameters"):
         metadata.create_run(run("r1", parameters={"k": [8]}))
+    metadata.create_run(run("r2", resumed_from="r1"))
+    metadata.create_run(run("r2"))  # a pod of the resumed run, unaware of what it resumes
+    assert metadata.get_run("r2").resumed_from == "r1"
+    with pytest.raises(Conflict, match="resumed_from"):
+        metadata.create_run(run("r2", resumed_from="r0"))
+    assert metadata.list_runs().count == 2
     with pytest.raises(NotFound, match="no run nope"):
         metadata.get_run("nope")
 

@@ -64,7 +64,9 @@ _CHUNK = 500
 """Keys per ``IN (...)`` list, well under SQLite's bound-parameter limit."""
 _UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 _TERMINAL_RUN = {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
-_RUN_IDENTITY = ("pipeline", "pipeline_version", "parameters", "resumed_from", "backend")
+_RUN_IDENTITY = ("pipeline", "pipeline_version", "parameters", "backend", "resumed_from")
+"""What makes a run that run: a second create_run must agree (fields it leaves None excepted,
+as every pod of a resumed run records the run without knowing what it resumes)."""
 _FINISH_ATTEMPT = (
     update(AttemptRow)
     .where(
@@ -170,8 +172,12 @@ class Repository:
             row |= {"started_at": run.started_at or utcnow(), "created_at": utcnow()}
             self._insert_ignore(connection, RunRow, [row])
             recorded = connection.execute(select(RunRow).where(RunRow.id == run.id)).one()
-        clashes = [key for key in _RUN_IDENTITY if getattr(recorded, key) != row[key]]
-        if recorded.pipeline_version != run.pipeline_version or clashes:
+        clashes = [
+            key
+            for key in _RUN_IDENTITY
+            if row[key] is not None and getattr(recorded, key) != row[key]
+        ]
+        if clashes:
             raise Conflict(
                 f"run {run.id} is already recorded with another {', '.join(clashes)}; "
                 "give the new run a new id"
