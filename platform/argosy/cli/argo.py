@@ -20,7 +20,7 @@ from rich.table import Table
 
 from argosy.backends.argo.watch import StepProgress, WorkflowApi, WorkflowSnapshot
 from argosy.config import Settings
-from argosy.errors import ArgosyError, NotFound
+from argosy.errors import ArgosyError, Conflict, NotFound
 
 _PHASE_STYLE = {"Succeeded": "green", "Failed": "red", "Error": "red", "Running": "yellow"}
 _ARGO_STATUS = {"Succeeded": "succeeded", "Failed": "failed", "Error": "failed"}
@@ -148,7 +148,10 @@ def submit_command(
 
 def status_command(
     run_id: Annotated[str, typer.Argument(help="The run id (its Workflow's name).")],
-    namespace: Namespace = "argosy",
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="Namespace (default: the run's, from metadata)."),
+    ] = None,
     kubeconfig: Kubeconfig = None,
     argo_server: ArgoServer = None,
     argo_token: ArgoToken = None,
@@ -157,6 +160,7 @@ def status_command(
     """Show an Argo run's phase and per-step progress."""
     from argosy.backends.argo.watch import snapshot
 
+    namespace = namespace or _recorded_namespace(run_id)
     current = snapshot(_api(kubeconfig, argo_server, argo_token).workflow(namespace, run_id))
     if json_output:
         typer.echo(json.dumps(_snapshot_json(current)))
@@ -183,7 +187,20 @@ def finish_run_command(
     except NotFound:
         _console().print(f"[yellow]run {run_id} is not in metadata; nothing to mark[/]")
         return
+    except Conflict as error:  # already finished otherwise: the handler must not fail the run
+        _console().print(f"[yellow]{error}[/]")
+        return
     _console().print(f"run {run_id} marked {run_status.value}")
+
+
+def _recorded_namespace(run_id: str) -> str:
+    """The namespace metadata recorded for an Argo run; ``argosy`` when there is no record."""
+    from argosy.metadata import open_reader
+
+    try:
+        return open_reader(Settings()).get_run(run_id).namespace or "argosy"
+    except NotFound:
+        return "argosy"
 
 
 def _api(kubeconfig: Path | None, argo_server: str | None, token: str | None) -> WorkflowApi:

@@ -229,7 +229,7 @@ def test_cli_submit_watch_and_status(cluster: FakeCluster, tmp_path: Path) -> No
                                                "phase": "Succeeded"}}},
     ]  # fmt: skip
     home = tmp_path / "home"
-    result = _cli("submit", PIPELINE, "--param", "width=4", "--watch", "--json",
+    result = _cli("submit", PIPELINE, "--param", "width=4", "--watch", "--json", "-n", "ml",
                   home=home, kubeconfig=kubeconfig)  # fmt: skip
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
@@ -242,6 +242,8 @@ def test_cli_submit_watch_and_status(cluster: FakeCluster, tmp_path: Path) -> No
     status = _cli("status", payload["run_id"], "--json", home=home, kubeconfig=kubeconfig)
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["steps"]["numbers"]["succeeded"] == 1
+    run_path = f"/apis/argoproj.io/v1alpha1/namespaces/ml/workflows/{payload['run_id']}"
+    assert cluster.requests[-1].path == run_path  # the namespace recorded at submit
 
     cluster.statuses = [{"phase": "Failed", "message": "square failed"}]
     failed = _cli("submit", PIPELINE, "--watch", home=home, kubeconfig=kubeconfig)
