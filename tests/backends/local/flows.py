@@ -72,6 +72,32 @@ def big_naps(seconds: list[float] = [0.4, 0.4]):
     return big_nap.map(seconds=seconds)
 
 
+_MOST_MEMORY = f"{int(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') * 0.6)}"
+
+
+@step(resources=Resources(memory=_MOST_MEMORY))
+def hungry_nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+@pipeline
+def hungry_naps(seconds: list[float] = [0.4, 0.4]):
+    """Sleeping tasks that each ask for 60% of the machine's memory."""
+    return hungry_nap.map(seconds=seconds)
+
+
+@step(resources=Resources(memory="1Pi"))
+def greedy() -> str:
+    return "fed"
+
+
+@pipeline
+def greedy_one():
+    """A step that asks for more memory than any machine has."""
+    return greedy()
+
+
 @step(retries=2, backoff=0.05)
 def flaky(marks: str, failures: int) -> int:
     tried = _count(marks, "flaky")

@@ -59,6 +59,24 @@ def test_a_step_asking_more_cpus_than_slots_gets_all_of_them_with_a_note(
     assert any("big_nap" in note and "all of them" in note for note in result.notes)
 
 
+def test_tasks_asking_for_most_of_the_memory_run_one_at_a_time(settings: Settings) -> None:
+    started = time.monotonic()
+    result = run_pipeline(flows.hungry_naps, {}, settings, max_workers=2, progress=False)
+    took = time.monotonic() - started
+
+    assert result.succeeded
+    assert took >= 0.8, f"two tasks asking 60% of the memory each ran side by side ({took:.2f} s)"
+
+
+def test_a_step_asking_more_memory_than_the_machine_has_runs_alone_with_a_note(
+    settings: Settings,
+) -> None:
+    result = run_pipeline(flows.greedy_one, {}, settings, progress=False)
+
+    assert output(settings, result, "greedy") == "fed"
+    assert any("greedy" in note and "ran alone" in note for note in result.notes)
+
+
 def test_a_failing_task_is_retried_with_backoff_until_it_succeeds(
     settings: Settings, marks: Path
 ) -> None:
@@ -93,7 +111,7 @@ def test_killed_segfaulting_and_exiting_tasks_fail_alone_and_the_pool_recovers(
     recorded = tasks(settings, result.run_id)
     statuses = [recorded["die", i].status for i in range(7)]
     ok, failed = TaskStatus.SUCCEEDED, TaskStatus.FAILED
-    assert statuses == [ok, failed, ok, failed, ok, failed, ok]
+    assert statuses == [ok, failed, ok, failed, ok, failed, ok], result.to_json()
     assert "SIGKILL" in (recorded["die", 1].error or "")
     assert "SIGSEGV" in (recorded["die", 3].error or "")
     assert "code 3" in (recorded["die", 5].error or "")

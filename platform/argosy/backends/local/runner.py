@@ -24,6 +24,7 @@ from argosy.backends.local.recorder import RecordBuffer
 from argosy.backends.local.result import RunResult, StepResult
 from argosy.backends.local.resume import clone_outputs, reusable_outputs
 from argosy.backends.local.scheduler import RunOptions, Scheduler, StepState
+from argosy.backends.local.slots import Capacity, machine_memory
 from argosy.config import Settings
 from argosy.dsl import PipelineDefinition, load_pipeline
 from argosy.errors import PipelineError
@@ -129,13 +130,12 @@ def _run(
     fallback = gpu_fallback_steps(pipeline, gpus, fallback=gpu_fallback)
     slots = max_workers or settings.max_workers or os.cpu_count() or 1
     slots = min(slots, pipeline.max_parallel or slots)
+    capacity = Capacity(slots=slots, memory=machine_memory(), gpus=gpus)
     options = RunOptions(
         run_id=new_run_id(pipeline.name),
         pipeline_ref=definition.ref,
         params=params,
-        slots=slots,
         cache=cache,
-        gpus=tuple(gpus),
         gpu_fallback=frozenset(fallback),
     )
     sink.create_run(
@@ -168,6 +168,7 @@ def _run(
                 store=store,
                 records=records,
                 progress=bars,
+                capacity=capacity,
                 preset=preset,
             )
             steps = scheduler.run()
@@ -199,23 +200,10 @@ def _run(
         status=RunStatus.SUCCEEDED if succeeded else RunStatus.FAILED,
         steps={name: StepResult.of(run) for name, run in steps.items()},
         resumed_from=None if origin is None else origin.run_id,
-        notes=_notes(pipeline, slots, fallback),
+        notes=capacity.notes(pipeline)
+        + [f"step {name!r} ran without the GPUs it asks for (--gpu-fallback)" for name in fallback],
         seconds=time.monotonic() - started,
     )
-
-
-def _notes(pipeline: ir.Pipeline, slots: int, fallback: set[str]) -> list[str]:
-    notes = [
-        f"step {step.name!r} asks for {step.resources.cpu:g} CPUs; this run has {slots} worker "
-        f"slots, so each of its tasks took all of them"
-        for step in pipeline.steps
-        if step.resources.cpu > slots
-    ]
-    notes += [
-        f"step {name!r} ran without the GPU it asks for (--gpu-fallback)"
-        for name in sorted(fallback)
-    ]
-    return notes
 
 
 __all__ = ["durable_ref", "new_run_id", "resume_run", "run_pipeline"]

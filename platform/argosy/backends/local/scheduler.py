@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from argosy import ir
 from argosy.backends.local.pool import Died, Finished, Worker, WorkerPool
 from argosy.backends.local.progress import RunProgress
 from argosy.backends.local.recorder import RecordBuffer
+from argosy.backends.local.slots import Capacity, Claim
 from argosy.errors import ArgosyError
 from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
 from argosy.runtime import TaskSpec, map_width
@@ -32,7 +32,9 @@ from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactStore
 
 _SHORT_SECONDS = 0.05
-"""Tasks shorter than this on average are queued behind a worker's running task."""
+"""Tasks shorter than this on average are queued behind a worker's running task..."""
+_LIGHT = Claim(slots=1)
+"""...when they, and the task they queue behind, take one slot and nothing else."""
 
 
 class StepState(StrEnum):
@@ -77,8 +79,9 @@ class _Running:
     """A task sent to a worker: running, or queued behind the worker's running task."""
 
     task: _Queued
-    slots: int
+    claim: Claim
     gpus: list[str]
+    """The device ids granted."""
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     deadline: float | None = None
 
@@ -90,10 +93,7 @@ class RunOptions:
     run_id: str
     pipeline_ref: str
     params: dict
-    slots: int
-    """Worker slots (processes); a task takes ``ceil(cpu)`` of them, all of them at most."""
     cache: bool = False
-    gpus: tuple[str, ...] = ()
     gpu_fallback: frozenset[str] = frozenset()
     """Steps that asked for GPUs this machine lacks, and run without them."""
 
@@ -110,6 +110,7 @@ class Scheduler:
         store: ArtifactStore,
         records: RecordBuffer,
         progress: RunProgress,
+        capacity: Capacity,
         preset: dict[str, dict[int, TaskRecord]] | None = None,
     ) -> None:
         self._pipeline = pipeline
@@ -124,8 +125,7 @@ class Scheduler:
         self._sequence = itertools.count()
         self._running: dict[Worker, deque[_Running]] = {}
         """Per busy worker its tasks, the running one first."""
-        self._free_slots = options.slots
-        self._free_gpus = list(options.gpus)
+        self._capacity = capacity
 
     def run(self) -> dict[str, StepRun]:
         for step in self._pipeline.steps:
@@ -156,32 +156,23 @@ class Scheduler:
             _Queued(time.monotonic() + delay, next(self._sequence), step, index, attempt),
         )
 
-    def _slots(self, step: ir.Step) -> int:
-        return min(math.ceil(step.resources.cpu), self._options.slots)
-
-    def _gpus(self, step: ir.Step) -> int:
-        return 0 if step.name in self._options.gpu_fallback else step.resources.gpu
-
     def _dispatch(self) -> None:
         now = time.monotonic()
         while self._queue and self._queue[0].not_before <= now:
             queued = self._queue[0]
             step = self._steps[queued.step].step
-            slots, gpus = self._slots(step), self._gpus(step)
-            cuda = ",".join(self._free_gpus[:gpus]) if gpus else None
-            fits = slots <= self._free_slots and gpus <= len(self._free_gpus)
-            worker = self._pool.idle(cuda) if fits else None
+            claim = self._capacity.claim(step, gpu_fallback=step.name in self._options.gpu_fallback)
+            cuda = ",".join(self._capacity.next_gpus(claim)) if claim.gpus else None
+            worker = self._pool.idle(cuda) if self._capacity.fits(claim) else None
             if worker is not None:
-                granted, self._free_gpus = self._free_gpus[:gpus], self._free_gpus[gpus:]
-                self._free_slots -= slots
-                running = _Running(queued, slots, granted)
+                running = _Running(queued, claim, self._capacity.take(claim))
                 self._start(running, step)
                 self._running[worker] = deque([running])
-            elif slots == 1 and not gpus and self._steps[queued.step].short:
+            elif claim == _LIGHT and self._steps[queued.step].short:
                 worker = self._behind()
                 if worker is None:
                     return
-                self._running[worker].append(_Running(queued, slots, []))
+                self._running[worker].append(_Running(queued, claim, []))
             else:
                 return
             heapq.heappop(self._queue)
@@ -196,7 +187,7 @@ class Scheduler:
         """A worker running one short single-slot CPU task and nothing queued behind it."""
         for worker, tasks in self._running.items():
             head = tasks[0]
-            if len(tasks) == 1 and head.slots == 1 and self._steps[head.task.step].short:
+            if len(tasks) == 1 and head.claim == _LIGHT and self._steps[head.task.step].short:
                 return worker
         return None
 
@@ -226,15 +217,13 @@ class Scheduler:
             self._start(tasks[0], self._steps[tasks[0].task.step].step)  # takes over the slot
         else:
             del self._running[worker]
-            self._free_slots += done.slots
-            self._free_gpus.extend(done.gpus)
+            self._capacity.give(done.claim, done.gpus)
         return done
 
     def _abandon(self, worker: Worker) -> _Running:
         """The worker is gone: free its resources, queue again what waited behind its task."""
         running, *waiting = self._running.pop(worker)
-        self._free_slots += running.slots
-        self._free_gpus.extend(running.gpus)
+        self._capacity.give(running.claim, running.gpus)
         for behind in waiting:
             self._push(behind.task.step, behind.task.index, behind.task.attempt)
         return running
