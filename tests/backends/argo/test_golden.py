@@ -10,6 +10,8 @@ change does. A stale file fails here; regenerate them all with
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,31 @@ def test_every_kind_passes_the_strict_schema_and_a_hera_round_trip(name: str, ki
     round_trip = KINDS[kind].from_yaml(text)
     assert render_yaml(round_trip) == text  # the same text through the same emitter
     assert yaml.safe_load(round_trip.to_yaml()) == document  # and the same data through Hera's
+
+
+def _argosy(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "argosy", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_the_golden_file_is_what_argosy_compile_writes(tmp_path: Path) -> None:
+    profiles = str(GPU_PROFILES)
+    printed = _argosy("compile", "pipelines/wide_foreach.py", "--image", GOLDEN_IMAGE,
+                      "--gpu-profiles", profiles)  # fmt: skip
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == (GOLDEN / "wide_foreach.yaml").read_text()
+    output = tmp_path / "cron.yaml"
+    written = _argosy("compile", "pipelines/wide_foreach.py", "--image", GOLDEN_IMAGE, "-o",
+                      str(output), "--kind", "cron", "--schedule", "0 3 * * *")  # fmt: skip
+    assert written.returncode == 0, written.stderr
+    assert "compiled wide_foreach (3 steps)" in written.stderr
+    assert output.read_text() == _compile("wide_foreach", "cron")
+    latest = _argosy("compile", "pipelines/wide_foreach.py", "--image", "argosy/base:latest")
+    assert latest.returncode == 1
+    assert "no pinned tag" in latest.stderr
+    assert "Traceback" not in latest.stderr
