@@ -186,7 +186,7 @@ class Repository:
     def update_run(self, run_id: str, update_: RunUpdate) -> None:
         with self._write() as connection:
             before = connection.execute(
-                select(RunRow.status, RunRow.finished_at).where(RunRow.id == run_id)
+                select(RunRow.status, RunRow.finished_at, RunRow.error).where(RunRow.id == run_id)
             ).one_or_none()
             if before is None:
                 raise NotFound(f"no run {run_id}; create it first")
@@ -201,7 +201,11 @@ class Repository:
             connection.execute(
                 update(RunRow)
                 .where(RunRow.id == run_id)
-                .values(status=update_.status, finished_at=finished, error=update_.error)
+                .values(
+                    status=update_.status,
+                    finished_at=finished,
+                    error=update_.error if update_.error is not None else before.error,
+                )
             )
 
     def record_tasks(self, tasks: Sequence[TaskRecord]) -> None:
