@@ -35,6 +35,16 @@ from argosy.store import open_store
 
 
 @dataclass(frozen=True)
+class _Knobs:
+    """How to run, as the command line's flags say."""
+
+    max_workers: int | None
+    cache: bool
+    gpu_fallback: bool
+    progress: bool
+
+
+@dataclass(frozen=True)
 class _Origin:
     """The run a resume continues."""
 
@@ -71,7 +81,8 @@ def run_pipeline(
     progress: bool = True,
 ) -> RunResult:
     """Run ``definition`` here on a warm pool of ``max_workers`` processes (default: CPUs)."""
-    return _run(definition, params, settings, max_workers, cache, gpu_fallback, progress, None)
+    knobs = _Knobs(max_workers, cache, gpu_fallback, progress)
+    return _run(definition, params, settings, knobs, None)
 
 
 def resume_run(
@@ -97,26 +108,15 @@ def resume_run(
         )
     definition = load_pipeline(origin.pipeline_ref)
     before = ir.Pipeline.model_validate(reader.get_pipeline_version(origin.pipeline_version))
-    return _run(
-        definition,
-        dict(origin.parameters),
-        settings,
-        max_workers,
-        cache,
-        gpu_fallback,
-        progress,
-        _Origin(run_id, before),
-    )
+    knobs = _Knobs(max_workers, cache, gpu_fallback, progress)
+    return _run(definition, dict(origin.parameters), settings, knobs, _Origin(run_id, before))
 
 
 def _run(
     definition: PipelineDefinition,
     params: dict[str, Any],
     settings: Settings,
-    max_workers: int | None,
-    cache: bool,
-    gpu_fallback: bool,
-    progress: bool,
+    knobs: _Knobs,
     origin: _Origin | None,
 ) -> RunResult:
     started = time.monotonic()
@@ -127,15 +127,15 @@ def _run(
     sink = open_sink(settings)
     sink.check()
     gpus = visible_gpus() if any(s.resources.gpu for s in pipeline.steps) else []
-    fallback = gpu_fallback_steps(pipeline, gpus, fallback=gpu_fallback)
-    slots = max_workers or settings.max_workers or os.cpu_count() or 1
+    fallback = gpu_fallback_steps(pipeline, gpus, fallback=knobs.gpu_fallback)
+    slots = knobs.max_workers or settings.max_workers or os.cpu_count() or 1
     slots = min(slots, pipeline.max_parallel or slots)
     capacity = Capacity(slots=slots, memory=machine_memory(), gpus=gpus)
     options = RunOptions(
         run_id=new_run_id(pipeline.name),
         pipeline_ref=definition.ref,
         params=params,
-        cache=cache,
+        cache=knobs.cache,
         gpu_fallback=frozenset(fallback),
     )
     sink.create_run(
@@ -160,7 +160,7 @@ def _run(
                 records.add(record)
     pool = WorkerPool(slots, settings, definition)
     try:
-        with RunProgress(pipeline, enabled=progress) as bars:
+        with RunProgress(pipeline, enabled=knobs.progress) as bars:
             scheduler = Scheduler(
                 pipeline,
                 options,

@@ -19,6 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from argosy import ir
 from argosy.backends.local.pool import Died, Finished, Worker, WorkerPool
@@ -92,7 +93,7 @@ class RunOptions:
 
     run_id: str
     pipeline_ref: str
-    params: dict
+    params: dict[str, Any]
     cache: bool = False
     gpu_fallback: frozenset[str] = frozenset()
     """Steps that asked for GPUs this machine lacks, and run without them."""
