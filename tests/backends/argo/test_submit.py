@@ -254,3 +254,27 @@ def test_cli_submit_watch_and_status(cluster: FakeCluster, tmp_path: Path) -> No
     assert missing.returncode == 1
     assert "not found" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_the_pipeline_definitions_submit_uses_the_kubeconfig_of_the_environment(
+    cluster: FakeCluster, tmp_path: Path
+) -> None:
+    kubeconfig = cluster.kubeconfig(tmp_path / "kubeconfig")
+    script = (
+        "from argosy.config import Settings\n"
+        "from argosy.dsl import load_pipeline\n"
+        f"definition = load_pipeline({PIPELINE!r})\n"
+        f"handle = definition.submit(namespace='ml', settings=Settings(home={str(tmp_path)!r}),"
+        " width=3)\n"
+        "print(handle.run_id)\n"
+    )
+    env = dict(os.environ, KUBECONFIG=str(kubeconfig))
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    [request] = cluster.requests
+    assert request.path == "/apis/argoproj.io/v1alpha1/namespaces/ml/workflows"
+    assert request.body["metadata"]["name"] == result.stdout.strip()
+    assert request.body["spec"]["arguments"]["parameters"] == [{"name": "width", "value": "3"}]
+    assert_valid(request.body)

@@ -52,8 +52,8 @@ class KubeApi:
                 configuration = client.Configuration()
                 config.load_incluster_config(client_configuration=configuration)
                 return cls(client.ApiClient(configuration))
-            path = kubeconfig or Path.home() / ".kube" / "config"
-            return cls(config.new_client_from_config(config_file=str(path), context=context))
+            path = None if kubeconfig is None else str(kubeconfig)  # None: $KUBECONFIG or ~/.kube
+            return cls(config.new_client_from_config(config_file=path, context=context))
         except (config.ConfigException, OSError) as error:
             raise ClusterError(
                 f"cannot configure the Kubernetes client: {error}; point --kubeconfig (or "
