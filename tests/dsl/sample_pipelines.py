@@ -40,3 +40,15 @@ def diamond(x: int = 1):
     left = add(x, 1)
     right = add(x, 2)
     return add(left, right)
+
+
+@step
+def fail_when(flag: bool) -> int:
+    if flag:
+        raise RuntimeError("asked to fail")
+    return 1
+
+
+@pipeline
+def failing(flag: bool = True):
+    return fail_when(flag)

@@ -47,7 +47,7 @@ def test_module_references_load() -> None:
 
 def test_a_file_with_several_pipelines_needs_a_name() -> None:
     path = Path(__file__).with_name("sample_pipelines.py")
-    with pytest.raises(PipelineError, match=r"several pipelines \(diamond, squares\)"):
+    with pytest.raises(PipelineError, match=r"several pipelines \(diamond, failing, squares\)"):
         load_pipeline(str(path))
     assert load_pipeline(f"{path}:squares").name == "squares"
 

@@ -27,9 +27,10 @@ from argosy.dsl._context import (
     building,
 )
 from argosy.dsl.step import type_hints
-from argosy.errors import PipelineError
+from argosy.errors import PipelineError, TaskFailed
 
 if TYPE_CHECKING:
+    from argosy.client import Run
     from argosy.config import Settings
 
 
@@ -199,12 +200,31 @@ class PipelineDefinition:
                 values[name.strip()] = text
         return self.resolve_parameters(values)
 
-    def run(self, *, settings: Settings | None = None, **params: Any) -> Any:
-        """Run locally on a warm worker pool and return the finished run."""
+    def run(self, *, settings: Settings | None = None, **params: Any) -> Run:
+        """Run locally on a warm worker pool; return the finished run (outputs, metrics, lineage).
+
+        TaskFailed (naming the failed step and the resume command) when the run fails.
+        """
         from argosy.backends.local import run_pipeline
+        from argosy.client import Client
         from argosy.config import Settings
 
-        return run_pipeline(self, self.resolve_parameters(params), settings or Settings())
+        settings = settings or Settings()
+        result = run_pipeline(self, self.resolve_parameters(params), settings, progress=False)
+        if not result.succeeded:
+            step, failed = next(
+                ((name, step) for name, step in result.steps.items() if step.failed),
+                ("?", None),
+            )
+            error = failed.errors[0] if failed and failed.errors else result.status.value
+            reason = error.strip().splitlines()[-1]  # the exception line, not the traceback
+            raise TaskFailed(
+                f"run {result.run_id} failed in step {step!r}: {reason}; "
+                f"resume with: argosy resume {result.run_id}",
+                run_id=result.run_id,
+                step=step,
+            )
+        return Client(settings).run(result.run_id)
 
     def submit(
         self, *, namespace: str = "argosy", settings: Settings | None = None, **params: Any
