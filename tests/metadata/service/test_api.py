@@ -94,6 +94,9 @@ def test_probes_metrics_and_docs(http: TestClient) -> None:
     http.get("/api/v1/runs")
     exposition = http.get("/metrics").text
     assert 'argosy_http_requests_total{method="GET",route="/runs",status="200"}' in exposition
+    http.post("/api/v1/runs", json=run("r1").model_dump(mode="json"))
+    http.post("/api/v1/tasks", json={"tasks": [{"run_id": "r1", "step": "s", "status": "running"}]})
+    assert "argosy_task_records_total 1.0" in http.get("/metrics").text
     assert http.get("/docs").status_code == 200
     paths = http.get("/openapi.json").json()["paths"]
     assert "/api/v1/artifacts/{digest}/lineage" in paths and "/api/v1/tasks" in paths

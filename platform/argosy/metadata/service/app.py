@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter
 from starlette.types import Receive, Scope, Send
 
 from argosy.config import Settings
@@ -64,8 +64,13 @@ def create_app(
         description="Runs, tasks, artifacts and lineage of Argosy pipelines.",
         lifespan=lifespan,
     )
-    app.state.argosy = ServiceState(settings=settings, repository=repository)
     app.state.prometheus = CollectorRegistry()
+    recorded = Counter(
+        "argosy_task_records", "Task records received", registry=app.state.prometheus
+    )
+    app.state.argosy = ServiceState(
+        settings=settings, repository=repository, tasks_recorded=recorded
+    )
     errors.install(app)
     app.include_router(health.router)
     for resource in (pipelines, runs, tasks, artifacts):

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import Counter
 
 from argosy.config import Settings
 from argosy.errors import AuthError
@@ -30,6 +31,8 @@ class ServiceState:
 
     settings: Settings
     repository: Repository
+    tasks_recorded: Counter
+    """Task records received by the bulk endpoint (a Prometheus counter)."""
     _scopes: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def scope_of(self, token: str) -> str | None:
@@ -51,6 +54,7 @@ def repository(request: Request) -> Repository:
 
 
 Repo = Annotated[Repository, Depends(repository)]
+State = Annotated[ServiceState, Depends(state)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
@@ -90,6 +94,7 @@ require_write = _require("write")
 __all__ = [
     "Repo",
     "ServiceState",
+    "State",
     "repository",
     "require_read",
     "require_write",

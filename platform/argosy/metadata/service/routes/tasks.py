@@ -6,15 +6,16 @@ from fastapi import APIRouter, Depends
 
 from argosy.errors import NotFound
 from argosy.metadata.schemas import TaskBatch, TaskRecord, TasksRecorded
-from argosy.metadata.service.deps import Repo, require_read, require_write
+from argosy.metadata.service.deps import Repo, State, require_read, require_write
 
 router = APIRouter(tags=["tasks"])
 
 
 @router.post("/tasks", dependencies=[Depends(require_write)])
-def record_tasks(batch: TaskBatch, repo: Repo) -> TasksRecorded:
+def record_tasks(batch: TaskBatch, service: State) -> TasksRecorded:
     """Record task attempts in one transaction; records already there are skipped."""
-    repo.record_tasks(batch.tasks)
+    service.repository.record_tasks(batch.tasks)
+    service.tasks_recorded.inc(len(batch.tasks))
     return TasksRecorded(recorded=len(batch.tasks))
 
 
