@@ -47,6 +47,7 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -490,6 +491,7 @@ def run_workflow(document: dict[str, Any], **options: Any) -> WorkflowResult:
     return ArgoInterpreter(document, **options).run()
 
 
+@cache
 def unshare_works() -> bool:
     """Whether this machine lets us give each pod its own mount namespace."""
     probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True, check=False)

@@ -1,4 +1,4 @@
-"""Conformance fixtures: the metadata service on Postgres, served over HTTP on 127.0.0.1.
+"""Conformance fixtures: the metadata service on Postgres over HTTP, and private pod /tmp.
 
 The Argo pods the harness starts record their tasks through the HTTP client, as in a cluster.
 The service runs in a thread (uvicorn) on a fresh Postgres database of the session's server.
@@ -6,6 +6,7 @@ The service runs in a thread (uvicorn) on a fresh Postgres database of the sessi
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -17,9 +18,21 @@ import uvicorn
 
 from argosy.config import Settings
 from argosy.metadata.service.app import create_app
+from tests.conformance.argo_interpreter import unshare_works
 from tests.servers.postgres import PostgresServer
 
 TOKEN = "conformance-admin-token"
+
+
+@pytest.fixture(autouse=True)
+def private_pod_tmp() -> None:
+    """The harness gives each pod its own /tmp with unshare(1): skip without it (fail in CI)."""
+    if unshare_works():
+        return
+    message = "the Argo interpreter needs `unshare --mount` (root, util-linux) for pod /tmp"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from argosy.metadata.schemas import LineageGraph
 from argosy.runtime import map_width, read_output
 from argosy.store import open_store
 from tests.backends.argo.argo_schema import assert_valid
-from tests.conformance.argo_interpreter import run_workflow, unshare_works
+from tests.conformance.argo_interpreter import run_workflow
 from tests.conformance.conftest import MetadataService
 from tests.servers.s3 import S3Server
 
@@ -43,10 +43,7 @@ TIMED = {
 """Steps whose outputs hold their own wall-clock times, so their bytes differ on every run
 (two local runs too): their digests are not compared, their place in the lineage is."""
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not unshare_works(), reason="needs unshare(1) for private pod /tmp"),
-]
+pytestmark = pytest.mark.slow
 
 
 def secrets(s3: S3Server, service: MetadataService) -> dict[tuple[str, str], str]:

@@ -19,9 +19,7 @@ from typing import Any
 import pytest
 
 from tests.backends.argo.argo_schema import assert_valid
-from tests.conformance.argo_interpreter import SCRATCH, Unsupported, run_workflow, unshare_works
-
-pytestmark = pytest.mark.skipif(not unshare_works(), reason="needs unshare(1) for private /tmp")
+from tests.conformance.argo_interpreter import SCRATCH, Unsupported, run_workflow
 
 
 @pytest.fixture

@@ -28,7 +28,6 @@ from tests.conformance.argo_interpreter import (
     SCRATCH,
     WorkflowResult,
     run_workflow,
-    unshare_works,
 )
 from tests.conformance.conftest import MetadataService
 from tests.conformance.test_conformance import secrets
@@ -36,10 +35,7 @@ from tests.servers.s3 import S3Server
 
 PIPELINE = str(Path(__file__).with_name("flaky_pipeline.py"))
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not unshare_works(), reason="needs unshare(1) for private pod /tmp"),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
