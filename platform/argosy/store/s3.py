@@ -40,6 +40,11 @@ from argosy.store.keys import blob_relpath, check_digest, check_record_key
 T = TypeVar("T")
 
 MiB = 1 << 20
+PART_SIZE = 8 * MiB
+"""Default size of the parts of multipart uploads and of parallel ranged downloads."""
+PARALLEL = 3
+"""Default number of parts in flight at once, up or down."""
+_MAX_PARTS = 10_000  # S3's limit on the parts of one multipart upload
 _TRANSIENT_CODES = frozenset({"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"})
 _CREDENTIAL_CODES = frozenset(
     {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken"}
@@ -90,8 +95,8 @@ class S3Store:
         region: str | None = None,
         create_bucket: bool = False,
         cache_dir: Path | str | None = None,
-        part_size: int = 16 * MiB,
-        parallel: int = 4,
+        part_size: int = PART_SIZE,
+        parallel: int = PARALLEL,
         retries: int = 5,
         backoff: float = 0.2,
         connect_timeout: float = 5.0,
@@ -178,7 +183,7 @@ class S3Store:
                     self.bucket,
                     key,
                     str(path),
-                    part_size=self.part_size,
+                    part_size=self._part_size(path.stat().st_size),
                     num_parallel_uploads=self.parallel,
                 ),
             )
@@ -200,7 +205,7 @@ class S3Store:
                 self._blob_key(digest),
                 _ChunksReader(chunks),
                 size,
-                part_size=self.part_size,
+                part_size=self._part_size(size),
                 num_parallel_uploads=self.parallel,
             ),
         )
@@ -312,6 +317,11 @@ class S3Store:
 
         self._retrying(f"downloading {key}", fetch)
 
+    def _part_size(self, size: int) -> int:
+        """The configured part size, or more for a blob that would need over 10,000 parts."""
+        smallest = -(-size // _MAX_PARTS)
+        return max(self.part_size, -(-smallest // MiB) * MiB)
+
     def _keep_in_cache(self, path: Path, digest: str) -> None:
         """Move an uploaded staging file into the download cache, so loading it is free."""
         cached = self._cache_path(digest)
@@ -404,4 +414,4 @@ class S3Store:
         return self.cache_dir / "blobs" / blob_relpath(check_digest(digest))
 
 
-__all__ = ["S3Store"]
+__all__ = ["PARALLEL", "PART_SIZE", "S3Store"]
