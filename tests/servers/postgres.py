@@ -5,7 +5,9 @@ Fixtures:
 * ``postgres_server`` (session): one server on a free port of 127.0.0.1, its data in a temporary
   directory, started as the ``postgres`` user when the tests run as root (``initdb`` refuses
   root), with durability off (fsync) since test data need not survive a power cut;
-* ``postgres_url``: a fresh, empty database on it for each test (a SQLAlchemy URL), dropped after.
+* ``postgres_url``: a fresh, empty database on it for each test (a SQLAlchemy URL), dropped after;
+* ``private_postgres_server``: a server of the test's own, which it may `stop` and `start` again
+  (same port, same data) for outage tests.
 
 When the server cannot start, the tests that need it are skipped, or fail when ``CI`` is set.
 `PostgresServer` is also used directly by ``tests/benchmarks/bench_metadata.py``.
@@ -100,7 +102,7 @@ class PostgresServer:
                 capture_output=True,
                 preexec_fn=_as_postgres(die_with_parent=False),
             )
-        self.port = _free_port()
+        self.port = self.port or _free_port()  # a restart keeps the port
         settings = ["listen_addresses=127.0.0.1", "max_connections=200"]
         if not self.durable:
             settings += _FAST
@@ -169,17 +171,33 @@ class PostgresServer:
         return log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
 
 
+def _start_or_give_up(data_dir: Path) -> PostgresServer:
+    server = PostgresServer(data_dir)
+    try:
+        server.start()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", None) or exc
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot start the PostgreSQL test server: {detail}")
+        pytest.skip(f"cannot start the PostgreSQL test server: {detail}")
+    return server
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     with tempfile.TemporaryDirectory(prefix="argosy-pg-") as data_dir:
-        server = PostgresServer(Path(data_dir) / "pg")
+        server = _start_or_give_up(Path(data_dir) / "pg")
         try:
-            server.start()
-        except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
-            detail = getattr(exc, "stderr", None) or exc
-            if os.environ.get("CI"):
-                pytest.fail(f"cannot start the PostgreSQL test server: {detail}")
-            pytest.skip(f"cannot start the PostgreSQL test server: {detail}")
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def private_postgres_server() -> Iterator[PostgresServer]:
+    # not under tmp_path: pytest's base directory is private to root, postgres could not enter
+    with tempfile.TemporaryDirectory(prefix="argosy-pg-") as data_dir:
+        server = _start_or_give_up(Path(data_dir) / "pg")
         try:
             yield server
         finally:

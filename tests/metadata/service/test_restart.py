@@ -1,4 +1,5 @@
-"""A service restart in the middle of a run loses nothing: the client retries until it is back."""
+"""A service or database restart in the middle of a run loses nothing: the client retries until
+it is back."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from argosy.metadata.service import create_app
 from tests.metadata.conftest import ADMIN_TOKEN, service_settings
 from tests.metadata.factories import artifact, run, task
 from tests.metadata.service_thread import ServiceThread
+from tests.servers.postgres import PostgresServer
 
 
 def _batch(start: int) -> list:
@@ -56,4 +58,30 @@ def test_restart_mid_run_loses_nothing(tmp_path: Path, fresh_postgres_url: str) 
     assert second.get_run("r1").status == RunStatus.SUCCEEDED
     service.stop()
     second.close()
+    client.close()
+
+
+def test_a_database_outage_is_waited_out(
+    tmp_path: Path, private_postgres_server: PostgresServer
+) -> None:
+    """503s while Postgres is down are retried; the pool reconnects once it is back."""
+    url = private_postgres_server.url(private_postgres_server.create_database())
+    repository = Repository(url)
+    service = ServiceThread(create_app(service_settings(tmp_path), repository=repository))
+    service.start()
+    client = MetadataClient(service.url, ADMIN_TOKEN, retries=12, backoff=0.05)
+    client.create_run(run("r1", steps=("fit",)))
+    client.record_tasks(_batch(0))
+
+    private_postgres_server.stop()
+    during = threading.Thread(target=client.record_tasks, args=(_batch(10),))
+    during.start()
+    time.sleep(0.5)
+    assert during.is_alive(), "the write should be waiting for the database"
+    private_postgres_server.start()
+    during.join(30)
+    assert not during.is_alive()
+    assert [t.index for t in client.list_tasks("r1")] == list(range(20))
+    service.stop()
+    repository.close()
     client.close()
