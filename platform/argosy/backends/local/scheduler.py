@@ -2,12 +2,13 @@
 
 A step becomes active when every step it reads has succeeded; its width (tasks) is known then,
 so a fan-out over an upstream output gets its width at run time. Active steps' tasks queue by
-the time they may start (retries wait out their backoff) and go to idle workers while there
-are worker slots (``ceil(cpu)`` each) and GPUs for them. Tasks of a step whose tasks have been
-short (a wide fan-out of small tasks) are also queued one deep behind a worker's running task,
-so workers never wait for the scheduler between them. A failed task is retried while its step
-allows; a step whose task finally fails takes its downstream steps with it (skipped), while
-independent branches run on. Timeouts kill the worker running the task.
+the time they may start (retries wait out their backoff) and go to idle workers while the
+machine has worker slots, memory and GPUs for them (`argosy.backends.local.slots`). Tasks of
+a step whose tasks have been short (a wide fan-out of small tasks) are also queued one deep
+behind a worker's running task, so workers never wait for the scheduler between them. A
+failed task is retried while its step allows; a step whose task finally fails takes its
+downstream steps with it (skipped), while independent branches run on. Timeouts kill the
+worker running the task.
 """
 
 from __future__ import annotations
