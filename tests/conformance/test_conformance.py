@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from argosy.backends.argo.compiler import ClusterConfig, compile_pipeline
+from argosy.backends.argo.cluster import ClusterConfig
+from argosy.backends.argo.compiler import compile_pipeline
 from argosy.backends.local import run_pipeline
 from argosy.code_package import pack, package_ref
 from argosy.config import Settings

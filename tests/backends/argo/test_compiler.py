@@ -12,7 +12,8 @@ from hera.workflows import CronWorkflow, Workflow, WorkflowTemplate
 
 from argosy import ir
 from argosy.backends.argo import compiler
-from argosy.backends.argo.compiler import ClusterConfig, compile_pipeline, render_yaml
+from argosy.backends.argo.cluster import ClusterConfig
+from argosy.backends.argo.compiler import compile_pipeline, render_yaml
 from argosy.backends.argo.gpu import load_gpu_profiles
 from argosy.errors import CompileError
 from tests.backends.argo.argo_schema import assert_valid

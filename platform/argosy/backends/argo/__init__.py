@@ -5,7 +5,8 @@
 resubmits an Argo run with its finished steps cloned; `pod_logs` reads a task's pod logs.
 """
 
-from argosy.backends.argo.compiler import ClusterConfig, compile_pipeline, render_yaml
+from argosy.backends.argo.cluster import ClusterConfig
+from argosy.backends.argo.compiler import compile_pipeline, render_yaml
 from argosy.backends.argo.logs import pod_logs
 from argosy.backends.argo.submit import WorkflowHandle, resume_run, submit_pipeline
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import yaml
@@ -24,11 +24,9 @@ from hera.workflows import (
     DAG,
     Container,
     CronWorkflow,
-    Env,
     Parameter,
     Resources,
     RetryStrategy,
-    SecretEnv,
     Task,
     Workflow,
     WorkflowTemplate,
@@ -52,7 +50,8 @@ from hera.workflows.models import (
 
 from argosy import ir
 from argosy.backends.argo import expressions
-from argosy.backends.argo.gpu import DEFAULT_GPU_RESOURCE, GpuProfile, GpuProfiles
+from argosy.backends.argo.cluster import ClusterConfig, pod_env
+from argosy.backends.argo.gpu import DEFAULT_GPU_RESOURCE, GpuProfile
 from argosy.errors import CompileError
 
 Kind = Literal["workflow", "template", "cron"]
@@ -74,38 +73,6 @@ LABEL_INDEX = "argosy.io/index"
 ANNOTATION_TITLE = "workflows.argoproj.io/title"
 ANNOTATION_DESCRIPTION = "workflows.argoproj.io/description"
 ANNOTATION_VERSION = "argosy.io/pipeline-version"
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClusterConfig:
-    """Where a compiled workflow runs and how its pods reach the store and metadata service.
-
-    The defaults are the names `helm install argosy charts/argosy -n argosy` creates.
-    """
-
-    namespace: str = "argosy"
-    service_account: str = "argosy-workflow"
-    metadata_url: str | None = None
-    """Defaults to ``http://argosy-metadata.<namespace>.svc:8000``."""
-    s3_endpoint: str | None = None
-    """Defaults to ``argosy-minio.<namespace>.svc:9000``."""
-    s3_bucket: str = "argosy"
-    s3_secure: bool = False
-    s3_secret: str = "argosy-s3"
-    """Secret with keys ``access-key`` and ``secret-key``."""
-    token_secret: str = "argosy-metadata-token"
-    """Secret with key ``token``."""
-    gpu_profiles: GpuProfiles = field(default_factory=GpuProfiles)
-    ttl_after_success_seconds: int = 24 * 3600
-    ttl_after_failure_seconds: int = 7 * 24 * 3600
-
-    @property
-    def resolved_metadata_url(self) -> str:
-        return self.metadata_url or f"http://argosy-metadata.{self.namespace}.svc:8000"
-
-    @property
-    def resolved_s3_endpoint(self) -> str:
-        return self.s3_endpoint or f"argosy-minio.{self.namespace}.svc:9000"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -290,7 +257,7 @@ def _template_defaults(plan: _Plan) -> ModelTemplate:
     return ModelTemplate(
         container=ModelContainer(
             image=_image(plan, plan.pipeline.steps[0]),
-            env=[variable.build() for variable in _env(plan.cluster)],
+            env=[variable.build() for variable in pod_env(plan.cluster)],
         )
     )
 
@@ -353,24 +320,6 @@ def _task_args(plan: _Plan, step: ir.Step) -> list[str]:
     if plan.code_package is not None:
         args += ["--code-package", plan.code_package]
     return args
-
-
-def _env(cluster: ClusterConfig) -> list[Env | SecretEnv]:
-    """How a pod reaches the metadata service and the store; credentials from Secrets."""
-    return [
-        Env(name="ARGOSY_METADATA_URL", value=cluster.resolved_metadata_url),
-        SecretEnv(name="ARGOSY_TOKEN", secret_name=cluster.token_secret, secret_key="token"),
-        Env(name="ARGOSY_S3_ENDPOINT", value=cluster.resolved_s3_endpoint),
-        Env(name="ARGOSY_S3_BUCKET", value=cluster.s3_bucket),
-        Env(name="ARGOSY_S3_SECURE", value="true" if cluster.s3_secure else "false"),
-        SecretEnv(
-            name="ARGOSY_S3_ACCESS_KEY", secret_name=cluster.s3_secret, secret_key="access-key"
-        ),
-        SecretEnv(
-            name="ARGOSY_S3_SECRET_KEY", secret_name=cluster.s3_secret, secret_key="secret-key"
-        ),
-        Env(name="ARGOSY_HOME", value="/tmp/argosy"),
-    ]
 
 
 def _resources(step: ir.Step, profile: GpuProfile | None) -> Resources:
@@ -526,7 +475,6 @@ __all__ = [
     "LENGTH_PARAMETER",
     "MAX_MANIFEST_BYTES",
     "OUTPUTS_DIR",
-    "ClusterConfig",
     "Definition",
     "DoneStep",
     "Kind",

@@ -21,12 +21,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from argosy import ir
-from argosy.backends.argo.compiler import (
-    ClusterConfig,
-    DoneStep,
-    compile_pipeline,
-    manifest,
-)
+from argosy.backends.argo.cluster import ClusterConfig
+from argosy.backends.argo.compiler import DoneStep, compile_pipeline, manifest
 from argosy.backends.argo.gpu import load_gpu_profiles
 from argosy.backends.argo.kube import KubeApi
 from argosy.backends.argo.watch import WorkflowApi, WorkflowSnapshot, snapshot, watch_workflow
