@@ -17,7 +17,7 @@ from rich.markup import escape
 from argosy.config import Settings
 from argosy.metadata.schemas import TaskStatus
 from argosy.runtime import TaskSpec
-from argosy.runtime.entrypoint import parse_assignments, run_entrypoint
+from argosy.runtime.entrypoint import run_entrypoint
 
 Ref = Annotated[str, typer.Option(help="Pipeline reference: file.py[:name] or module:name.")]
 Params = Annotated[
@@ -52,12 +52,11 @@ def task(
         run_id=run_id,
         index=index,
         attempt=attempt,
-        params=parse_assignments(param or []),
         cache=cache,
         gpu_fallback=gpu_fallback,
         code_package=code_package,
     )
-    record = run_entrypoint(spec, Settings(), outputs_dir=outputs_dir)
+    record = run_entrypoint(spec, Settings(), assignments=param or [], outputs_dir=outputs_dir)
     if record.status is not TaskStatus.SUCCEEDED:
         last = (record.error or "failed").strip().splitlines()[-1]
         console = Console(stderr=True, highlight=False)

@@ -8,14 +8,12 @@ reads: ``digest`` (the output artifact) and ``length`` (the width of a fan-out o
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from argosy.config import Settings
-from argosy.errors import PipelineError
 from argosy.metadata import open_sink
 from argosy.metadata.schemas import RunCreate, TaskRecord
 from argosy.runtime.execute import run_task
@@ -24,20 +22,6 @@ from argosy.store import open_store
 
 if TYPE_CHECKING:
     from argosy.dsl import PipelineDefinition
-
-
-def parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:
-    """``NAME=JSON`` strings as a dict; a value that is not JSON is taken as a string."""
-    values: dict[str, Any] = {}
-    for assignment in assignments:
-        name, equals, text = assignment.partition("=")
-        if not equals or not name:
-            raise PipelineError(f"--param {assignment!r} is not NAME=VALUE (e.g. --param k=3)")
-        try:
-            values[name] = json.loads(text)
-        except json.JSONDecodeError:
-            values[name] = text
-    return values
 
 
 def run_record(
@@ -65,9 +49,19 @@ def run_record(
 
 
 def run_entrypoint(
-    spec: TaskSpec, settings: Settings, *, outputs_dir: Path | None = None, backend: str = "argo"
+    spec: TaskSpec,
+    settings: Settings,
+    *,
+    assignments: Sequence[str] = (),
+    outputs_dir: Path | None = None,
+    backend: str = "argo",
 ) -> TaskRecord:
-    """Run the task ``spec`` names in this process and record it; the task's record."""
+    """Run the task ``spec`` names in this process and record it; the task's record.
+
+    ``assignments``, when given, are the run parameters as the command line gives them
+    (``NAME=VALUE``, JSON when it parses), read once the pipeline is loaded, instead of
+    ``spec.params``.
+    """
     store = open_store(settings)
     if spec.code_package is not None:
         from argosy.code_package import install
@@ -76,7 +70,12 @@ def run_entrypoint(
     from argosy.dsl import load_pipeline
 
     definition = load_pipeline(spec.pipeline)
-    params = definition.resolve_parameters(spec.params)
+    params = (
+        definition.parse_params(assignments)
+        if assignments
+        else definition.resolve_parameters(spec.params)
+    )
+    spec = spec.model_copy(update={"params": params})
     sink = open_sink(settings)
     sink.create_run(run_record(definition, spec.run_id, params, ref=spec.pipeline, backend=backend))
     record = run_task(spec, store=store, sink=sink, definition=definition, echo_logs=True)
@@ -88,4 +87,4 @@ def run_entrypoint(
     return record
 
 
-__all__ = ["parse_assignments", "run_entrypoint", "run_record"]
+__all__ = ["run_entrypoint", "run_record"]
