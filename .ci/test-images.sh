@@ -8,7 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python="${PYTHON:-$(command -v python || echo .venv/bin/python)}"
+# the project's virtual environment (make install), else whatever python is on PATH
+if [[ -z "${PYTHON:-}" && -x .venv/bin/python ]]; then PYTHON=.venv/bin/python; fi
+python="${PYTHON:-python}"
 tools=(buildah mmdebstrap containerd ctr runc)
 missing=()
 for tool in "${tools[@]}"; do

@@ -1,6 +1,6 @@
 """Feature components: word co-occurrence (four variants), standard scaling, train/test split.
 
-Each co-occurrence step returns a `CooccurrenceResult`-shaped dict: the variant's name, the
+Each co-occurrence step returns a dict (see `timed_cooccurrence`): the variant's name, the
 seconds its computation took (numba's compilation, or loading it from numba's cache, is timed
 apart as ``warmup_seconds``) and the counts. `check_agreement` is the join of the four.
 """

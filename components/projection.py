@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import math
 import sys
-from functools import cache
-from typing import Any
 
 import numba
 import numpy as np
 import scipy.sparse as sp
+from numba import cuda
 
 from argosy import Resources, step
 from argosy.errors import PipelineError
@@ -41,40 +40,29 @@ def _project_cpu(indptr, indices, data, sign_matrix, out):
 
 def gpu_available() -> bool:
     """Whether numba sees a usable CUDA GPU (``CUDA_VISIBLE_DEVICES=""`` hides them all)."""
-    try:
-        from numba import cuda
-    except ImportError:
-        return False
     return bool(cuda.is_available())
 
 
-@cache
-def _gpu_kernel() -> Any:
-    """numba's CUDA kernel, compiled on first use (importing numba.cuda needs no GPU)."""
-    from numba import cuda
-
-    @cuda.jit
-    def project(indptr, indices, data, sign_matrix, out):
-        doc, column = cuda.grid(2)
-        if doc < out.shape[0] and column < out.shape[1]:
-            total = 0
-            for k in range(indptr[doc], indptr[doc + 1]):
-                total += data[k] * sign_matrix[indices[k], column]
-            out[doc, column] = total
-
-    return project
+@cuda.jit
+def _gpu_kernel(indptr, indices, data, sign_matrix, out):
+    """One thread per (document, dimension); compiled at its first launch, so no GPU is needed
+    to import this module."""
+    doc, column = cuda.grid(2)
+    if doc < out.shape[0] and column < out.shape[1]:
+        total = 0
+        for k in range(indptr[doc], indptr[doc + 1]):
+            total += data[k] * sign_matrix[indices[k], column]
+        out[doc, column] = total
 
 
 def _project_gpu(indptr, indices, data, sign_matrix, out) -> None:
-    from numba import cuda
-
     device_arrays = [cuda.to_device(array) for array in (indptr, indices, data, sign_matrix)]
     device_out = cuda.to_device(out)
     blocks = tuple(
         math.ceil(size / threads)
         for size, threads in zip(out.shape, _THREADS_PER_BLOCK, strict=True)
     )
-    _gpu_kernel()[blocks, _THREADS_PER_BLOCK](*device_arrays, device_out)
+    _gpu_kernel[blocks, _THREADS_PER_BLOCK](*device_arrays, device_out)
     device_out.copy_to_host(out)
 
 

@@ -6,8 +6,7 @@ summaries such as a K-means fit are plain JSON data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -80,7 +79,7 @@ def best_kmeans(fits: list[dict]) -> dict:
     return max(fits, key=lambda fit: fit["silhouette"])
 
 
-def _chunks(chunks: Sequence[np.ndarray]) -> Any:
+def _chunks(chunks: Sequence[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Each chunk's features and target, materializing one chunk (a memory map) at a time."""
     for chunk in chunks:
         yield split_table(np.asarray(chunk))

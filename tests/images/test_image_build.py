@@ -1,15 +1,17 @@
 """The image CI stage: build both images from nothing, import them as kind does, run a task.
 
 ``argosy build components --builder buildah`` builds ``argosy/base`` on a Debian root file
-system bootstrapped here, then ``argosy/components``, and exports OCI archives. containerd
-imports them with the exact command kind runs on its nodes, and ``ctr run`` executes component
-tasks of ``pipelines/incremental.py`` inside the imported image, the store bind-mounted: each
-output must have the same digest as the same task run locally.
+system bootstrapped here, then ``argosy/components``, and exports OCI archives.
+`argosy.images.kind` loads them into a containerd started by the test, through a ``kind`` that
+runs the exact command kind runs on its nodes, and ``ctr run`` executes component tasks of
+``pipelines/incremental.py`` inside the imported image, the store bind-mounted: each output
+must have the same digest as the same task run locally.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from argosy.images.build import REGISTRY, prepare_context
-from argosy.images.kind import NODE_IMPORT_COMMAND
+from argosy.images.kind import NODE_IMPORT_COMMAND, load_into_kind
 from argosy.images.resolve import IMAGES, reference, source_root
 from tests.images.conftest import run
 
@@ -67,11 +69,32 @@ def test_build_prints_content_tagged_references_and_exports_archives(built, snap
 
 
 @pytest.fixture(scope="module")
-def imported(built, containerd) -> str:
-    """Both archives imported into containerd with kind's command; the components image."""
-    command = NODE_IMPORT_COMMAND[1:]  # kind runs `ctr ...` on the node; we add --address
-    for name in ("base", "components"):
-        containerd.ctr(*command, stdin_path=Path(built["archives"][name]))
+def kind_env(containerd, tmp_path_factory) -> dict[str, str]:
+    """PATH with a `kind` for a one-node cluster whose node containerd is the test's.
+
+    `kind load image-archive ARCHIVE --name CLUSTER` pipes the archive into
+    `NODE_IMPORT_COMMAND` on each node; this one does exactly that against our containerd
+    (no Docker engine here to run a real node in).
+    """
+    bin_dir = tmp_path_factory.mktemp("kind-bin")
+    node_import = shlex.join(["ctr", "--address", str(containerd.socket), *NODE_IMPORT_COMMAND[1:]])
+    kind = bin_dir / "kind"
+    kind.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1 $2 $4 $5" != "load image-archive --name argosy-test" ]; then\n'
+        '    echo "unexpected kind arguments: $*" >&2; exit 2\n'
+        "fi\n"
+        f'exec {node_import} < "$3"\n'
+    )
+    kind.chmod(0o755)
+    return {**containerd.env, "PATH": f"{bin_dir}:{containerd.env['PATH']}"}
+
+
+@pytest.fixture(scope="module")
+def imported(built, kind_env) -> str:
+    """Both archives loaded into the cluster by `argosy.images.kind`; the components image."""
+    archives = [Path(built["archives"][name]) for name in ("base", "components")]
+    load_into_kind(archives, "argosy-test", env=kind_env)
     return built["images"]["components"]
 
 

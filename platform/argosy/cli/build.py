@@ -18,7 +18,7 @@ from rich.console import Console
 
 from argosy.errors import ConfigError
 from argosy.images.build import BUILDERS, DEFAULT_BASE_IMAGE, build_images, find_builder
-from argosy.images.kind import load_into_kind
+from argosy.images.kind import find_kind, load_into_kind
 from argosy.images.resolve import IMAGES, images_for
 
 
@@ -78,6 +78,8 @@ def build(
         console.print("every step names its own image: nothing to build")
         return
     chosen = find_builder(builder)
+    if kind_cluster:
+        find_kind()  # before a long build, not after it
     console.print(f"building {', '.join(names)} with [bold]{chosen.name}[/]")
     with tempfile.TemporaryDirectory(prefix="argosy-archives-") as scratch:
         archives = archive_dir or (Path(scratch) if kind_cluster else None)

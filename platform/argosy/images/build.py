@@ -64,9 +64,10 @@ class Builder:
         secrets: Mapping[str, Path],
     ) -> list[str]:
         """The argv that builds ``image`` from ``containerfile`` in ``context``."""
-        command = [self.executable, "bud", "--isolation", "chroot"] if self.name == "buildah" else [
-            self.executable, "build",
-        ]  # fmt: skip
+        if self.name == "buildah":  # no daemon: chroot isolation works without one, as root
+            command = [self.executable, "bud", "--isolation", "chroot"]
+        else:
+            command = [self.executable, "build"]
         command += ["--network", "host", "-f", str(containerfile), "-t", image]
         for name, value in sorted(build_args.items()):
             command += ["--build-arg", f"{name}={value}"]

@@ -28,10 +28,8 @@ def load_command(archive: Path, cluster: str, kind: str = "kind") -> list[str]:
     return [kind, "load", "image-archive", str(archive), "--name", cluster]
 
 
-def load_into_kind(
-    archives: list[Path], cluster: str, env: Mapping[str, str] | None = None
-) -> None:
-    """Load each archive into the kind cluster; ImageError when kind refuses."""
+def find_kind(env: Mapping[str, str] | None = None) -> str:
+    """The ``kind`` executable; ConfigError saying how to get it when it is not on PATH."""
     env = os.environ if env is None else env
     kind = shutil.which("kind", path=env.get("PATH"))
     if kind is None:
@@ -39,6 +37,15 @@ def load_into_kind(
             "--kind-cluster needs the `kind` command on PATH; install kind "
             "(https://kind.sigs.k8s.io) or load the archives yourself"
         )
+    return kind
+
+
+def load_into_kind(
+    archives: list[Path], cluster: str, env: Mapping[str, str] | None = None
+) -> None:
+    """Load each archive into the kind cluster; ImageError when kind refuses."""
+    env = os.environ if env is None else env
+    kind = find_kind(env)
     for archive in archives:
         done = subprocess.run(
             load_command(archive, cluster, kind), env=dict(env), capture_output=True, text=True
@@ -50,4 +57,4 @@ def load_into_kind(
             )
 
 
-__all__ = ["NODE_IMPORT_COMMAND", "load_command", "load_into_kind"]
+__all__ = ["NODE_IMPORT_COMMAND", "find_kind", "load_command", "load_into_kind"]
