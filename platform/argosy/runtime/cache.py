@@ -17,7 +17,6 @@ def cache_key(step: ir.Step, inputs: ResolvedInputs) -> str:
     """The key under which this task's output is found again by a later task."""
     payload = {
         "code": step.code_digest,
-        "function": step.function,
         "image": step.image,
         "artifacts": [[i.argument, i.artifact.digest, i.item] for i in inputs.artifacts],
         "values": inputs.plain,

@@ -82,3 +82,22 @@ def test_run_level_caching_covers_every_step_and_a_new_parameter_misses(
     assert runs_of(marks, "plain") == 2  # the first run, and x=5
     assert other.steps["costly"].cache_hits == 0
     assert output(settings, other, "plain") == 12
+
+
+def test_resuming_a_succeeded_run_clones_every_task_and_computes_nothing(
+    settings: Settings, marks: Path
+) -> None:
+    (marks / "fixed").parent.mkdir(parents=True)
+    (marks / "fixed").touch()
+    done = run_pipeline(flows.resumable, {"marks": str(marks)}, settings, progress=False)
+
+    again = resume_run(done.run_id, settings, progress=False)
+
+    assert again.succeeded
+    assert {name: step.cloned for name, step in again.steps.items()} == {
+        "prepare": 1,
+        "compute": 3,
+        "combine": 1,
+    }
+    assert runs_of(marks, "combine") == 1
+    assert again.steps["combine"].outputs == done.steps["combine"].outputs

@@ -1,6 +1,6 @@
 """Resume: which tasks of an earlier run a new run takes over, by reference, without recompute.
 
-A step's tasks are cloned when the step is unchanged since the origin run (same function, code
+A step's tasks are cloned when the step is unchanged since the origin run (same code
 digest, inputs, mapping and image) and every step it reads was cloned whole; each task whose
 output record exists in the origin run is cloned: a new output record pointing at the same
 artifact (no bytes are copied) and a task record with ``cloned_from``. Everything else (failed,
@@ -22,7 +22,7 @@ from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
 from argosy.runtime import OutputRecord, find_output, map_width, write_output
 from argosy.store.base import ArtifactStore
 
-_IDENTITY = {"function", "code_digest", "inputs", "mapped", "image"}
+_IDENTITY = {"code_digest", "inputs", "mapped", "image"}
 
 
 def _fingerprint(step: ir.Step) -> str:
