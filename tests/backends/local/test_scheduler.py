@@ -119,6 +119,16 @@ def test_killed_segfaulting_and_exiting_tasks_fail_alone_and_the_pool_recovers(
     assert "Segmentation fault" in crash_log and "in die" in crash_log  # the stack, by faulthandler
 
 
+def test_tasks_queued_behind_a_task_that_crashes_run_elsewhere(settings: Settings) -> None:
+    hows = ["ok"] * 12 + ["sigkill"] + ["ok"] * 12  # short tasks: queued behind one another
+    result = run_pipeline(flows.crashes, {"hows": hows}, settings, max_workers=2, progress=False)
+
+    recorded = tasks(settings, result.run_id)
+    failed = [i for i in range(len(hows)) if recorded["die", i].status is not TaskStatus.SUCCEEDED]
+    assert failed == [12]
+    assert result.steps["die"].outputs[-1] == result.steps["die"].outputs[0]  # all "ok"
+
+
 def test_a_killed_task_is_retried_on_a_fresh_worker(settings: Settings, marks: Path) -> None:
     result = run_pipeline(flows.crash_once, {"marks": str(marks)}, settings, progress=False)
 
