@@ -97,11 +97,6 @@ def test_a_submitted_run_reads_its_outputs(
     assert handle.output("square") == [0, 1, 4, 9]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="integration: each pod's `argosy task` records its run with resumed_from=None, which "
-    "the repository rejects as a Conflict with the resumed run's record (see the Argo report)",
-)
 def test_resume_runs_only_what_did_not_finish(
     cluster: FakeCluster,
     settings: Settings,
