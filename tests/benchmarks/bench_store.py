@@ -7,8 +7,9 @@ bytes, put and get throughput through Argosy as a ratio to `Minio.fput_object` a
 `fget_object` of the .npy file with the SDK's defaults (put: `save` hashes the array in memory
 and streams it up in parallel parts; get: `load` downloads parallel ranges into the cache and
 maps them), and the time of a second, deduplicated, put.
-After a warm-up upload, each round uses a fresh bucket and fresh caches; the best round of
-each measurement is shown (on 2 shared cores single runs are noisy).
+After a warm-up upload, each round uses a fresh bucket and fresh caches, and rounds alternate
+which of the two goes first; the best of each measurement is shown (on 2 shared cores single
+runs are noisy).
 """
 
 from __future__ import annotations
@@ -67,11 +68,11 @@ class Round:
     put_again: float
 
 
-def one_round(server: S3Server, array: np.ndarray, raw_file: Path, scratch: Path) -> Round:
+def one_round(
+    server: S3Server, array: np.ndarray, raw_file: Path, scratch: Path, raw_first: bool
+) -> Round:
     bucket = server.make_bucket()
     raw = server.client(timeout=300)
-    raw_put, _ = _timed(lambda: raw.fput_object(bucket, "raw.npy", str(raw_file)))
-    raw_get, _ = _timed(lambda: raw.fget_object(bucket, "raw.npy", str(scratch / "raw-get")))
 
     def store(cache: str) -> S3Store:
         return S3Store(
@@ -83,9 +84,17 @@ def one_round(server: S3Server, array: np.ndarray, raw_file: Path, scratch: Path
             cache_dir=scratch / bucket / cache,
         )
 
+    def raw_pair() -> tuple[float, float]:
+        put, _ = _timed(lambda: raw.fput_object(bucket, "raw.npy", str(raw_file)))
+        get, _ = _timed(lambda: raw.fget_object(bucket, "raw.npy", str(scratch / "raw-get")))
+        return put, get
+
     writer, reader = store("writer"), store("reader")
+    raw_put, raw_get = raw_pair() if raw_first else (0.0, 0.0)
     put, info = _timed(lambda: save(writer, array))
     get, loaded = _timed(lambda: load(reader, info))
+    if not raw_first:
+        raw_put, raw_get = raw_pair()
     assert loaded.shape == array.shape and np.array_equal(loaded[-1000:], array[-1000:])
     save_again, second = _timed(lambda: save(writer, array))
     assert second == info
@@ -93,6 +102,11 @@ def one_round(server: S3Server, array: np.ndarray, raw_file: Path, scratch: Path
     staged.hardlink_to(reader.local_path(info.digest))  # already downloaded: free
     put_again, _ = _timed(lambda: writer.put_file(staged, info.digest))
     shutil.rmtree(scratch / bucket)
+    print(
+        f"  round ({'raw' if raw_first else 'S3Store'} first): put {raw_put:.2f} s raw, "
+        f"{put:.2f} s S3Store; get {raw_get:.2f} s raw, {get:.2f} s S3Store",
+        flush=True,
+    )
     return Round(raw_put, raw_get, put, get, save_again, put_again)
 
 
@@ -107,11 +121,15 @@ def run(size: int, rounds: int, scratch: Path) -> None:
         warm_up = scratch / "warm-up"  # the first upload to a fresh server allocates volumes
         warm_up.write_bytes(np.random.default_rng(1).bytes(64 << 20))
         server.client().fput_object(server.make_bucket(), "warm-up", str(warm_up))
-        results = [one_round(server, array, raw_file, scratch) for _ in range(rounds)]
+        print(f"array: {array.nbytes / 1e6:.0f} MB float64 ({nbytes} bytes as .npy)")
+        results = [
+            one_round(server, array, raw_file, scratch, raw_first=index % 2 == 0)
+            for index in range(rounds)
+        ]
     finally:
         server.stop()
     best = Round(*(min(values) for values in zip(*(astuple(r) for r in results), strict=True)))
-    print(f"array: {array.nbytes / 1e6:.0f} MB float64 ({nbytes} bytes as .npy); best of {rounds}")
+    print(f"best of {rounds} rounds:")
     print("raw minio SDK (its defaults: 5 MiB parts, 3 threads up, 1 stream down):")
     _row("fput_object", best.raw_put, nbytes)
     _row("fget_object", best.raw_get, nbytes)
@@ -130,7 +148,7 @@ def run(size: int, rounds: int, scratch: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=_size, default=_size("1GB"), help="array size (1GB)")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds; the best is shown (2)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; the best is shown (3)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="argosy-bench-store-") as scratch:
         run(args.size, args.rounds, Path(scratch))
