@@ -7,8 +7,8 @@ Objects in the bucket::
 
 Large blobs go up as multipart uploads with parts in parallel; S3 makes the object visible only
 when the upload completes, so a failed or interrupted upload never shows under its final key.
-Downloads are parallel ranged GETs written into a local cache keyed by digest (so a second
-load is free); no blob is ever held in memory whole. Transient failures (connection errors,
+Downloads are a few parallel ranged GETs written into a local cache keyed by digest (so a
+second load is free); no blob is ever held in memory whole. Transient failures (connection errors,
 5xx, SlowDown) are retried with exponential backoff; what is left is a `StoreUnavailable`
 that says what to fix.
 
@@ -41,7 +41,7 @@ T = TypeVar("T")
 
 MiB = 1 << 20
 PART_SIZE = 8 * MiB
-"""Default size of the parts of multipart uploads and of parallel ranged downloads."""
+"""Default size of the parts of multipart uploads (and the shortest range of a download)."""
 PARALLEL = 3
 """Default number of parts in flight at once, up or down."""
 _MAX_PARTS = 10_000  # S3's limit on the parts of one multipart upload
@@ -289,7 +289,9 @@ class S3Store:
         fd, name = tempfile.mkstemp(dir=self.staging_dir(), prefix="get-")
         try:
             os.ftruncate(fd, size)
-            step = self.part_size
+            # one long range per stream: S3 servers answer a range request at a cost that grows
+            # with the object's part count, so many short ranges of a big blob are slow
+            step = max(self.part_size, -(-size // self.parallel))
             ranges = [(start, min(step, size - start)) for start in range(0, size, step)]
             with ThreadPoolExecutor(self.parallel) as pool:
                 for _ in pool.map(lambda part: self._fetch_range(key, fd, *part), ranges):
