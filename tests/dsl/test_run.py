@@ -24,3 +24,13 @@ def test_a_failed_run_raises_with_the_resume_command(tmp_path: Path) -> None:
         failing.run(settings=Settings(home=tmp_path))
     assert caught.value.step == "fail_when"
     assert f"argosy resume {caught.value.run_id}" in str(caught.value)
+
+
+def test_compile_defaults_to_the_components_image() -> None:
+    from argosy.images import default_image
+
+    def images(workflow: object) -> set[str]:
+        return {t.image for t in workflow.templates if getattr(t, "image", None)}  # type: ignore[attr-defined]
+
+    assert images(squares.compile()) == {default_image()}
+    assert images(squares.compile(image="example/img:1")) == {"example/img:1"}

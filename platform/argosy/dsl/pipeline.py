@@ -238,9 +238,16 @@ class PipelineDefinition:
         )
 
     def compile(self, **options: Any) -> Any:
-        """The Hera workflow of this pipeline (see `argosy.backends.argo.compile_pipeline`)."""
+        """The Hera workflow of this pipeline (options of `argosy.backends.argo.compile_pipeline`).
+
+        Steps that name no image run in the components image `argosy build` makes.
+        """
         from argosy.backends.argo import compile_pipeline
 
+        if options.get("image") is None:
+            from argosy.images import default_image
+
+            options["image"] = default_image()
         return compile_pipeline(self, **options)
 
 
