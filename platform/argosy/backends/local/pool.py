@@ -10,16 +10,17 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import selectors
 import shutil
 import signal
 import tempfile
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from argosy.backends.local.worker import Environment, serve
+from argosy.backends.local.worker import STOP, Environment, Order, serve
 from argosy.config import Settings
 from argosy.dsl import PipelineDefinition
 from argosy.metadata.schemas import TaskRecord
@@ -73,6 +74,7 @@ class WorkerPool:
         self._definition = definition
         self._logs = Path(tempfile.mkdtemp(prefix="argosy-workers-"))
         self._started = itertools.count()
+        self._selector = selectors.PollSelector()  # no kernel state shared with forked workers
         self.workers: list[Worker] = []
         for _ in range(size):
             self.workers.append(self._start())
@@ -87,8 +89,10 @@ class WorkerPool:
             name="argosy-worker",
         )
         process.start()
-        theirs.close()
-        return Worker(process=process, connection=ours, log=log)
+        theirs.close()  # now only the worker holds that end: its exit reads as end-of-file here
+        worker = Worker(process=process, connection=ours, log=log)
+        self._selector.register(ours, selectors.EVENT_READ, worker)
+        return worker
 
     def idle(self, cuda: str | None = None) -> Worker | None:
         """An idle worker; for a GPU task (``cuda``), one that has not used other GPUs."""
@@ -102,36 +106,28 @@ class WorkerPool:
 
     def send(self, worker: Worker, spec: TaskSpec, environment: Environment) -> None:
         worker.assigned += 1
-        worker.connection.send((spec, dict(environment)))
+        order = Order(spec=spec, environment=dict(environment))
+        worker.connection.send_bytes(order.model_dump_json().encode())
 
     def wait(self, timeout: float | None) -> list[Event]:
-        """What happened within ``timeout`` seconds: finished tasks and dead workers."""
-        busy = [w for w in self.workers if w.assigned]
-        handles: dict[Any, Worker] = {}
-        for worker in busy:
-            handles[worker.connection] = worker
-            handles[worker.process.sentinel] = worker
-        events: list[Event] = []
-        seen: set[int] = set()
-        for handle in wait(list(handles), timeout):
-            worker = handles[handle]
-            if id(worker) not in seen:
-                seen.add(id(worker))
-                events += self._collect(worker)
-        return events
+        """What happened within ``timeout`` seconds: finished tasks and dead workers.
 
-    def _collect(self, worker: Worker) -> list[Event]:
-        """Every record waiting in the worker's pipe, then its death if it died."""
+        One record per worker and call: a worker with more waits for the next call.
+        """
         events: list[Event] = []
-        try:
-            while worker.assigned and worker.connection.poll():
-                events.append(Finished(worker, worker.connection.recv()))
-                worker.assigned -= 1
-        except (EOFError, OSError):
-            worker.process.join()
-        if worker.assigned and not worker.process.is_alive():
-            worker.process.join()
-            events.append(Died(worker, _exit_reason(worker.process.exitcode)))
+        for key, _ in self._selector.select(timeout):
+            worker: Worker = key.data
+            try:
+                record = TaskRecord.model_validate_json(worker.connection.recv_bytes())
+            except (EOFError, OSError):
+                worker.process.join()
+                if worker.assigned:
+                    events.append(Died(worker, _exit_reason(worker.process.exitcode)))
+                else:
+                    self.replace(worker)
+                continue
+            worker.assigned -= 1
+            events.append(Finished(worker, record))
         return events
 
     def kill(self, worker: Worker) -> Worker:
@@ -148,6 +144,7 @@ class WorkerPool:
         if worker.process.is_alive():
             worker.process.kill()
             worker.process.join()
+        self._selector.unregister(worker.connection)
         worker.connection.close()
         fresh = self._start()
         self.workers[self.workers.index(worker)] = fresh
@@ -160,7 +157,7 @@ class WorkerPool:
                 if worker.assigned:
                     os.killpg(worker.process.pid, signal.SIGKILL)  # type: ignore[arg-type]
                 else:
-                    worker.connection.send(None)
+                    worker.connection.send_bytes(STOP)
             except (OSError, ProcessLookupError):
                 pass
         for worker in self.workers:
@@ -168,8 +165,10 @@ class WorkerPool:
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join()
+            self._selector.unregister(worker.connection)
             worker.connection.close()
         self.workers = []
+        self._selector.close()
         shutil.rmtree(self._logs, ignore_errors=True)
 
 
