@@ -26,5 +26,6 @@ if ((${#missing[@]})); then
 fi
 
 started=$SECONDS
-ARGOSY_REQUIRE_IMAGE_TOOLS=1 "$python" -m pytest -m images tests/images -q -p no:cacheprovider "$@"
+ARGOSY_REQUIRE_IMAGE_TOOLS=1 "$python" -m pytest -m images tests/images -q -p no:cacheprovider \
+    --durations=8 "$@"
 echo "image stage passed in $((SECONDS - started)) s" >&2

@@ -26,8 +26,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from argosy.errors import PipelineError
+from components.numba_threads import prefer_fork_safe_threads
 
 Variant = Callable[[sp.spmatrix], sp.csr_matrix]
+
+prefer_fork_safe_threads()
 
 
 def binary_csr(counts: sp.spmatrix) -> sp.csr_matrix:

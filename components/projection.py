@@ -19,6 +19,9 @@ from numba import cuda
 
 from argosy import Resources, step
 from argosy.errors import PipelineError
+from components.numba_threads import prefer_fork_safe_threads
+
+prefer_fork_safe_threads()
 
 _THREADS_PER_BLOCK = (16, 16)
 

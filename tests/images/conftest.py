@@ -67,7 +67,7 @@ def buildah_env(image_tools, tmp_path_factory) -> Iterator[dict[str, str]]:
     env = {**os.environ, "CONTAINERS_STORAGE_CONF": str(config)}
     yield env
     subprocess.run(["buildah", "rm", "--all"], env=env, capture_output=True)
-    subprocess.run(["buildah", "rmi", "--all", "--force"], env=env, capture_output=True)
+    shutil.rmtree(root, ignore_errors=True)  # faster than `buildah rmi --all`: nothing is mounted
 
 
 @pytest.fixture(scope="session")
