@@ -40,8 +40,9 @@ from argosy.store.keys import blob_relpath, check_digest, check_record_key
 T = TypeVar("T")
 
 MiB = 1 << 20
-PART_SIZE = 8 * MiB
-"""Default size of the parts of multipart uploads (and the shortest range of a download)."""
+PART_SIZE = 5 * MiB
+"""Default size of the parts of multipart uploads (and the shortest range of a download): S3's
+smallest, as the minio SDK's own default; bigger blobs get bigger parts (at most 10,000 parts)."""
 PARALLEL = 3
 """Default number of parts in flight at once, up or down."""
 _MAX_PARTS = 10_000  # S3's limit on the parts of one multipart upload
