@@ -261,10 +261,17 @@ def main() -> None:
         fixed = bench_fixed(settings, options.repeats)
         rows.append((
             "3-step trivial pipeline, fixed cost",
-            f"{fixed['in_process_s']:.3f} s in process, {fixed['cli_s']:.3f} s `argosy run`",
-            f"python {fixed['plain_python_s']:.3f} s",
-            f"+{fixed['cli_s'] - fixed['plain_python_s']:.3f} s",
+            f"{fixed['in_process_s']:.3f} s (run_pipeline)",
+            "plain calls ~0 s",
+            f"+{fixed['in_process_s']:.3f} s",
             "<= 0.5 s", fixed["in_process_s"] <= 0.5,
+        ))  # fmt: skip
+        rows.append((
+            "  the same as `argosy run` (start, imports)",
+            f"{fixed['cli_s']:.3f} s",
+            f"python -c {fixed['plain_python_s']:.3f} s",
+            f"+{fixed['cli_s'] - fixed['plain_python_s']:.3f} s",
+            "<= 0.5 s", fixed["cli_s"] - fixed["plain_python_s"] <= 0.5,
         ))  # fmt: skip
         array = bench_array(settings, options.array_mb, options.repeats)
         rows.append((
