@@ -48,3 +48,11 @@ def test_a_gpu_task_gets_its_devices_in_cuda_visible_devices(
     assert visible_gpus() == ["3", "5"]
     assert output(settings, result, "gpu_step") == "3"
     assert not tasks(settings, result.run_id)["gpu_step", 0].gpu_fallback
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not visible_gpus(), reason="needs a CUDA GPU (nvidia-smi finds none)")
+def test_on_a_gpu_machine_the_step_gets_one_of_its_gpus(settings: Settings) -> None:
+    result = run_pipeline(flows.on_gpu, {}, settings, progress=False)
+
+    assert output(settings, result, "gpu_step") in visible_gpus()
