@@ -30,6 +30,16 @@ def test_fan_out_width_comes_from_an_upstream_output_and_fan_in_keeps_map_order(
     assert recorded["square", 3].inputs[0].item == 3  # took item 3 of the upstream list
 
 
+def test_an_empty_fan_out_has_no_tasks_and_its_fan_in_gets_an_empty_list(
+    settings: Settings,
+) -> None:
+    result = run_pipeline(flows.fan, {"n": 0}, settings, progress=False)
+
+    assert result.succeeded
+    assert result.steps["square"].tasks == 0
+    assert output(settings, result, "collect") == []
+
+
 def test_two_workers_run_two_tasks_at_once(settings: Settings) -> None:
     run_pipeline(flows.naps, {"seconds": [0.0]}, settings, max_workers=2, progress=False)  # warm
     started = time.monotonic()
