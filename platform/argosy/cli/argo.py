@@ -12,15 +12,17 @@ import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from argosy.backends.argo.watch import StepProgress, WorkflowApi, WorkflowSnapshot
 from argosy.config import Settings
 from argosy.errors import ArgosyError, Conflict, NotFound
+
+if TYPE_CHECKING:  # hera is imported by the commands that need it, not by every `argosy` call
+    from argosy.backends.argo.watch import StepProgress, WorkflowApi, WorkflowSnapshot
 
 _PHASE_STYLE = {"Succeeded": "green", "Failed": "red", "Error": "red", "Running": "yellow"}
 _ARGO_STATUS = {"Succeeded": "succeeded", "Failed": "failed", "Error": "failed"}
