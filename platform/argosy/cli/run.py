@@ -20,6 +20,7 @@ from rich.table import Table
 from argosy.backends.local import RunResult, resume_run, run_pipeline
 from argosy.config import Settings
 from argosy.dsl import load_pipeline
+from argosy.metadata import open_reader
 
 SHORT = 12
 """Characters of an artifact digest shown in the summary."""
@@ -72,16 +73,46 @@ def resume(
     gpu_fallback: GpuFallback = False,
     json_output: JsonFlag = False,
 ) -> None:
-    """Start a new run of a run's pipeline and parameters; its finished tasks are reused."""
+    """Start a new run of a run's pipeline and parameters; its finished tasks are reused.
+
+    A run that ran on Argo is resumed there: a new Workflow in which only the unfinished
+    steps run.
+    """
+    settings = Settings()
+    if open_reader(settings).get_run(run_id).backend == "argo":
+        _resume_on_argo(run_id, settings, json_output)
+        return
     result = resume_run(
         run_id,
-        Settings(),
+        settings,
         max_workers=max_workers,
         cache=cache,
         gpu_fallback=gpu_fallback,
         progress=not json_output,
     )
     _finish(result, json_output)
+
+
+def _resume_on_argo(run_id: str, settings: Settings, json_output: bool) -> None:
+    from argosy.backends.argo import resume_run as resume_on_argo
+
+    handle = resume_on_argo(run_id, settings)
+    if json_output:
+        typer.echo(
+            json.dumps(
+                {
+                    "run_id": handle.run_id,
+                    "status": "submitted",
+                    "namespace": handle.namespace,
+                    "resumed_from": run_id,
+                }
+            )
+        )
+    else:
+        Console(stderr=True, highlight=False).print(
+            f"submitted {handle.run_id} to namespace {handle.namespace} (resumes {run_id}); "
+            f"follow it with: argosy status {handle.run_id}"
+        )
 
 
 def _finish(result: RunResult, json_output: bool) -> None:
