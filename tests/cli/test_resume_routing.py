@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from argosy.config import Settings
+from argosy.dsl import load_pipeline
 from argosy.metadata import open_sink
 from argosy.metadata.schemas import RunCreate, RunStatus
-from argosy.dsl import load_pipeline
 
 PIPELINE = """
 from argosy import pipeline, step
