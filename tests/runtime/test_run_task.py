@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from argosy.config import Settings
-from argosy.errors import PipelineError
+from argosy.errors import PipelineError, StoreUnavailable
 from argosy.metadata import open_reader, open_sink
 from argosy.metadata.schemas import RunCreate, TaskStatus
 from argosy.metadata.sink import MetadataSink
 from argosy.runtime import TaskSpec, find_output, log_metric, map_width, read_output, run_task
-from argosy.store import load, open_store
+from argosy.store import LocalStore, load, open_store
 from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactStore
 from tests.runtime import tiny
@@ -101,6 +101,30 @@ def test_a_raising_step_is_recorded_failed_with_its_traceback_in_the_log(
     assert find_output(store, "r2", "explode", 0) is None
     task = open_reader(settings).list_tasks("r2")[0]
     assert task.status is TaskStatus.FAILED
+
+
+def test_a_log_that_cannot_be_stored_does_not_hide_the_task_error(
+    settings: Settings, sink: MetadataSink
+) -> None:
+    class LogsRefused(LocalStore):
+        def put_record(self, key: str, data: bytes) -> None:
+            if key.startswith("runs/") and "/logs/" in key:
+                raise StoreUnavailable("the store went away")
+            super().put_record(key, data)
+
+    store = LogsRefused(settings.store_root)
+    _start(sink, "r5", tiny.broken)
+    failed = _run(_spec("explode", run_id="r5", params={"n": 7}), store, sink, tiny.broken)
+    assert failed.status is TaskStatus.FAILED
+    assert "ValueError: cannot handle n=7" in (failed.error or "")
+    assert failed.log_key is None
+
+    _start(sink, "r6")
+    produced = _run(_spec("produce", run_id="r6", params={"n": 2}), store, sink)
+    assert produced.status is TaskStatus.SUCCEEDED  # it printed nothing, so no log was written
+    lost_log = _run(_spec("shout", run_id="r6", index=0, params={"n": 2}), store, sink)
+    assert lost_log.status is TaskStatus.FAILED
+    assert "StoreUnavailable: the store went away" in (lost_log.error or "")
 
 
 def test_a_task_whose_upstream_has_not_run_fails_and_says_which(

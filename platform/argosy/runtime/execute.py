@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from argosy.errors import StoreError
 from argosy.metadata.schemas import TaskInput, TaskRecord, TaskStatus
 from argosy.metadata.sink import MetadataSink
 from argosy.runtime.cache import cache_key
@@ -115,10 +116,16 @@ def _call(
             outcome.error = _describe(failure)
     outcome.metrics = metrics
     if captured.data:
-        outcome.log_key = log_key(spec.run_id, spec.step, spec.index, spec.attempt)
-        store.put_record(outcome.log_key, captured.data)
         if echo_logs:
             os.write(2, captured.data)
+        outcome.log_key = log_key(spec.run_id, spec.step, spec.index, spec.attempt)
+        try:
+            store.put_record(outcome.log_key, captured.data)
+        except StoreError:
+            outcome.log_key = None
+            if outcome.error is None:
+                raise
+            # the task had failed already (often on the same store): keep that error, not this
 
 
 def _cached_output(sink: MetadataSink, store: ArtifactStore, key: str) -> ArtifactInfo | None:
