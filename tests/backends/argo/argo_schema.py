@@ -17,7 +17,10 @@ from typing import Any
 
 import jsonschema
 
-SCHEMA_PATH = Path("/work/shared/schemas/argo-workflows-v4.1.2.schema.json")
+SCHEMA_PATH = (
+    Path(__file__).resolve().parents[4] / "shared" / "schemas" / "argo-workflows-v4.1.2.schema.json"
+)
+"""The project's shared folder lies beside the repository, in a checkout as in CI."""
 _PREFIX = "io.argoproj.workflow.v1alpha1."
 KINDS = ("Workflow", "WorkflowTemplate", "CronWorkflow", "ClusterWorkflowTemplate")
 
