@@ -49,8 +49,10 @@ example:
 	$(PYTHON) -m pip install --quiet -c constraints.txt -e . && argosy run pipelines/kmeans_sweep.py
 
 # Regenerate the YAML kept in git: compiled example workflows and the plain-kubectl install.
+# manifests/install carries the argosy/base content tag, so regenerate after every code change.
 manifests: tools
-	ARGOSY_REGENERATE=1 PATH="$(TOOLS_DIR)/bin:$$PATH" $(BIN)/pytest -q tests/backends/argo/test_golden.py tests/charts/test_install_manifests.py
+	ARGOSY_REGENERATE=1 $(BIN)/pytest -q -p no:cacheprovider tests/backends/argo/test_golden.py
+	PATH="$(TOOLS_DIR)/bin:$(CURDIR)/$(BIN):$$PATH" PYTHON=$(CURDIR)/$(BIN)/python charts/render-install.sh
 
 bench: install system-deps
 	for bench in tests/benchmarks/bench_*.py; do echo "== $$bench"; $(BIN)/python $$bench || exit 1; done
