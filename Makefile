@@ -38,8 +38,9 @@ format: install
 	$(BIN)/ruff check --fix platform pipelines components tests
 	$(BIN)/ruff format platform pipelines components tests
 
+# The venv's bin comes first on PATH: tests start `weed`, `python -m argosy` and `argosy` as a user would.
 test: install system-deps tools lint
-	PATH="$(TOOLS_DIR)/bin:$$PATH" $(BIN)/pytest -m "not images and not gpu" $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$(TOOLS_DIR)/bin:$$PATH" $(BIN)/pytest -m "not images and not gpu" $(PYTEST_ARGS)
 
 # Builds the base and components images from nothing with buildah + mmdebstrap (several minutes).
 test-images: install
