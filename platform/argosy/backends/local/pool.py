@@ -1,4 +1,4 @@
-"""A warm pool of worker processes, forked once, replaced when one dies or is killed.
+"""A warm pool of worker processes, started once, replaced when one dies or is killed.
 
 The pool sends a `TaskSpec` to an idle worker and reports what comes back: a finished task's
 `TaskRecord`, or the death of the worker that ran it (a segfault, SIGKILL, ``os._exit``). A
@@ -20,6 +20,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from argosy.backends.local.start_method import FORK, start_method
 from argosy.backends.local.worker import STOP, Environment, Order, serve
 from argosy.config import Settings
 from argosy.dsl import PipelineDefinition
@@ -66,10 +67,17 @@ def _exit_reason(exitcode: int | None) -> str:
 
 
 class WorkerPool:
-    """``size`` forked worker processes that run tasks of ``definition``."""
+    """``size`` worker processes that run tasks of ``definition``.
+
+    Forked from this process when that is safe, else started by a fork server (see
+    `start_method`); `start_method` says which.
+    """
 
     def __init__(self, size: int, settings: Settings, definition: PipelineDefinition) -> None:
-        self._context: Any = multiprocessing.get_context("fork")
+        self.start_method = start_method(definition.ref)
+        self._context: Any = multiprocessing.get_context(self.start_method)
+        if self.start_method != FORK:
+            self._context.set_forkserver_preload(["argosy.backends.local.worker"])
         self._settings = settings
         self._definition = definition
         self._logs = Path(tempfile.mkdtemp(prefix="argosy-workers-"))
@@ -81,13 +89,13 @@ class WorkerPool:
 
     def _start(self) -> Worker:
         ours, theirs = self._context.Pipe(duplex=True)
-        inherited = [worker.connection for worker in self.workers] + [ours]
         log = self._logs / f"worker-{next(self._started)}.log"
-        process = self._context.Process(
-            target=serve,
-            args=(theirs, inherited, self._settings, self._definition, log),
-            name="argosy-worker",
-        )
+        if self.start_method == FORK:  # the child inherits every pipe end and the pipeline
+            inherited = [worker.connection for worker in self.workers] + [ours]
+            args = (theirs, inherited, self._settings, self._definition, log)
+        else:  # a fork server's child inherits nothing: it loads the pipeline by reference
+            args = (theirs, [], self._settings, self._definition.ref, log)
+        process = self._context.Process(target=serve, args=args, name="argosy-worker")
         process.start()
         theirs.close()  # now only the worker holds that end: its exit reads as end-of-file here
         worker = Worker(process=process, connection=ours, log=log)

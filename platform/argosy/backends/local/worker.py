@@ -1,9 +1,10 @@
 """The loop a warm worker process runs: receive a `TaskSpec`, run it, send the `TaskRecord` back.
 
-Workers import the pipeline once (they are forked from the scheduler, so it is already loaded)
-and run many tasks. They never write metadata: `run_task` records into a `_DeferredSink` that
-keeps nothing, and the scheduler records the returned `TaskRecord`s in batches, so only one
-process writes to the embedded database. Cache look-ups read the database directly.
+Workers import the pipeline once (forked from the scheduler, they have it already; started by a
+fork server, they load it by reference) and run many tasks. They never write metadata:
+`run_task` records into a `_DeferredSink` that keeps nothing, and the scheduler records the
+returned `TaskRecord`s in batches, so only one process writes to the embedded database.
+Cache look-ups read the database directly.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def serve(
     connection: Connection,
     inherited: Sequence[Connection],
     settings: Settings,
-    definition: PipelineDefinition,
+    definition: PipelineDefinition | str,
     log: Path,
 ) -> None:
     """Run the `Order`s sent over ``connection`` until it closes or sends `STOP`.
@@ -100,6 +101,8 @@ def serve(
     faulthandler.enable(file=2)  # a crash writes its Python stack into the captured output
     for other in inherited:
         other.close()  # the scheduler's ends of the pipes: EOF must reach us when it exits
+    if isinstance(definition, str):
+        definition = load_pipeline(definition)
     store = open_store(settings)
     sink = _DeferredSink(settings)
     definitions = {definition.ref: definition}
