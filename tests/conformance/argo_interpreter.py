@@ -27,7 +27,8 @@ Understood:
 
 Each pod is a local process started the way a container starts: ``command + args`` with exactly
 the template's environment (plus PATH to this Python), in a private mount namespace whose
-``/tmp`` is a fresh tmpfs (``unshare``), so tasks that run at once never share a file.
+``/tmp`` is a fresh tmpfs (``unshare``), so tasks that run at once never share a file (the
+checkout and this Python stay visible when they lie under /tmp).
 """
 
 from __future__ import annotations
@@ -461,9 +462,10 @@ class ArgoInterpreter:
                 f"{shlex.quote(str(Path(collect) / name))}; else rc=98; fi"
                 for name, path in outputs.items()
             )
-            script = f'mount -t tmpfs tmpfs /tmp || exit 97; "$@"; rc=$?; {copy or ":"}; exit $rc'
+            fresh_tmp = _fresh_tmp_script()
+            script = f'{fresh_tmp}; "$@"; rc=$?; {copy or ":"}; exit $rc'
             if not outputs:
-                script = 'mount -t tmpfs tmpfs /tmp || exit 97; exec "$@"'
+                script = f'{fresh_tmp}; exec "$@"'
             wrapped = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "pod"]
             pod_env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp"} | env
             process = subprocess.Popen(
@@ -484,6 +486,26 @@ class ArgoInterpreter:
                 if (Path(collect) / name).is_file()
             }
             return returncode, values, stderr, timed_out
+
+
+def _fresh_tmp_script() -> str:
+    """Shell that gives a pod an empty /tmp, keeping this Python and the checkout visible.
+
+    When the checkout or the virtual environment lies under /tmp (a CI clone may), their folders
+    are bound back into the pod's fresh /tmp from a view of the host's /tmp kept outside it.
+    """
+    host_tmp = SCRATCH / "host-tmp"
+    host_tmp.mkdir(parents=True, exist_ok=True)
+    tmp = Path("/tmp").resolve()
+    needed = {Path(sys.prefix).resolve(), Path(__file__).resolve().parents[2]}
+    kept = sorted(path for path in needed if path.is_relative_to(tmp))
+    steps = [f"mount --bind /tmp {shlex.quote(str(host_tmp))}"] if kept else []
+    steps.append("mount -t tmpfs tmpfs /tmp")
+    for path in kept:
+        inside = shlex.quote(str(path))
+        outside = shlex.quote(str(host_tmp / path.relative_to(tmp)))
+        steps.append(f"mkdir -p {inside} && mount --bind {outside} {inside}")
+    return " && ".join(steps) + " || exit 97"
 
 
 def run_workflow(document: dict[str, Any], **options: Any) -> WorkflowResult:
