@@ -129,4 +129,27 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-__all__ = ["MIGRATIONS", "WRITE", "connect", "current_revision", "migrate"]
+def insert(connection: Connection, model: Any) -> Any:
+    """An INSERT for ``model`` in the connection's dialect (for its ON CONFLICT clauses)."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(model)
+
+
+def insert_ignore(connection: Connection, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows``, skipping those whose key is recorded already."""
+    if rows:
+        connection.execute(insert(connection, model).on_conflict_do_nothing(), rows)
+
+
+__all__ = [
+    "MIGRATIONS",
+    "WRITE",
+    "connect",
+    "current_revision",
+    "insert",
+    "insert_ignore",
+    "migrate",
+]
