@@ -14,7 +14,6 @@ Every ``{{...}}`` tag comes from `argosy.backends.argo.expressions`.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -26,32 +25,28 @@ from hera.workflows import (
     CronWorkflow,
     Parameter,
     Resources,
-    RetryStrategy,
     Task,
     Workflow,
     WorkflowTemplate,
 )
 from hera.workflows.models import (
-    Backoff,
+    Container as ModelContainer,
+)
+from hera.workflows.models import (
     LabelValueFrom,
     PodGC,
     Sequence,
-    Toleration,
     TTLStrategy,
     ValueFrom,
     WorkflowMetadata,
-)
-from hera.workflows.models import (
-    Container as ModelContainer,
 )
 from hera.workflows.models import (
     Template as ModelTemplate,
 )
 
 from argosy import ir
-from argosy.backends.argo import expressions
+from argosy.backends.argo import expressions, pod_settings
 from argosy.backends.argo.cluster import ClusterConfig, pod_env
-from argosy.backends.argo.gpu import DEFAULT_GPU_RESOURCE, GpuProfile
 from argosy.errors import CompileError
 
 Kind = Literal["workflow", "template", "cron"]
@@ -271,11 +266,11 @@ def _container_template(plan: _Plan, step: ir.Step) -> Container:
         image_pull_policy="IfNotPresent",
         command=list(ENTRYPOINT),
         args=_task_args(plan, step),
-        resources=_resources(step, profile),
+        resources=pod_settings.resources(step, profile),
         node_selector=dict(profile.node_selector) if profile and profile.node_selector else None,
-        tolerations=_tolerations(profile),
-        retry_strategy=_retry_strategy(step.retry),
-        active_deadline_seconds=_deadline(step),
+        tolerations=pod_settings.tolerations(profile),
+        retry_strategy=pod_settings.retry_strategy(step.retry),
+        active_deadline_seconds=pod_settings.deadline(step),
         inputs=[Parameter(name=INDEX_PARAMETER)] if step.mapped is not None else None,
         outputs=_outputs(plan, step),
         labels={LABEL_STEP: step.name, LABEL_INDEX: _index(step)},
@@ -320,56 +315,6 @@ def _task_args(plan: _Plan, step: ir.Step) -> list[str]:
     if plan.code_package is not None:
         args += ["--code-package", plan.code_package]
     return args
-
-
-def _resources(step: ir.Step, profile: GpuProfile | None) -> Resources:
-    cpu = _cpu_quantity(step.resources.cpu)
-    gpus = step.resources.gpu or None
-    return Resources(
-        cpu_request=cpu,
-        cpu_limit=cpu,
-        memory_request=step.resources.memory,
-        memory_limit=step.resources.memory,
-        gpus=gpus,
-        gpu_flag=profile.resource if profile else DEFAULT_GPU_RESOURCE,
-    )
-
-
-def _cpu_quantity(cores: float) -> str:
-    """Kubernetes CPU quantity: whole cores as ``"2"``, fractions in millicores (``"500m"``)."""
-    if float(cores).is_integer():
-        return str(int(cores))
-    return f"{math.ceil(cores * 1000)}m"
-
-
-def _tolerations(profile: GpuProfile | None) -> list[Toleration] | None:
-    if profile is None or not profile.tolerations:
-        return None
-    return [Toleration(**t.model_dump(exclude_none=True)) for t in profile.tolerations]
-
-
-def _retry_strategy(retry: ir.Retry) -> RetryStrategy | None:
-    """``limit`` retries after the first attempt, waits growing by ``factor`` up to a cap."""
-    if retry.limit == 0:
-        return None
-    factor = retry.backoff_factor
-    return RetryStrategy(
-        limit=retry.limit,
-        retry_policy="Always",
-        backoff=Backoff(
-            duration=_duration(retry.backoff_seconds),
-            factor=int(factor) if float(factor).is_integer() else str(factor),
-            cap=_duration(retry.max_backoff_seconds),
-        ),
-    )
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:g}s"
-
-
-def _deadline(step: ir.Step) -> int | None:
-    return None if step.timeout_seconds is None else math.ceil(step.timeout_seconds)
 
 
 def _index(step: ir.Step) -> str:
