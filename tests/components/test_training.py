@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression
@@ -12,20 +14,37 @@ from components.features import train_test_split
 from components.training import best_kmeans, fit_classifier, incremental_fit, kmeans_fit
 
 
-class _OneAtATime(list):
-    """A list of chunks that records how many chunks are materialized at once."""
+class _LiveChunks:
+    """Chunk files loaded only when iterated, counting how many loaded chunks live at once."""
 
-    def __init__(self, chunks):
-        super().__init__(chunks)
+    def __init__(self, paths):
+        self.paths = paths
         self.live = 0
         self.most_live = 0
 
+    def __len__(self):
+        return len(self.paths)
+
+    def _released(self):
+        self.live -= 1
+
     def __iter__(self):
-        for chunk in super().__iter__():
+        for path in self.paths:
+            chunk = np.load(path)
             self.live += 1
             self.most_live = max(self.most_live, self.live)
+            weakref.finalize(chunk, self._released)
             yield chunk
-            self.live -= 1
+            del chunk
+
+
+def test_live_chunks_sees_a_consumer_that_holds_every_chunk(tmp_path):
+    paths = [tmp_path / f"{index}.npy" for index in range(4)]
+    for path in paths:
+        np.save(path, np.zeros(3))
+    chunks = _LiveChunks(paths)
+    held = list(chunks)
+    assert chunks.most_live == len(held) == 4
 
 
 def test_incremental_fit_matches_a_full_batch_fit(tmp_path):
@@ -34,9 +53,9 @@ def test_incremental_fit_matches_a_full_batch_fit(tmp_path):
         path = tmp_path / f"{index}.npy"
         np.save(path, regression_chunk(index, chunk_size=2_000, n_features=5, noise=0.3))
         paths.append(path)
-    chunks = _OneAtATime(np.load(path, mmap_mode="r") for path in paths)
+    chunks = _LiveChunks(paths)
     model = incremental_fit(chunks, epochs=5)
-    assert chunks.most_live == 1
+    assert chunks.most_live <= 2  # the chunk in use, and the next one while it loads
 
     full = np.concatenate([np.load(path) for path in paths])
     features, target = split_table(full)
