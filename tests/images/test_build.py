@@ -86,9 +86,8 @@ def test_no_builder_on_path_says_what_to_install(tmp_path):
         find_builder("kaniko")
 
 
-def test_buildah_is_found_when_installed():
-    if shutil.which("buildah") is None:
-        pytest.skip("buildah is not installed (.ci/test-images.sh installs it)")
+@pytest.mark.images
+def test_buildah_is_found_when_installed(image_tools):
     assert find_builder("buildah").name == "buildah"
 
 
