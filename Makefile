@@ -31,8 +31,8 @@ tools: install
 	PYTHON=$(BIN)/python .ci/install-tools.sh $(TOOLS_DIR) >/dev/null
 
 lint: install
-	$(BIN)/ruff check platform pipelines components tests
-	$(BIN)/ruff format --check platform pipelines components tests
+	$(BIN)/ruff check platform pipelines components tests charts
+	$(BIN)/ruff format --check platform pipelines components tests charts
 
 format: install
 	$(BIN)/ruff check --fix platform pipelines components tests

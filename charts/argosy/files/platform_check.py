@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 
 from argosy.config import Settings
@@ -51,16 +50,13 @@ def check_store(settings: Settings) -> str:
 
 
 def check_metadata(settings: Settings) -> str:
-    """The metadata service is ready and answers a read with the workflow token."""
-    from argosy.metadata import open_reader
+    """The metadata service is ready and the workflow token may record runs (write scope)."""
+    from argosy.metadata import open_sink
 
     if not settings.metadata_url:
         raise RuntimeError("ARGOSY_METADATA_URL is not set")
-    with urllib.request.urlopen(f"{settings.metadata_url}/readyz", timeout=10) as response:
-        if response.status != 200:
-            raise RuntimeError(f"{settings.metadata_url}/readyz answered {response.status}")
-    open_reader(settings).list_runs(limit=1)
-    return f"metadata service {settings.metadata_url} is ready and accepts the token"
+    open_sink(settings).check()
+    return f"metadata service {settings.metadata_url} is ready and the token may write"
 
 
 CHECKS: dict[str, Callable[[Settings], str]] = {
