@@ -112,3 +112,8 @@ def test_install_makes_the_package_importable_in_a_fresh_process(tmp_path: Path)
 def test_install_of_a_missing_package_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ArtifactNotFound, match="submit the pipeline again"):
         install(LocalStore(tmp_path / "store"), "f" * 64, tmp_path / "cache")
+
+
+def test_a_pipeline_loaded_as_module_name_gets_its_package_ref() -> None:
+    definition = load_pipeline("tests.dsl.sample_pipelines:squares")
+    assert package_ref(definition) == "sample_pipelines:squares"

@@ -25,23 +25,17 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from argosy.errors import ArtifactNotFound, PipelineError, StoreError
 from argosy.store.addresses import code_package_key
 from argosy.store.base import ArtifactStore
 
-
-class Packable(Protocol):
-    """What `pack` needs of a `PipelineDefinition`."""
-
-    name: str
-
-    @property
-    def source_file(self) -> Path | None: ...
+if TYPE_CHECKING:
+    from argosy.dsl import PipelineDefinition
 
 
-def pack(definition: Packable, store: ArtifactStore) -> str:
+def pack(definition: PipelineDefinition, store: ArtifactStore) -> str:
     """Store the pipeline's code package and return its digest; unchanged code uploads nothing."""
     source = _source_file(definition)
     files = local_files(source)
@@ -60,11 +54,14 @@ def pack(definition: Packable, store: ArtifactStore) -> str:
     return digest
 
 
-def package_ref(definition: Packable) -> str:
+def package_ref(definition: PipelineDefinition) -> str:
     """How a pod loads the pipeline from its installed package: ``module:name``."""
     source = _source_file(definition)
-    module = sys.modules.get(source.stem)
-    if module is not None and Path(getattr(module, "__file__", "") or "").resolve() == source:
+    # the module the pipeline was loaded as: by file (its stem), by `module:name`, or `__main__`
+    for loaded_as in (source.stem, definition.__wrapped__.__module__):
+        module = sys.modules.get(loaded_as)
+        if module is None or Path(getattr(module, "__file__", "") or "").resolve() != source:
+            continue
         for name, value in vars(module).items():
             if value is definition:
                 return f"{source.stem}:{name}"
@@ -105,7 +102,7 @@ def install(store: ArtifactStore, digest: str, cache_dir: Path | None = None) ->
     return target
 
 
-def _source_file(definition: Packable) -> Path:
+def _source_file(definition: PipelineDefinition) -> Path:
     source = definition.source_file
     if source is None or not source.is_file():
         raise PipelineError(
@@ -181,4 +178,4 @@ def _unpack(data: bytes, root: Path, target: Path) -> None:
         shutil.rmtree(staging)
 
 
-__all__ = ["Packable", "install", "local_files", "pack", "package_ref"]
+__all__ = ["install", "local_files", "pack", "package_ref"]

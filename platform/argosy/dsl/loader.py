@@ -98,4 +98,17 @@ def _pick(module: ModuleType, name: str, ref: str) -> PipelineDefinition:
     raise PipelineError(f"{ref!r} defines several pipelines ({names}); pick one with {ref}:NAME")
 
 
-__all__ = ["load_pipeline"]
+def durable_ref(definition: PipelineDefinition) -> str:
+    """A reference that loads this pipeline again from any directory (files made absolute)."""
+    ref = definition.ref
+    target, colon, name = ref.rpartition(":")
+    if colon and target.endswith(".py"):
+        return f"{Path(target).resolve()}:{name}"
+    if ref.endswith(".py"):
+        return str(Path(ref).resolve())
+    if target == "__main__" and definition.source_file is not None:
+        return f"{definition.source_file}:{name}"
+    return ref
+
+
+__all__ = ["durable_ref", "load_pipeline"]

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from argosy import ir
 from argosy.backends.argo.cluster import ClusterConfig
@@ -28,22 +28,12 @@ from argosy.backends.argo.kube import KubeApi
 from argosy.backends.argo.watch import WorkflowApi, WorkflowSnapshot, snapshot, watch_workflow
 from argosy.config import Settings
 from argosy.errors import ArgosyError, PipelineError
-from argosy.metadata.schemas import RunCreate, RunStatus, RunUpdate
+from argosy.metadata.schemas import RunStatus, RunUpdate
+
+if TYPE_CHECKING:
+    from argosy.dsl import PipelineDefinition
 
 MAX_RUN_ID_PREFIX = 40
-
-
-class Submittable(Protocol):
-    """What submitting needs of a `PipelineDefinition`."""
-
-    name: str
-    ref: str
-
-    @property
-    def ir(self) -> ir.Pipeline: ...
-
-    @property
-    def source_file(self) -> Path | None: ...
 
 
 @dataclass
@@ -102,7 +92,7 @@ class WorkflowHandle:
 
 
 def submit_pipeline(
-    definition: Submittable,
+    definition: PipelineDefinition,
     params: Mapping[str, Any],
     settings: Settings,
     *,
@@ -120,8 +110,10 @@ def submit_pipeline(
     Steps that name no image run in ``image``, by default the components image `argosy build`
     makes from this checkout.
     """
+    from argosy.dsl.loader import durable_ref
     from argosy.images import default_image
     from argosy.metadata import open_sink
+    from argosy.runtime.entrypoint import run_record
 
     pipeline = definition.ir
     run_id = run_id or new_run_id(pipeline.name)
@@ -144,22 +136,15 @@ def submit_pipeline(
     )
     api = api or KubeApi.connect(kubeconfig)
     sink = open_sink(settings)
-    sink.create_run(
-        RunCreate(
-            id=run_id,
-            pipeline=pipeline.name,
-            pipeline_version=pipeline.digest(),
-            pipeline_ir=pipeline.model_dump(mode="json", by_alias=True),
-            pipeline_ref=definition.ref,
-            parameters=dict(params),
-            backend="argo",
-            status=RunStatus.RUNNING,
-            resumed_from=resumed_from,
-            workflow_name=run_id,
-            namespace=namespace,
-            started_at=datetime.now(UTC),
-        )
+    record = run_record(
+        definition,
+        run_id,
+        dict(params),
+        ref=durable_ref(definition),
+        backend="argo",
+        resumed_from=resumed_from,
     )
+    sink.create_run(record.model_copy(update={"workflow_name": run_id, "namespace": namespace}))
     try:
         api.create(namespace, manifest(workflow))
     except ArgosyError as error:
@@ -236,7 +221,7 @@ def new_run_id(pipeline: str) -> str:
     return f"{pipeline.replace('_', '-')[:MAX_RUN_ID_PREFIX]}-{secrets.token_hex(4)}"
 
 
-def _pack(definition: Submittable, settings: Settings) -> tuple[str, str]:
+def _pack(definition: PipelineDefinition, settings: Settings) -> tuple[str, str]:
     """Upload the code package; the ref pods load the pipeline by, and the package digest."""
     from argosy.code_package import pack, package_ref
     from argosy.store import open_store
@@ -246,4 +231,4 @@ def _pack(definition: Submittable, settings: Settings) -> tuple[str, str]:
     return package_ref(definition), pack(definition, store)
 
 
-__all__ = ["Submittable", "WorkflowHandle", "new_run_id", "resume_run", "submit_pipeline"]
+__all__ = ["WorkflowHandle", "new_run_id", "resume_run", "submit_pipeline"]

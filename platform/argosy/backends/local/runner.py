@@ -13,7 +13,6 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from argosy import ir
@@ -27,6 +26,7 @@ from argosy.backends.local.scheduler import RunOptions, Scheduler, StepState
 from argosy.backends.local.slots import Capacity, machine_memory
 from argosy.config import Settings
 from argosy.dsl import PipelineDefinition, load_pipeline
+from argosy.dsl.loader import durable_ref
 from argosy.errors import PipelineError
 from argosy.metadata import open_reader, open_sink
 from argosy.metadata.schemas import RunStatus, RunUpdate
@@ -55,19 +55,6 @@ class _Origin:
 def new_run_id(pipeline: str) -> str:
     """A readable, unique run id: ``<pipeline>-<yyyymmdd-hhmmss>-<4 hex>``."""
     return f"{pipeline}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-
-
-def durable_ref(definition: PipelineDefinition) -> str:
-    """A reference that loads this pipeline again from any directory (files made absolute)."""
-    ref = definition.ref
-    target, colon, name = ref.rpartition(":")
-    if colon and target.endswith(".py"):
-        return f"{Path(target).resolve()}:{name}"
-    if ref.endswith(".py"):
-        return str(Path(ref).resolve())
-    if target == "__main__" and definition.source_file is not None:
-        return f"{definition.source_file}:{name}"
-    return ref
 
 
 def run_pipeline(
@@ -206,4 +193,4 @@ def _run(
     )
 
 
-__all__ = ["durable_ref", "new_run_id", "resume_run", "run_pipeline"]
+__all__ = ["new_run_id", "resume_run", "run_pipeline"]
