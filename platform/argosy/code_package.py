@@ -104,13 +104,13 @@ def install(store: ArtifactStore, digest: str, cache_dir: Path | None = None) ->
 
 def _source_file(definition: PipelineDefinition) -> Path:
     source = definition.source_file
-    if source is None or not source.is_file():
+    if source is None:
         raise PipelineError(
             "has no source file to pack; define it in a .py file, or submit with "
             "--no-code-package to rely on the image alone",
             pipeline=definition.name,
         )
-    return source.resolve()
+    return source
 
 
 def _imported_names(path: Path) -> Iterator[str]:

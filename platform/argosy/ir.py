@@ -195,10 +195,6 @@ class Pipeline(_Model):
     def steps_by_name(self) -> dict[str, Step]:
         return {step.name: step for step in self.steps}
 
-    @cached_property
-    def parameters_by_name(self) -> dict[str, Parameter]:
-        return {parameter.name: parameter for parameter in self.parameters}
-
     def step(self, name: str) -> Step:
         """The step called ``name``; PipelineError if there is none."""
         try:

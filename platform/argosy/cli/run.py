@@ -18,9 +18,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from argosy.backends.local import RunResult, resume_run, run_pipeline
+from argosy.client import Client
 from argosy.config import Settings
 from argosy.dsl import load_pipeline
-from argosy.metadata import open_reader
 
 SHORT = 12
 """Characters of an artifact digest shown in the summary."""
@@ -79,11 +79,12 @@ def resume(
     steps run.
     """
     settings = Settings()
-    if open_reader(settings).get_run(run_id).backend == "argo":
-        _resume_on_argo(run_id, settings, json_output)
+    origin = Client(settings).run(run_id)  # a unique prefix of the id is enough
+    if origin.record.backend == "argo":
+        _resume_on_argo(origin.id, settings, json_output)
         return
     result = resume_run(
-        run_id,
+        origin.id,
         settings,
         max_workers=max_workers,
         cache=cache,

@@ -146,11 +146,13 @@ class PipelineDefinition:
 
     @property
     def source_file(self) -> Path | None:
-        """The file that defines the pipeline, when there is one."""
+        """The file that defines the pipeline; None when it has none (a notebook, ``-c``)."""
         try:
-            return Path(inspect.getsourcefile(self.__wrapped__) or "").resolve() or None
+            name = inspect.getsourcefile(self.__wrapped__)
         except TypeError:
             return None
+        path = Path(name).resolve() if name else None
+        return path if path is not None and path.is_file() else None
 
     def resolve_parameters(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Every parameter's value for a run: ``values`` type-checked, defaults filled."""

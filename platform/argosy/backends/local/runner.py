@@ -136,17 +136,20 @@ def _run(
         )
     )
     records = RecordBuffer(sink)
-    preset = {}
-    if origin is not None:
-        reusable = reusable_outputs(
-            origin.pipeline, pipeline, origin=origin.run_id, params=params, store=store
-        )
-        preset = clone_outputs(reusable, origin=origin.run_id, run_id=options.run_id, store=store)
-        for clones in preset.values():
-            for record in clones.values():
-                records.add(record)
-    pool = WorkerPool(slots, settings, definition)
+    pool: WorkerPool | None = None
     try:
+        preset = {}
+        if origin is not None:
+            reusable = reusable_outputs(
+                origin.pipeline, pipeline, origin=origin.run_id, params=params, store=store
+            )
+            preset = clone_outputs(
+                reusable, origin=origin.run_id, run_id=options.run_id, store=store
+            )
+            for clones in preset.values():
+                for record in clones.values():
+                    records.add(record)
+        pool = WorkerPool(slots, settings, definition)
         with RunProgress(pipeline, enabled=knobs.progress) as bars:
             scheduler = Scheduler(
                 pipeline,
@@ -159,17 +162,21 @@ def _run(
                 preset=preset,
             )
             steps = scheduler.run()
-    except BaseException:
+    except BaseException as error:  # the run is recorded as ended, whatever stopped it
         records.flush()
+        interrupted = isinstance(error, KeyboardInterrupt)
         sink.update_run(
             options.run_id,
             RunUpdate(
-                status=RunStatus.CANCELLED, finished_at=datetime.now(UTC), error="interrupted"
+                status=RunStatus.CANCELLED if interrupted else RunStatus.FAILED,
+                finished_at=datetime.now(UTC),
+                error="interrupted" if interrupted else f"{type(error).__name__}: {error}",
             ),
         )
         raise
     finally:
-        pool.close()
+        if pool is not None:
+            pool.close()
     records.flush()
     succeeded = all(run.state is StepState.SUCCEEDED for run in steps.values())
     failed = [name for name, run in steps.items() if run.state is StepState.FAILED]

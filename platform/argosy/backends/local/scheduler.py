@@ -117,6 +117,14 @@ class Scheduler:
     ) -> None:
         self._pipeline = pipeline
         self._options = options
+        self._template = TaskSpec(
+            pipeline=options.pipeline_ref,
+            step=pipeline.steps[0].name,
+            run_id=options.run_id,
+            params=options.params,
+            cache=options.cache,
+        )
+        """Validated once: each task's spec is a copy with its own step, index and attempt."""
         self._pool = pool
         self._store = store
         self._records = records
@@ -200,15 +208,13 @@ class Scheduler:
             running.deadline = time.monotonic() + step.timeout_seconds
 
     def _spec(self, queued: _Queued) -> TaskSpec:
-        return TaskSpec(
-            pipeline=self._options.pipeline_ref,
-            step=queued.step,
-            run_id=self._options.run_id,
-            index=queued.index,
-            attempt=queued.attempt,
-            params=self._options.params,
-            cache=self._options.cache,
-            gpu_fallback=queued.step in self._options.gpu_fallback,
+        return self._template.model_copy(
+            update={
+                "step": queued.step,
+                "index": queued.index,
+                "attempt": queued.attempt,
+                "gpu_fallback": queued.step in self._options.gpu_fallback,
+            }
         )
 
     def _next(self, worker: Worker) -> _Running:
