@@ -65,14 +65,12 @@ def create_token(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Mint a bearer token for the metadata service and print it (it is shown only once)."""
-    from argosy.metadata import database
     from argosy.metadata.repository import Repository
     from argosy.metadata.tokens import new_token
 
     settings = _settings(database_url)
-    with Repository(settings.embedded_database_url, migrate=False) as repository:
-        if settings.database_url is None:
-            database.migrate(repository.engine)
+    embedded = settings.database_url is None  # a server's database is migrated by the server
+    with Repository(settings.embedded_database_url, migrate=embedded) as repository:
         repository.check()
         token = new_token()
         repository.add_token(token, scope.value, name)

@@ -101,8 +101,8 @@ def _write_attempts(
         for info in [task.output, *(i.artifact for i in task.inputs)]
         if info is not None
     }
-    database.insert_ignore(
-        connection, ArtifactRow, [artifact_row(info) for info in artifacts.values()]
+    database.insert_ignore(  # in digest order, so concurrent batches lock rows alike
+        connection, ArtifactRow, [artifact_row(artifacts[digest]) for digest in sorted(artifacts)]
     )
     _upsert_tasks(connection, written)
     database.insert_ignore(connection, AttemptRow, [_attempt_row(task) for task in fresh])

@@ -135,9 +135,7 @@ def _save_bytes(store: ArtifactStore, value: bytes | bytearray | memoryview) -> 
 
 
 def _save_json(store: ArtifactStore, value: Any) -> tuple[str, int]:
-    data = json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    ).encode()
+    data = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default).encode()
     return store.put_bytes(data), len(data)
 
 

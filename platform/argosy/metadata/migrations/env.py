@@ -7,9 +7,9 @@ the ``alembic`` command line (``-c .../migrations/alembic.ini -x url=...``) conn
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
+from argosy.metadata import database
 from argosy.metadata.models import Base
 
 
@@ -32,7 +32,7 @@ def _run() -> None:
     url = context.get_x_argument(as_dictionary=True).get("url") or context.config.get_main_option(
         "sqlalchemy.url"
     )
-    engine = create_engine(url)
+    engine = database.connect(url)  # the driver Argosy uses (psycopg 3 for postgresql://)
     try:
         with engine.begin() as connection:
             _migrate(connection)

@@ -21,7 +21,6 @@ from prometheus_client import CollectorRegistry, Counter
 from starlette.types import Receive, Scope, Send
 
 from argosy.config import Settings
-from argosy.metadata import database
 from argosy.metadata.repository import Repository
 from argosy.metadata.service import errors
 from argosy.metadata.service.deps import ServiceState
@@ -45,9 +44,9 @@ def create_app(
     settings = settings or Settings()
     owned = repository is None
     if repository is None:
-        repository = Repository(settings.embedded_database_url, migrate=False)
-        if migrate or settings.database_url is None:
-            database.migrate(repository.engine)
+        repository = Repository(
+            settings.embedded_database_url, migrate=migrate or settings.database_url is None
+        )
     repository.check()
     if settings.admin_token is not None:
         repository.add_token(settings.admin_token.get_secret_value(), "write", "admin")
