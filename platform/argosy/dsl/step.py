@@ -201,7 +201,8 @@ class Step(Generic[P, R]):
             raise PipelineError(
                 "map() needs one list-valued argument (a list, a list parameter, the output of a "
                 "step returning a list, or a fan-in); none of "
-                f"{', '.join(inputs)} is one",
+                f"{', '.join(inputs)} is one. To map over the rows of an array, name the "
+                "argument: map(..., over='name')",
                 **where,
             )
         raise PipelineError(
