@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-WORKFLOWS = "/apis/argoproj.io/v1alpha1/namespaces/{ns}/workflows"
 TOKEN = "fake-cluster-token"
 
 
@@ -159,4 +158,4 @@ def fake_cluster() -> Iterator[FakeCluster]:
         thread.join()
 
 
-__all__ = ["TOKEN", "WORKFLOWS", "FakeCluster", "Request", "fake_cluster"]
+__all__ = ["TOKEN", "FakeCluster", "Request", "fake_cluster"]

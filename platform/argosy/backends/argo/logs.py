@@ -27,7 +27,16 @@ def pod_logs(
     kubeconfig: Path | None = None,
 ) -> str:
     """The main container's log of every attempt of task (run_id, step, index), oldest first."""
-    api = api or KubeApi.connect(kubeconfig)
+    if api is not None:
+        return _task_logs(api, run_id, step, index, namespace)
+    api = KubeApi.connect(kubeconfig)
+    try:
+        return _task_logs(api, run_id, step, index, namespace)
+    finally:
+        api.close()
+
+
+def _task_logs(api: KubeApi, run_id: str, step: str, index: int, namespace: str) -> str:
     labels = {WORKFLOW_LABEL: run_id, LABEL_STEP: step, LABEL_INDEX: str(index)}
     pods = api.pods(namespace, labels)
     if not pods:

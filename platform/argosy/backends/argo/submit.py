@@ -47,10 +47,6 @@ class WorkflowHandle:
     params: Mapping[str, Any]
     settings: Settings
 
-    @property
-    def workflow_name(self) -> str:
-        return self.run_id
-
     def status(self) -> WorkflowSnapshot:
         """The workflow's phase and per-step progress now."""
         return snapshot(self.api.workflow(self.namespace, self.run_id))
