@@ -122,25 +122,28 @@ class Repository:
             )
 
     def create_run(self, run: RunCreate) -> None:
-        with self._write() as connection:
-            database.insert_ignore(connection, PipelineRow, [{"name": run.pipeline}])
-            version = {
-                "digest": run.pipeline_version,
-                "pipeline": run.pipeline,
-                "ir": run.pipeline_ir,
-            }
-            database.insert_ignore(connection, PipelineVersionRow, [version])
-            if run.pipeline_ir is not None:
-                connection.execute(
-                    update(PipelineVersionRow)
-                    .where(PipelineVersionRow.digest == run.pipeline_version)
-                    .where(PipelineVersionRow.ir.is_(None))
-                    .values(ir=run.pipeline_ir)
-                )
-            row = run.model_dump(exclude={"pipeline_ir"}, mode="json")
-            row |= {"started_at": run.started_at or utcnow(), "created_at": utcnow()}
-            database.insert_ignore(connection, RunRow, [row])
-            recorded = connection.execute(select(RunRow).where(RunRow.id == run.id)).one()
+        row = run.model_dump(exclude={"pipeline_ir"}, mode="json")
+        with self._read() as connection:  # every pod of a run records it: most find it there
+            recorded = connection.execute(select(RunRow).where(RunRow.id == run.id)).one_or_none()
+        if recorded is None:
+            with self._write() as connection:
+                database.insert_ignore(connection, PipelineRow, [{"name": run.pipeline}])
+                version = {
+                    "digest": run.pipeline_version,
+                    "pipeline": run.pipeline,
+                    "ir": run.pipeline_ir,
+                }
+                database.insert_ignore(connection, PipelineVersionRow, [version])
+                if run.pipeline_ir is not None:
+                    connection.execute(
+                        update(PipelineVersionRow)
+                        .where(PipelineVersionRow.digest == run.pipeline_version)
+                        .where(PipelineVersionRow.ir.is_(None))
+                        .values(ir=run.pipeline_ir)
+                    )
+                fresh = row | {"started_at": run.started_at or utcnow(), "created_at": utcnow()}
+                database.insert_ignore(connection, RunRow, [fresh])
+                recorded = connection.execute(select(RunRow).where(RunRow.id == run.id)).one()
         clashes = [
             key
             for key in _RUN_IDENTITY
