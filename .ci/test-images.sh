@@ -11,19 +11,7 @@ cd "$(dirname "$0")/.."
 # the project's virtual environment (make install), else whatever python is on PATH
 if [[ -z "${PYTHON:-}" && -x .venv/bin/python ]]; then PYTHON=.venv/bin/python; fi
 python="${PYTHON:-python}"
-tools=(buildah mmdebstrap containerd ctr runc)
-missing=()
-for tool in "${tools[@]}"; do
-    command -v "$tool" >/dev/null || missing+=("$tool")
-done
-if ((${#missing[@]})); then
-    echo "installing buildah, mmdebstrap and containerd (missing: ${missing[*]})" >&2
-    sudo_cmd=()
-    if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-    "${sudo_cmd[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
-        buildah mmdebstrap containerd runc >/dev/null
-fi
+.ci/apt-install.sh buildah mmdebstrap containerd runc
 
 started=$SECONDS
 ARGOSY_REQUIRE_IMAGE_TOOLS=1 "$python" -m pytest -m images tests/images -q -p no:cacheprovider \
