@@ -1,11 +1,9 @@
-"""What this repository hands Argo besides workflows passes Argo's own schema (v4.1.2, strict:
+"""What this repository hands Argo besides workflows passes Argo's own schema (strict:
 unknown fields rejected): the chart's `artifact-repositories` ConfigMap, and the artifact
 repository and workflow defaults in charts/argo-workflows-values.yaml."""
 
 from __future__ import annotations
 
-import copy
-import json
 from functools import cache
 from typing import Any
 
@@ -13,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.backends.argo.argo_schema import SCHEMA_PATH, schema_errors
+from tests.backends.argo.argo_schema import schema_errors, validator
 from tests.charts.chart import BY_NAME, CHARTS, find, render
 
 REPOSITORY = "io.argoproj.workflow.v1alpha1.ArtifactRepository"
@@ -21,13 +19,7 @@ REPOSITORY = "io.argoproj.workflow.v1alpha1.ArtifactRepository"
 
 @cache
 def _repository_validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(SCHEMA_PATH.read_text())
-    definitions = copy.deepcopy(schema["definitions"])
-    for definition in definitions.values():
-        if "properties" in definition:
-            definition.setdefault("additionalProperties", False)
-    root = {"definitions": definitions, "$ref": f"#/definitions/{REPOSITORY}"}
-    return jsonschema.Draft202012Validator(root)
+    return validator(REPOSITORY)
 
 
 def _repository_errors(repository: dict[str, Any]) -> list[str]:

@@ -1,4 +1,7 @@
-"""Argo's own JSON schema (v4.1.2), made strict, as the judge of every document we compile.
+"""Argo's own JSON schema, made strict, as the judge of every document we compile.
+
+The schema is the one in Argo's Go module at the version the test cluster runs
+(`tests.cluster.toolchain.argo_schema` downloads it into ``.tools/`` once).
 
 Two patches, both from TOOLING.md: ``IntOrString`` is declared string-only upstream, so it
 accepts integers too; and every object definition with ``properties`` gets
@@ -12,37 +15,37 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-SCHEMA_PATH = (
-    Path(__file__).resolve().parents[4] / "shared" / "schemas" / "argo-workflows-v4.1.2.schema.json"
-)
-"""The project's shared folder lies beside the repository, in a checkout as in CI."""
+from tests.cluster.toolchain import argo_schema
+
 _PREFIX = "io.argoproj.workflow.v1alpha1."
 KINDS = ("Workflow", "WorkflowTemplate", "CronWorkflow", "ClusterWorkflowTemplate")
 
 
 @cache
-def _validators() -> dict[str, jsonschema.protocols.Validator]:
-    schema = json.loads(SCHEMA_PATH.read_text())
+def strict_schema() -> dict[str, Any]:
+    """Argo's schema with both patches: ``$schema`` and the strict ``definitions``."""
+    schema = json.loads(argo_schema().read_text())
     definitions = copy.deepcopy(schema["definitions"])
     definitions["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] = {"type": ["string", "integer"]}
     for definition in definitions.values():
         if "properties" in definition and "additionalProperties" not in definition:
             definition["additionalProperties"] = False
-    validators = {}
-    for kind in KINDS:
-        root = {
-            "$schema": schema["$schema"],
-            "definitions": definitions,
-            "$ref": f"#/definitions/{_PREFIX}{kind}",
-        }
-        cls = jsonschema.validators.validator_for(root)
-        validators[kind] = cls(root)
-    return validators
+    return {"$schema": schema["$schema"], "definitions": definitions}
+
+
+def validator(definition: str) -> jsonschema.protocols.Validator:
+    """A strict validator of one definition of Argo's schema (its full name)."""
+    root = {**strict_schema(), "$ref": f"#/definitions/{definition}"}
+    return jsonschema.validators.validator_for(root)(root)
+
+
+@cache
+def _validators() -> dict[str, jsonschema.protocols.Validator]:
+    return {kind: validator(f"{_PREFIX}{kind}") for kind in KINDS}
 
 
 def schema_errors(document: dict[str, Any]) -> list[str]:
@@ -60,4 +63,4 @@ def assert_valid(document: dict[str, Any]) -> None:
     assert not errors, "not a valid Argo document:\n" + "\n".join(errors)
 
 
-__all__ = ["SCHEMA_PATH", "assert_valid", "schema_errors"]
+__all__ = ["assert_valid", "schema_errors", "strict_schema", "validator"]
