@@ -22,7 +22,7 @@ CHART = ROOT / "charts" / "argosy"
 CHARTS = ROOT / "charts"
 NAMESPACE = "argosy"
 TEST_TAG = "0123abcd4567"
-"""The image tag tests render with (the chart requires one; `argosy build` prints the real one)."""
+"""The image tag tests render with (`argosy build` prints the real one, the recommended value)."""
 
 
 @dataclass(frozen=True)

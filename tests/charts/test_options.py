@@ -155,10 +155,22 @@ def test_every_pod_runs_as_non_root() -> None:
             assert container["resources"]["requests"], container["name"]
 
 
+def test_the_defaults_pass_a_strict_lint_and_use_the_release_image() -> None:
+    """As chart-testing lints: no values at all. The image is argosy/base at appVersion."""
+    lint = helm("lint", "--strict", str(CHART))
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    app_version = yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
+    result = helm("template", "argosy", str(CHART), "--namespace", "argosy")
+    assert result.returncode == 0, result.stderr
+    objects = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    metadata = find(objects, "Deployment", "argosy-metadata")
+    images = {c["image"] for c in metadata["spec"]["template"]["spec"]["containers"]}
+    assert images == {f"argosy/base:{app_version}"}
+
+
 @pytest.mark.parametrize(
     ("sets", "message"),
     [
-        (("image.tag=",), "image.tag is required"),
         (("image.tag=latest",), "/image/tag"),
         (("minio.enabled=false",), "s3.endpoint (host:port) is required"),
         (

@@ -28,11 +28,15 @@ SECRETS = {"pip-ca": Path("/etc/ca.crt")}
 
 def test_buildah_builds_in_a_chroot_with_args_and_secret():
     command = Builder("buildah", "/usr/bin/buildah").build_command(
-        CONTEXT / "base.Containerfile", CONTEXT, "docker.io/argosy/base:0123", ARGS, SECRETS
+        CONTEXT / "base.Containerfile",
+        CONTEXT,
+        ("docker.io/argosy/base:0123", "b:0.1.0"),
+        ARGS,
+        SECRETS,
     )
     assert command == [
         "/usr/bin/buildah", "bud", "--isolation", "chroot", "--network", "host",
-        "-f", "/ctx/base.Containerfile", "-t", "docker.io/argosy/base:0123",
+        "-f", "/ctx/base.Containerfile", "-t", "docker.io/argosy/base:0123", "-t", "b:0.1.0",
         "--build-arg", "BASE_IMAGE=localhost/debian:12",
         "--build-arg", "PIP_INDEX_URL=https://mirror/simple",
         "--secret", "id=pip-ca,src=/etc/ca.crt", "/ctx",
@@ -41,7 +45,7 @@ def test_buildah_builds_in_a_chroot_with_args_and_secret():
 
 @pytest.mark.parametrize("name", ["docker", "podman"])
 def test_docker_and_podman_share_the_build_flags(name):
-    command = Builder(name, name).build_command(CONTEXT / "f", CONTEXT, "img:1", ARGS, {})
+    command = Builder(name, name).build_command(CONTEXT / "f", CONTEXT, ("img:1",), ARGS, {})
     assert command[:2] == [name, "build"] and "--isolation" not in command
     assert command[-1] == "/ctx" and "--secret" not in command
 

@@ -24,9 +24,10 @@ app.kubernetes.io/component: {{ .component }}
 app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
-{{/* The Argosy image; the tag is required and never `latest`. */}}
+{{/* The Argosy image: image.tag (the content tag `argosy build` prints, recommended), else the
+chart's appVersion (`argosy build` tags the images with the release version too); never `latest`. */}}
 {{- define "argosy.image" -}}
-{{- $tag := required "image.tag is required: run `argosy build`, then pass the tag it printed (--set image.tag=TAG)" .Values.image.tag -}}
+{{- $tag := .Values.image.tag | default .Chart.AppVersion -}}
 {{- if eq $tag "latest" -}}
 {{- fail "image.tag must not be `latest`: pass the content tag `argosy build` printed" -}}
 {{- end -}}

@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import TextIO
 
 from argosy.errors import ConfigError, ImageError
-from argosy.images.resolve import context_files, reference, source_root, spec, with_parents
+from argosy.images.resolve import (
+    context_files,
+    reference,
+    release_reference,
+    source_root,
+    spec,
+    with_parents,
+)
 
 BUILDERS = ("docker", "podman", "buildah")
 """Builders in the order they are looked for."""
@@ -59,16 +66,18 @@ class Builder:
         self,
         containerfile: Path,
         context: Path,
-        image: str,
+        tags: Sequence[str],
         build_args: Mapping[str, str],
         secrets: Mapping[str, Path],
     ) -> list[str]:
-        """The argv that builds ``image`` from ``containerfile`` in ``context``."""
+        """The argv that builds ``containerfile`` in ``context`` as every one of ``tags``."""
         if self.name == "buildah":  # no daemon: chroot isolation works without one, as root
             command = [self.executable, "bud", "--isolation", "chroot"]
         else:
             command = [self.executable, "build"]
-        command += ["--network", "host", "-f", str(containerfile), "-t", image]
+        command += ["--network", "host", "-f", str(containerfile)]
+        for tag in tags:
+            command += ["-t", tag]
         for name, value in sorted(build_args.items()):
             command += ["--build-arg", f"{name}={value}"]
         for name, path in sorted(secrets.items()):
@@ -204,6 +213,9 @@ def build_images(
 ) -> list[BuiltImage]:
     """Build images ``names`` and their parents, parents first; export archives if asked.
 
+    Each image is tagged with its content tag (what compiled workflows reference) and with the
+    release version (``argosy/base:0.1.0``, the Helm chart's default image).
+
     ``base_image`` is what ``argosy/base`` starts from. With ``archive_dir`` each image is also
     written there as ``NAME-TAG.tar`` (OCI, or docker's format from ``docker save``).
     """
@@ -215,13 +227,14 @@ def build_images(
     for name in with_parents(names):
         image = spec(name)
         full = reference(name, root, registry=REGISTRY)
+        release = release_reference(name, registry=REGISTRY)
         parent = built[image.parent].reference if image.parent else base_image
         with tempfile.TemporaryDirectory(prefix=f"argosy-build-{name}-") as context:
             prepare_context(name, root, Path(context))
             command = builder.build_command(
                 Path(context) / image.containerfile,
                 Path(context),
-                full,
+                (full, release),
                 {**pip.build_args, "BASE_IMAGE": parent},
                 secrets,
             )

@@ -146,8 +146,19 @@ def _content_tag(name: str, root: Path, fingerprint: tuple[tuple[str, int, int],
 
 def reference(name: str, root: Path | None = None, registry: str | None = None) -> str:
     """``[registry/]argosy/NAME:TAG`` of one of Argosy's images."""
+    return _named(name, content_tag(name, root), registry)
+
+
+def release_reference(name: str, registry: str | None = None) -> str:
+    """``[registry/]argosy/NAME:VERSION``: the image tagged with Argosy's release version."""
+    from argosy import __version__
+
+    return _named(name, __version__, registry)
+
+
+def _named(name: str, tag: str, registry: str | None) -> str:
     prefix = f"{registry.rstrip('/')}/" if registry else ""
-    return f"{prefix}{spec(name).repository}:{content_tag(name, root)}"
+    return f"{prefix}{spec(name).repository}:{tag}"
 
 
 def default_image(root: Path | None = None, registry: str | None = None) -> str:
@@ -189,6 +200,7 @@ __all__ = [
     "image_for",
     "images_for",
     "reference",
+    "release_reference",
     "source_root",
     "spec",
     "with_parents",
