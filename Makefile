@@ -1,7 +1,7 @@
 # Argosy: every set-up step a fresh machine needs is in these targets.
 #   make example   install, then run the k-means sweep on the embedded defaults
 #   make test      install everything the tests need (Python deps, Postgres, S3 server, helm), lint, run pytest
-#   make bench     print the benchmark figures (not part of make test)
+#   make bench     print the benchmark figures (not part of make test; bench-cluster: on the cluster)
 #   make test-cluster   build and start a real single-node Kubernetes with Argo, run tests/cluster
 #   make cluster-up / cluster-down   the same cluster by hand (see README, "A real cluster here")
 
@@ -14,7 +14,7 @@ export ARGOSY_TOOLS_DIR := $(TOOLS_DIR)
 PYTEST_ARGS ?=
 
 .PHONY: install tools system-deps cluster-deps lint format test test-images test-cluster \
-	cluster-up cluster-down example manifests bench kind-up clean
+	cluster-up cluster-down example manifests bench bench-cluster kind-up clean
 
 install: $(VENV)/.installed
 
@@ -82,7 +82,13 @@ manifests: tools
 	PATH="$(TOOLS_DIR)/bin:$(CURDIR)/$(BIN):$$PATH" PYTHON=$(CURDIR)/$(BIN)/python charts/render-install.sh
 
 bench: install system-deps
-	for bench in tests/benchmarks/bench_*.py; do echo "== $$bench"; $(BIN)/python $$bench || exit 1; done
+	for bench in tests/benchmarks/bench_*.py; do \
+		[ "$$bench" = tests/benchmarks/bench_cluster.py ] && continue; \
+		echo "== $$bench"; $(BIN)/python $$bench || exit 1; done
+
+# The 1,000-wide fan-out on the test cluster against the same run locally (starts the cluster).
+bench-cluster: install tools cluster-deps
+	$(CLUSTER_PATH) $(BIN)/python tests/benchmarks/bench_cluster.py
 
 kind-up:
 	charts/kind-up.sh

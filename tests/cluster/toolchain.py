@@ -35,14 +35,14 @@ def tools_dir() -> Path:
 
 
 @dataclass(frozen=True)
-class Overlay:
-    """A file of a dependency module that ``go build -overlay`` replaces by one of ours."""
+class AddedFile:
+    """A file a dependency module lacks: the build uses a copy of the module with it added."""
 
     module: str
     version: str
     path: str
-    """The file's path inside the module."""
-    replacement: str
+    """Where the file goes inside the module."""
+    ours: str
     """Our file, relative to the component's folder."""
 
 
@@ -58,7 +58,7 @@ class Component:
     ldflags: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=lambda: {"CGO_ENABLED": "0"})
-    overlays: tuple[Overlay, ...] = ()
+    added: tuple[AddedFile, ...] = ()
 
     @property
     def source(self) -> Path:
@@ -103,8 +103,8 @@ COMPONENTS = {
             "argo",
             ARGO_VERSION,
             ("workflow-controller", "argoexec"),
-            overlays=(
-                Overlay(
+            added=(
+                AddedFile(
                     ARGO_MODULE,
                     ARGO_VERSION,
                     "workflow/executor/osspecific/signal_linux.go",
@@ -142,13 +142,14 @@ def ensure_built(name: str) -> dict[str, Path]:
     command = ["go", "build", "-o", str(output)]
     if component.tags:
         command += ["-tags", ",".join(component.tags)]
-    if component.overlays:
-        command += ["-overlay", str(_overlay_file(component, staging.parent))]
+    env = {**os.environ, **component.env, "GOFLAGS": "-mod=readonly -buildvcs=false"}
+    if component.added:
+        env["GOWORK"] = str(_workspace(component, staging.parent / f"{component.name}-work"))
     command += ["-ldflags", " ".join(("-s", "-w", *component.ldflags)), component.packages]
     done = subprocess.run(
         command,
         cwd=component.source,
-        env={**os.environ, **component.env, "GOFLAGS": "-mod=readonly -buildvcs=false"},
+        env=env,
         capture_output=True,
         text=True,
     )
@@ -160,17 +161,23 @@ def ensure_built(name: str) -> dict[str, Path]:
     return paths
 
 
-def _overlay_file(component: Component, directory: Path) -> Path:
-    """The JSON ``go build -overlay`` reads: files of downloaded modules, replaced by ours."""
-    replace = {
-        str(module_dir(overlay.module, overlay.version) / overlay.path): str(
-            component.source / overlay.replacement
-        )
-        for overlay in component.overlays
-    }
-    path = directory / f"{component.name}-overlay.json"
-    path.write_text(json.dumps({"Replace": replace}))
-    return path
+def _workspace(component: Component, directory: Path) -> Path:
+    """A go.work that builds the component with writable copies of the modules it adds to."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    replaces = []
+    for added in component.added:
+        copy = directory / f"{added.module.replace('/', '_')}@{added.version}"
+        if not copy.exists():
+            shutil.copytree(module_dir(added.module, added.version), copy)
+            for folder in (copy, *(p for p in copy.rglob("*") if p.is_dir())):
+                folder.chmod(0o755)
+            replaces.append(f"replace {added.module} {added.version} => {copy}\n")
+        shutil.copyfile(component.source / added.ours, copy / added.path)
+    work = directory / "go.work"
+    go_version = (component.source / "go.mod").read_text().split("\ngo ")[1].split()[0]
+    work.write_text(f"go {go_version}\n\nuse {component.source}\n\n{''.join(replaces)}")
+    return work
 
 
 def build_all() -> dict[str, Path]:
