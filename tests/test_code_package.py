@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import subprocess
 import sys
+import tarfile
 import textwrap
 import uuid
 from pathlib import Path
@@ -13,7 +16,7 @@ import pytest
 
 from argosy.code_package import install, local_files, pack, package_ref
 from argosy.dsl import load_pipeline
-from argosy.errors import ArtifactNotFound
+from argosy.errors import ArtifactNotFound, StoreError
 from argosy.store import LocalStore
 from argosy.store.addresses import code_package_key
 
@@ -107,6 +110,27 @@ def test_install_makes_the_package_importable_in_a_fresh_process(tmp_path: Path)
     path, value = result.stdout.split()
     assert Path(path) == tmp_path / "cache" / digest
     assert value == "18"
+
+
+@pytest.mark.parametrize("member", ["../escaped.py", "/etc/escaped.py", "link"])
+def test_install_refuses_a_package_with_anything_but_files_inside_it(
+    member: str, tmp_path: Path
+) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo(member)
+        if member == "link":
+            info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tar.addfile(info)
+        else:
+            info.size = 2
+            tar.addfile(info, io.BytesIO(b"x\n"))
+    store = LocalStore(tmp_path / "store")
+    digest = store.put_bytes(gzip.compress(buffer.getvalue()))
+    with pytest.raises(StoreError, match="not a plain file inside the package"):
+        install(store, digest, tmp_path / "cache" / "deep")
+    assert not (tmp_path / "cache" / "escaped.py").exists()
+    assert not (tmp_path / "cache" / "deep" / digest).exists()
 
 
 def test_install_of_a_missing_package_says_what_to_do(tmp_path: Path) -> None:

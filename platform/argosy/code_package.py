@@ -24,7 +24,7 @@ import sys
 import tarfile
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from argosy.errors import ArtifactNotFound, PipelineError, StoreError
@@ -165,11 +165,26 @@ def _fetch(store: ArtifactStore, digest: str) -> bytes:
 
 
 def _unpack(data: bytes, root: Path, target: Path) -> None:
-    """Unpack into a fresh folder and rename it into place, so a half-unpacked one never shows."""
+    """Unpack into a fresh folder and rename it into place, so a half-unpacked one never shows.
+
+    Only regular files at relative paths are written (what `pack` makes), by this code rather
+    than ``extractall``: its ``filter`` is missing from the Python 3.11 of Debian's images.
+    """
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=root))
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        tar.extractall(staging, filter="data")
+        for member in tar.getmembers():
+            path = PurePosixPath(member.name)
+            if not member.isfile() or path.is_absolute() or ".." in path.parts:
+                raise StoreError(
+                    f"the code package holds {member.name!r}, which is not a plain file inside "
+                    "the package; it was not made by `argosy submit`, so it is not unpacked"
+                )
+            destination = staging.joinpath(*path.parts)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            source = tar.extractfile(member)
+            assert source is not None  # a regular file always has contents
+            destination.write_bytes(source.read())
     try:
         os.rename(staging, target)
     except OSError:
