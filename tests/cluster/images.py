@@ -220,7 +220,10 @@ def build_images(binaries: dict[str, Path]) -> tuple[ClusterImages, list[Path]]:
         minio=_minio(builder, binaries),
     )
     every = [_pause(builder), _argoexec(builder, binaries), *vars(images).values()]
-    return images, [builder.archive(image) for image in dict.fromkeys(every)]
+    archives = [builder.archive(image) for image in dict.fromkeys(every)]
+    for stale in set(builder.archives.glob("*.tar")) - set(archives):
+        stale.unlink()  # an earlier checkout's images
+    return images, archives
 
 
 def import_images(node: Node, archives: list[Path]) -> None:

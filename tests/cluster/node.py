@@ -152,6 +152,7 @@ class Node:
                 f"--kubelet-client-certificate={pki / 'admin.crt'}",
                 f"--kubelet-client-key={pki / 'admin.key'}",
                 f"--kubelet-certificate-authority={pki / 'ca.crt'}",
+                "--kubelet-preferred-address-types=InternalIP",  # the node name is in no DNS
                 f"--service-account-issuer=https://kubernetes.default.svc.{network.CLUSTER_DOMAIN}",
                 f"--service-account-key-file={self.pki / 'sa.pub'}",
                 f"--service-account-signing-key-file={self.pki / 'sa.key'}",
@@ -265,6 +266,7 @@ class Node:
             "clusterDomain": network.CLUSTER_DOMAIN,
             "clusterDNS": [network.NODE_IP],
             "resolvConf": str(resolv),
+            "podLogsDir": str(self.state / "pod-logs"),
             # nothing can be pulled again: never collect an image, never evict for disk
             "imageGCHighThresholdPercent": 100,
             "imageGCLowThresholdPercent": 99,

@@ -178,9 +178,10 @@ def start_controller(node: Node, controller: Path, images: ClusterImages) -> Non
     kubeconfig = node.state / "controller.kubeconfig"
     kubeconfig.write_text(yaml.safe_dump(config))
     resolv = node.state / "controller-resolv.conf"
-    resolv.write_text(
+    domain = network.CLUSTER_DOMAIN
+    resolv.write_text(  # what the kubelet gives a pod in the namespace
         f"nameserver {network.NODE_IP}\n"
-        f"search {NAMESPACE}.svc.{network.CLUSTER_DOMAIN} svc.{network.CLUSTER_DOMAIN}\n"
+        f"search {NAMESPACE}.svc.{domain} svc.{domain} {domain}\noptions ndots:5\n"
     )
     command = [
         str(controller), f"--kubeconfig={kubeconfig}", "--configmap=workflow-controller-configmap",
@@ -193,7 +194,9 @@ def start_controller(node: Node, controller: Path, images: ClusterImages) -> Non
     remount = f'mount --bind "{resolv}" /etc/resolv.conf && exec "$@"'
     wrapped = ["unshare", "--mount", "--propagation", "private", "sh", "-c", remount, "controller",
                *command]  # fmt: skip
-    node.daemons.start("workflow-controller", wrapped, env={"LEADER_ELECTION_DISABLE": "true"})
+    env = {item["name"]: item["value"] for item in values["controller"].get("extraEnv", [])}
+    env["LEADER_ELECTION_DISABLE"] = "true"  # one controller, outside the cluster
+    node.daemons.start("workflow-controller", wrapped, env=env)
     node.daemons.wait_until(
         "workflow-controller", lambda: _http_ok(CONTROLLER_HEALTH), 120, "healthy"
     )

@@ -377,7 +377,11 @@ def _exit_template(plan: _Plan, name: str) -> Container:
         command=list(FINISH_RUN),
         args=["--run-id", expressions.WORKFLOW_NAME, "--status", expressions.WORKFLOW_STATUS],
         resources=Resources(
-            cpu_request="100m", cpu_limit="100m", memory_request="256Mi", memory_limit="256Mi"
+            # a 100m limit throttles the interpreter's start to ~15 s; the request stays small
+            cpu_request="100m",
+            cpu_limit="1",
+            memory_request="256Mi",
+            memory_limit="256Mi",
         ),
     )
 
