@@ -62,9 +62,12 @@ test-images: install
 # A real single-node Kubernetes (built from Go modules), Argo's controller and the chart, then
 # every test marked `cluster` (cold: builds everything, about half an hour on 2 cores).
 CLUSTER_PATH = PATH="$(CURDIR)/$(BIN):$(TOOLS_DIR)/bin:$$PATH"
+# The cluster is started first (its build is not a test's time), stopped whatever the tests say.
 test-cluster: install tools cluster-deps
+	$(CLUSTER_PATH) $(BIN)/python -m tests.cluster up
 	$(CLUSTER_PATH) ARGOSY_REQUIRE_CLUSTER=1 $(BIN)/pytest -m cluster tests/cluster \
-		-p no:cacheprovider $(PYTEST_ARGS)
+		-p no:cacheprovider $(PYTEST_ARGS); status=$$?; \
+		$(CLUSTER_PATH) $(BIN)/python -m tests.cluster down; exit $$status
 
 cluster-up: install tools cluster-deps
 	$(CLUSTER_PATH) $(BIN)/python -m tests.cluster up

@@ -206,6 +206,11 @@ class Node:
         root = self.state / "containerd"
         (root / "cni").mkdir(parents=True, exist_ok=True)
         (root / "cni" / "10-argosy.conflist").write_text(network.cni_config(root / "ipam"))
+        # nothing is pulled: every registry resolves to a closed port on loopback, so a missing
+        # image fails at once (ErrImagePull) and no request leaves the machine
+        registries = root / "registries" / "_default"
+        registries.mkdir(parents=True, exist_ok=True)
+        (registries / "hosts.toml").write_text('server = "http://127.0.0.1:9"\n')
         config = root / "config.toml"
         config.write_text(
             "version = 2\n"
@@ -222,6 +227,8 @@ class Node:
             '    default_runtime_name = "runc"\n'
             '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n'
             '      runtime_type = "io.containerd.runc.v2"\n'
+            '  [plugins."io.containerd.grpc.v1.cri".registry]\n'
+            f'    config_path = "{root / "registries"}"\n'
             '  [plugins."io.containerd.grpc.v1.cri".cni]\n'
             '    bin_dir = "/usr/lib/cni"\n'
             f'    conf_dir = "{root / "cni"}"\n'

@@ -60,6 +60,16 @@ def _pod_nodes(workflow: dict[str, Any], template: str) -> list[dict[str, Any]]:
     return sorted(nodes, key=lambda node: node.get("startedAt") or "")
 
 
+def _finished(env: dict[str, str], run_id: str, timeout: float = 300) -> dict[str, Any]:
+    """The Workflow once it has finished (as ``kubectl get workflow`` shows it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        workflow = kubectl(env, "get", "workflow", run_id, "-n", "argosy")
+        if workflow.get("status", {}).get("phase") in DONE or time.monotonic() > deadline:
+            return workflow
+        time.sleep(2)
+
+
 def test_a_failed_attempt_is_retried_in_a_new_pod(argosy_env: dict[str, str]) -> None:
     run_id = _submit(argosy_env, "retried", f"marker={_marker()}", succeed=True)
     workflow = kubectl(argosy_env, "get", "workflow", run_id, "-n", "argosy")
@@ -118,9 +128,10 @@ def test_a_failed_run_is_inspected_and_resumed_rerunning_only_what_failed(
     failing_pipelines.put_marker(marker)
     resumed = json.loads(argosy(argosy_env, "resume", first, "--json").stdout)
     second = resumed["run_id"]
-    assert resumed["status"] == "succeeded", resumed
+    assert (resumed["status"], resumed["resumed_from"]) == ("submitted", first)
+    workflow = _finished(argosy_env, second)
+    assert workflow["status"]["phase"] == "Succeeded", workflow["status"].get("message")
 
-    workflow = kubectl(argosy_env, "get", "workflow", second, "-n", "argosy")
     ran = {node["templateName"] for node in workflow["status"]["nodes"].values()
            if node["type"] == "Pod"}  # fmt: skip
     assert ran == {"total", "report", "finish-run"}

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from argosy.backends.local import RunResult, resume_run, run_pipeline
+from argosy.cli.argo import Image
 from argosy.client import Client
 from argosy.config import Settings
 from argosy.dsl import load_pipeline
@@ -71,17 +72,18 @@ def resume(
     max_workers: MaxWorkers = None,
     cache: Cache = False,
     gpu_fallback: GpuFallback = False,
+    image: Image = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Start a new run of a run's pipeline and parameters; its finished tasks are reused.
 
     A run that ran on Argo is resumed there: a new Workflow in which only the unfinished
-    steps run.
+    steps run (in --image, as `argosy submit` runs them).
     """
     settings = Settings()
     origin = Client(settings).run(run_id)  # a unique prefix of the id is enough
     if origin.record.backend == "argo":
-        _resume_on_argo(origin.id, settings, json_output)
+        _resume_on_argo(origin.id, settings, image, json_output)
         return
     result = resume_run(
         origin.id,
@@ -94,10 +96,10 @@ def resume(
     _finish(result, json_output)
 
 
-def _resume_on_argo(run_id: str, settings: Settings, json_output: bool) -> None:
+def _resume_on_argo(run_id: str, settings: Settings, image: str | None, json_output: bool) -> None:
     from argosy.backends.argo import resume_run as resume_on_argo
 
-    handle = resume_on_argo(run_id, settings)
+    handle = resume_on_argo(run_id, settings, image=image)
     if json_output:
         typer.echo(
             json.dumps(

@@ -1,8 +1,7 @@
 """Every Argo template tag (``{{...}}``) the compiler writes, built in one place.
 
-Argo substitutes these strings when it runs a workflow; the conformance harness in
-``tests/conformance`` substitutes them the same way. Keeping them here means a tag is spelled
-once, and the harness and the compiler agree on one vocabulary:
+Argo substitutes these strings when it runs a workflow (``tests/cluster`` runs every example
+on Argo's real controller). Keeping them here means a tag is spelled once, in one vocabulary:
 
 * simple tags: ``{{workflow.name}}``, ``{{workflow.parameters.NAME}}``, ``{{workflow.status}}``,
   ``{{inputs.parameters.NAME}}``, ``{{tasks.TASK.outputs.parameters.NAME}}``, ``{{item}}``,
