@@ -24,7 +24,7 @@ from pathlib import Path
 
 from argosy.images.build import REGISTRY
 from argosy.images.kind import NODE_IMPORT_COMMAND
-from argosy.images.resolve import reference
+from argosy.images.resolve import reference, release_reference
 from tests.cluster.node import PAUSE_IMAGE, Node
 from tests.cluster.toolchain import ARGO_VERSION, KUBERNETES_VERSION, module_dir, tools_dir
 
@@ -110,6 +110,13 @@ class ImageBuilder:
             self.run("buildah", "commit", "--quiet", container, image)
         finally:
             self.run("buildah", "rm", container)
+
+    def prune(self, repository: str, keep: set[str]) -> None:
+        """Remove the images of ``repository`` other than ``keep`` (earlier checkouts' builds)."""
+        listed = self.run("buildah", "images", "--format", "{{.Name}}:{{.Tag}}")
+        for image in set(listed.split()) - keep:
+            if image.rsplit(":", 1)[0] == repository:
+                self.run("buildah", "rmi", "--force", image)
 
     def archive(self, image: str) -> Path:
         """The image as an OCI archive (exported once, named by its reference)."""
@@ -205,6 +212,8 @@ def _argosy(builder: ImageBuilder, debian: str) -> tuple[str, str]:
             sys.executable, "-m", "argosy", "build", "components", "--builder", "buildah",
             "--base-image", debian, "--json",
         )  # fmt: skip
+    for name, current in (("base", base), ("components", components)):
+        builder.prune(current.rsplit(":", 1)[0], {current, release_reference(name, REGISTRY)})
     return base, components
 
 

@@ -35,6 +35,8 @@ RELEASE = "argosy"
 BUCKET = "argosy"
 GPU_PROFILES = Path(__file__).with_name("gpu-profiles.yaml")
 """GPU profiles of the test node: Helm values and the file ``argosy compile`` reads."""
+VALUES = Path(__file__).with_name("values.yaml")
+"""The test cluster's own chart values (see the file)."""
 ARGO_VALUES = ROOT / "charts" / "argo-workflows-values.yaml"
 METADATA_NODE_PORT = 30800
 S3_NODE_PORT = 30900
@@ -139,7 +141,8 @@ def install_chart(node: Node, images: ClusterImages) -> None:
     minio_repository, minio_tag = images.minio.rsplit(":", 1)
     _helm(
         node, "upgrade", "--install", RELEASE, "charts/argosy", "--namespace", NAMESPACE,
-        "--create-namespace", "-f", "charts/kind-values.yaml", "-f", str(GPU_PROFILES),
+        "--create-namespace", "-f", "charts/kind-values.yaml", "-f", str(VALUES),
+        "-f", str(GPU_PROFILES),
         "--set", f"image.repository={base_repository.removeprefix('docker.io/')}",
         "--set", f"image.tag={base_tag}",
         "--set", f"postgres.image.repository={postgres_repository}",

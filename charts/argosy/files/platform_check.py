@@ -28,7 +28,9 @@ def check_database(settings: Settings) -> str:
 
     if not settings.database_url:
         raise RuntimeError("ARGOSY_DATABASE_URL is not set")
-    engine = sqlalchemy.create_engine(settings.database_url)
+    # a short connect timeout: a connection tried before the Service's rules exist hangs for
+    # minutes (its first packet is never translated); a new one right after gets through
+    engine = sqlalchemy.create_engine(settings.database_url, connect_args={"connect_timeout": 5})
     try:
         with engine.connect() as connection:
             connection.execute(sqlalchemy.text("SELECT 1"))

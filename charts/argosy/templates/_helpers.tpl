@@ -119,8 +119,7 @@ securityContext:
   {{- toYaml .root.Values.containerSecurityContext | nindent 2 }}
   readOnlyRootFilesystem: true
 resources:
-  requests: {cpu: 50m, memory: 128Mi}
-  limits: {memory: 256Mi}
+  {{- toYaml .root.Values.checks.resources | nindent 2 }}
 volumeMounts:
   - {name: scripts, mountPath: /opt/argosy-chart, readOnly: true}
   - {name: tmp, mountPath: /tmp}

@@ -52,7 +52,8 @@ class KubeApi:
                 configuration = client.Configuration()
                 config.load_incluster_config(client_configuration=configuration)
                 return cls(client.ApiClient(configuration))
-            path = None if kubeconfig is None else str(kubeconfig)  # None: $KUBECONFIG or ~/.kube
+            # $KUBECONFIG read now (the kubernetes package reads it once, when first imported)
+            path = str(kubeconfig) if kubeconfig else os.environ.get("KUBECONFIG")
             return cls(config.new_client_from_config(config_file=path, context=context))
         except (config.ConfigException, OSError) as error:
             raise ClusterError(
