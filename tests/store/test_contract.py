@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +204,13 @@ def test_unknown_formats_are_refused_clearly(store: ArtifactStore) -> None:
     info = save(store, "x").model_copy(update={"format": "parquet"})
     with pytest.raises(StoreError, match="format 'parquet'"):
         load(store, info)
+
+
+def test_a_sparse_npz_has_the_same_bytes_on_every_python(store: ArtifactStore) -> None:
+    """No forced ZIP64: its header bytes differ between Python 3.11 patch releases."""
+    ref = save(store, scipy.sparse.csr_matrix(np.eye(5)))
+    data = store.get_bytes(ref.digest)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        versions = {info.extract_version for info in archive.infolist()}
+    assert versions == {20}
+    assert data[4:6] == (20).to_bytes(2, "little")  # the first local header agrees

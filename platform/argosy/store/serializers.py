@@ -181,14 +181,18 @@ def _save_npz(store: ArtifactStore, value: Any) -> tuple[str, int]:
 
 
 def _copy_zip_without_timestamps(source: Path, target: _StagedBlob) -> None:
-    """Rewrite a zip with fixed entry times, so equal contents give equal bytes."""
+    """Rewrite a zip with fixed entry times and sizes, so equal contents give equal bytes."""
     with (
         zipfile.ZipFile(source) as zin,
         zipfile.ZipFile(_Unseekable(target), "w", zipfile.ZIP_STORED) as zout,
     ):
         for entry in zin.infolist():
             fixed = zipfile.ZipInfo(entry.filename, date_time=_ZIP_EPOCH)
-            with zin.open(entry) as src, zout.open(fixed, "w", force_zip64=True) as dst:
+            # the size known up front: ZIP64 only for an entry that needs it. A forced ZIP64
+            # entry has other header bytes on other Python 3.11 patch releases (Debian's images
+            # run 3.11.2), and the same value must give the same digest everywhere.
+            fixed.file_size = entry.file_size
+            with zin.open(entry) as src, zout.open(fixed, "w") as dst:
                 shutil.copyfileobj(src, dst, _CHUNK)
 
 
