@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -107,9 +108,15 @@ class Daemons:
         (self.pids / name).unlink(missing_ok=True)
 
 
+def http_ok(url: str) -> bool:
+    """Does ``url`` answer 200 (a health endpoint)?"""
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status == 200
+
+
 def _signal_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
 
 
-__all__ = ["Daemons", "StartupError"]
+__all__ = ["Daemons", "StartupError", "http_ok"]

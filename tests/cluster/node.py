@@ -13,23 +13,18 @@ and the kubelet's roots.
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import json
-import os
-import signal
 import socket
 import ssl
 import struct
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import yaml
 
-from tests.cluster import network
-from tests.cluster.daemons import Daemons, StartupError
+from tests.cluster import network, teardown
+from tests.cluster.daemons import Daemons, StartupError, http_ok
 from tests.cluster.pki import CertificateAuthority, Credential, service_account_key
 
 API_PORT = 6443
@@ -134,7 +129,7 @@ class Node:
                 "--log-level", "warn",
             ],
         )  # fmt: skip
-        self.daemons.wait_until("etcd", lambda: _http_ok(f"{client}/health"), 60)
+        self.daemons.wait_until("etcd", lambda: http_ok(f"{client}/health"), 60)
 
     def _start_apiserver(self, apiserver: Path) -> None:
         pki = self.pki
@@ -347,7 +342,7 @@ class Node:
         config_path.write_text(yaml.safe_dump(config))
         self.daemons.start("kube-proxy", [proxy, f"--config={config_path}", "--v=1"])
         self.daemons.wait_until(
-            "kube-proxy", lambda: _http_ok("http://127.0.0.1:10256/healthz"), 60, "healthy"
+            "kube-proxy", lambda: http_ok("http://127.0.0.1:10256/healthz"), 60, "healthy"
         )
 
     def _start_dns(self, coredns: Path) -> None:
@@ -374,19 +369,18 @@ class Node:
         """Stop every daemon and pod, unmount what they mounted, remove the network."""
         self.daemons.stop("workflow-controller")
         self.daemons.stop("kubelet")
-        _kill_pods()
+        teardown.kill_pods()
         self.daemons.stop("containerd")
-        _kill_shims(self.state)
+        teardown.kill_shims(self.state / "containerd")
         for name in STOP_ORDER:
             self.daemons.stop(name)
         for name in self.daemons.names():
             self.daemons.stop(name)
-        _unmount_under(self.state)
-        _remove_netns()
-        _run_quiet(["nft", "delete", "table", "ip", "kube-proxy"])
-        _run_quiet(["nft", "delete", "table", "ip6", "kube-proxy"])
+        teardown.unmount_under(self.state)
+        teardown.remove_pod_netns()
+        teardown.remove_proxy_rules()
         network.tear_down()
-        _remove_pod_cgroups()
+        teardown.remove_pod_cgroups()
 
     def healthy(self) -> bool:
         """Is a cluster started from this state up and serving (for reuse)?"""
@@ -402,11 +396,6 @@ def _taint(spec: str) -> dict[str, str]:
     return {"key": key, "value": value, "effect": effect}
 
 
-def _http_ok(url: str) -> bool:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.status == 200
-
-
 def _dns_resolves(name: str) -> bool:
     """Ask CoreDNS on the node address for ``name`` (the machine's resolver does not know it)."""
     query = struct.pack(">HHHHHH", 0x4172, 0x0100, 1, 0, 0, 0)
@@ -418,78 +407,6 @@ def _dns_resolves(name: str) -> bool:
         answer, _ = sock.recvfrom(512)
     answers = struct.unpack(">H", answer[6:8])[0]
     return answer[3] & 0x0F == 0 and answers > 0
-
-
-def _run_quiet(command: list[str]) -> None:
-    subprocess.run(command, capture_output=True)
-
-
-def _cgroup_pids(pattern: str) -> list[int]:
-    pids = []
-    for path in glob.glob(pattern, recursive=True):
-        try:
-            pids += [int(line) for line in Path(path).read_text().split()]
-        except OSError:
-            continue
-    return pids
-
-
-def _kill_pods() -> None:
-    """SIGKILL every process of every pod (they live under the kubepods cgroups)."""
-    for _ in range(20):
-        pids = _cgroup_pids("/sys/fs/cgroup/pids/kubepods/**/cgroup.procs")
-        if not pids:
-            return
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
-
-
-def _kill_shims(state: Path) -> None:
-    """The containerd shims of this node's containers (they outlive containerd by design)."""
-    marker = str(state / "containerd")
-    for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
-        try:
-            argv = Path(cmdline).read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if (
-            argv
-            and argv[0].endswith(b"containerd-shim-runc-v2")
-            and marker.encode() in b" ".join(argv)
-        ):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(cmdline.split("/")[2]), signal.SIGKILL)
-
-
-def _unmount_under(root: Path) -> None:
-    """Lazily unmount everything mounted below ``root``, deepest first."""
-    prefix = str(root.resolve()) + "/"
-    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
-    for mount in sorted((m for m in mounts if m.startswith(prefix)), key=len, reverse=True):
-        _run_quiet(["umount", "--lazy", mount])
-
-
-def _remove_netns() -> None:
-    """The pods' network namespaces, which containerd pins under /var/run/netns."""
-    for path in glob.glob("/var/run/netns/cni-*"):
-        _run_quiet(["umount", "--lazy", path])
-        Path(path).unlink(missing_ok=True)
-
-
-def _remove_pod_cgroups() -> None:
-    for hierarchy in glob.glob("/sys/fs/cgroup/*/"):
-        top = Path(hierarchy) / "kubepods"
-        if not top.is_dir():
-            continue
-        for directory in sorted(
-            (Path(p) for p in glob.glob(f"{top}/**/", recursive=True)),
-            key=lambda p: len(p.parts),
-            reverse=True,
-        ):
-            with contextlib.suppress(OSError):
-                directory.rmdir()
 
 
 __all__ = ["FAKE_GPUS", "GPU_LABEL", "GPU_TAINT", "PAUSE_IMAGE", "Node", "StartupError"]

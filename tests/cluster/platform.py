@@ -17,7 +17,6 @@ import base64
 import json
 import os
 import subprocess
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import yaml
 
 from argosy.config import Settings
 from tests.cluster import network
+from tests.cluster.daemons import http_ok
 from tests.cluster.images import ClusterImages
 from tests.cluster.node import Node
 from tests.cluster.toolchain import ARGO_VERSION, argo_file
@@ -201,13 +201,8 @@ def start_controller(node: Node, controller: Path, images: ClusterImages) -> Non
     env["LEADER_ELECTION_DISABLE"] = "true"  # one controller, outside the cluster
     node.daemons.start("workflow-controller", wrapped, env=env)
     node.daemons.wait_until(
-        "workflow-controller", lambda: _http_ok(CONTROLLER_HEALTH), 120, "healthy"
+        "workflow-controller", lambda: http_ok(CONTROLLER_HEALTH), 120, "healthy"
     )
-
-
-def _http_ok(url: str) -> bool:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.status == 200
 
 
 def _secret(node: Node, name: str, key: str) -> str:
