@@ -164,3 +164,17 @@ def test_with_caching_the_second_identical_task_reuses_the_output(
 def test_log_metric_outside_a_task_says_so() -> None:
     with pytest.raises(PipelineError, match="outside a running task"):
         log_metric("accuracy", 0.9)
+
+
+def test_a_step_runs_its_native_thread_pools_with_the_cpus_it_asked_for(
+    store: ArtifactStore, sink: MetadataSink
+) -> None:
+    """As in a pod with a CPU limit: float results then agree between here and the cluster."""
+    from threadpoolctl import threadpool_info
+
+    _start(sink, "r1", tiny.threads)
+    spec = TaskSpec(pipeline="tests.runtime.tiny:threads", step="one_core", run_id="r1")
+    record = _run(spec, store, sink, tiny.threads)
+    assert record.status is TaskStatus.SUCCEEDED
+    assert load(store, read_output(store, "r1", "one_core", 0).artifact) == [1]
+    assert all(pool["num_threads"] >= 1 for pool in threadpool_info())  # restored afterwards

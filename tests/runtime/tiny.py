@@ -6,7 +6,9 @@ import ctypes
 import subprocess
 import sys
 
-from argosy import log_metric, pipeline, step
+import numpy  # noqa: F401  (loaded with the pipeline, as steps' libraries are: a BLAS pool)
+
+from argosy import Resources, log_metric, pipeline, step
 
 
 @step
@@ -57,3 +59,16 @@ def broken(n: int = 1):
     """A step that raises, and a mapping over a value with no length."""
     explode(n)
     return after.map(x=scalar(n))
+
+
+@step(resources=Resources(cpu=1))
+def one_core() -> list[int]:
+    """The thread counts of the native thread pools (numpy's BLAS, OpenMP) while it runs."""
+    from threadpoolctl import threadpool_info
+
+    return sorted({pool["num_threads"] for pool in threadpool_info()})
+
+
+@pipeline
+def threads():
+    return one_core()

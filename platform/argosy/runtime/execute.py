@@ -24,6 +24,7 @@ from argosy.runtime.context import collecting_metrics
 from argosy.runtime.inputs import resolve_inputs
 from argosy.runtime.outputs import OutputRecord, write_output
 from argosy.runtime.spec import TaskSpec
+from argosy.runtime.threads import limited_threads
 from argosy.store import save
 from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactInfo, ArtifactStore
@@ -82,7 +83,8 @@ def run_task(
             outcome.cache_hit = outcome.output is not None
         if outcome.output is None:
             function = definition.function(step.name)
-            _call(function, resolved.values, spec, store, outcome, echo_logs, capture_to)
+            with limited_threads(step.resources.cpu):
+                _call(function, resolved.values, spec, store, outcome, echo_logs, capture_to)
         if outcome.output is not None:
             record = OutputRecord(
                 artifact=outcome.output,
