@@ -164,14 +164,8 @@ def _fetch(store: ArtifactStore, digest: str) -> bytes:
     return data
 
 
-def _unpack(data: bytes, root: Path, target: Path) -> None:
-    """Unpack into a fresh folder and rename it into place, so a half-unpacked one never shows.
-
-    Only regular files at relative paths are written (what `pack` makes), by this code rather
-    than ``extractall``: its ``filter`` is missing from the Python 3.11 of Debian's images.
-    """
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=root))
+def _write_files(data: bytes, folder: Path) -> None:
+    """Write the package's files under ``folder``; StoreError for anything but a plain file."""
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         for member in tar.getmembers():
             path = PurePosixPath(member.name)
@@ -180,11 +174,26 @@ def _unpack(data: bytes, root: Path, target: Path) -> None:
                     f"the code package holds {member.name!r}, which is not a plain file inside "
                     "the package; it was not made by `argosy submit`, so it is not unpacked"
                 )
-            destination = staging.joinpath(*path.parts)
+            destination = folder.joinpath(*path.parts)
             destination.parent.mkdir(parents=True, exist_ok=True)
             source = tar.extractfile(member)
             assert source is not None  # a regular file always has contents
             destination.write_bytes(source.read())
+
+
+def _unpack(data: bytes, root: Path, target: Path) -> None:
+    """Unpack into a fresh folder and rename it into place, so a half-unpacked one never shows.
+
+    Only regular files at relative paths are written (what `pack` makes), by this code rather
+    than ``extractall``: its ``filter`` is missing from the Python 3.11 of Debian's images.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=root))
+    try:
+        _write_files(data, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     try:
         os.rename(staging, target)
     except OSError:
