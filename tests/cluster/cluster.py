@@ -20,7 +20,7 @@ from tests.cluster import platform
 from tests.cluster.images import build_images, import_images
 from tests.cluster.node import Node
 from tests.cluster.platform import Platform
-from tests.cluster.toolchain import COMPONENTS, ensure_built, tools_dir
+from tests.cluster.toolchain import build_all, tools_dir
 
 
 def state_dir() -> Path:
@@ -58,9 +58,7 @@ def up(timings: dict[str, float] | None = None) -> Platform:
     """A running cluster with Argosy and Argo installed (started now unless one is running)."""
     timings = {} if timings is None else timings
     with _timed("build (Go modules)", timings):
-        binaries: dict[str, Path] = {}
-        for name in COMPONENTS:
-            binaries.update(ensure_built(name))
+        binaries = build_all()
     with _timed("images (buildah)", timings):
         images, archives = build_images(binaries)
     found = running()

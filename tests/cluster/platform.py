@@ -27,7 +27,7 @@ from tests.cluster import network
 from tests.cluster.daemons import http_ok
 from tests.cluster.images import ClusterImages
 from tests.cluster.node import Node
-from tests.cluster.toolchain import ARGO_VERSION, argo_file
+from tests.cluster.toolchain import argo_file
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "argosy"
@@ -154,9 +154,8 @@ def install_chart(node: Node, images: ClusterImages) -> None:
     _helm(node, "test", RELEASE, "--namespace", NAMESPACE, "--timeout", "5m")
 
 
-def controller_configmap() -> dict:
-    """``workflow-controller-configmap`` as the official chart renders our values file."""
-    values = yaml.safe_load(ARGO_VALUES.read_text())
+def controller_configmap(values: dict) -> dict:
+    """``workflow-controller-configmap`` as the official chart renders these values."""
     controller = values["controller"]
     data = {
         "workflowDefaults": controller["workflowDefaults"],
@@ -175,7 +174,7 @@ def controller_configmap() -> dict:
 def start_controller(node: Node, controller: Path, images: ClusterImages) -> None:
     """The Argo controller, managing the chart's namespace only (``singleNamespace: true``)."""
     values = yaml.safe_load(ARGO_VALUES.read_text())
-    node.kubectl("apply", "-f", "-", input=json.dumps(controller_configmap()))
+    node.kubectl("apply", "-f", "-", input=json.dumps(controller_configmap(values)))
     config = yaml.safe_load(node.admin_kubeconfig.read_text())
     config["contexts"][0]["context"]["namespace"] = NAMESPACE  # where it finds its ConfigMap
     kubeconfig = node.state / "controller.kubeconfig"
@@ -225,7 +224,6 @@ def client_platform(node: Node, images: ClusterImages) -> Platform:
 
 
 __all__ = [
-    "ARGO_VERSION",
     "NAMESPACE",
     "Platform",
     "apply_argo_crds",
