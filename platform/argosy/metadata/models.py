@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 """The Alembic head these models match; a database at another revision gets migrated."""
 
 
@@ -116,6 +116,8 @@ class RunRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    """When the runner last said it was alive; a running run whose heartbeat is old is dead."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
