@@ -21,7 +21,7 @@ from argosy.metadata.service import create_app
 from tests.metadata.service_thread import ServiceThread
 from tests.servers.postgres import PostgresServer
 
-ADMIN_TOKEN = "test-admin-token"
+ADMIN_TOKEN = "test-admin-token-0123456789abcdefgh"
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from argosy.errors import Conflict, NotFound
+from argosy.errors import Conflict, MetadataError, NotFound
 from argosy.metadata.client import MetadataClient
 from argosy.metadata.reader import MetadataReader
 from argosy.metadata.repository import Repository
@@ -151,8 +151,9 @@ def test_list_runs_pages_with_a_cursor_and_filters(metadata: Metadata) -> None:
     assert [r.id for r in metadata.list_runs(pipeline="odd").data] == ["r5", "r3", "r1"]
     assert [r.id for r in metadata.list_runs(status=RunStatus.SUCCEEDED).data] == ["r3"]
     assert metadata.list_runs(pipeline="none").data == []
-    with pytest.raises(NotFound, match="cursor"):
+    with pytest.raises(MetadataError, match="cursor parameter") as refused:
         metadata.list_runs(cursor="not-a-cursor")
+    assert type(refused.value) is MetadataError  # 400, not 404: the cursor is wrong, not missing
 
 
 def test_list_tasks_follows_pipeline_order_with_inputs(metadata: Metadata) -> None:

@@ -1,21 +1,28 @@
-"""The metadata service commands: ``argosy server`` and ``argosy token create``.
+"""The metadata service commands: ``argosy server`` and ``argosy token create|list|revoke``.
 
 ``argosy server`` serves the FastAPI app with uvicorn on the database of ``--database-url`` /
 ``ARGOSY_DATABASE_URL`` (else the embedded SQLite under ``ARGOSY_HOME``); ``--migrate`` applies
-the Alembic migrations first (the Helm chart passes it). ``argosy token create`` mints a bearer
-token straight into that database and prints it once: the database keeps only its hash.
+the Alembic migrations first (the Helm chart passes it). The token commands work straight on
+that database: ``create`` mints a bearer token and prints it once (the database keeps only its
+hash), ``list`` shows each token's id, name, scope and age, ``revoke`` deletes one.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from argosy.config import Settings
+
+if TYPE_CHECKING:
+    from argosy.metadata.repository import Repository
 
 DatabaseUrl = Annotated[
     str | None,
@@ -34,6 +41,17 @@ class TokenScopeChoice(StrEnum):
 
 def _settings(database_url: str | None) -> Settings:
     return Settings(database_url=database_url) if database_url else Settings()
+
+
+@contextmanager
+def _token_database(database_url: str | None) -> Iterator[Repository]:
+    from argosy.metadata.repository import Repository
+
+    settings = _settings(database_url)
+    embedded = settings.database_url is None  # a server's database is migrated by the server
+    with Repository(settings.embedded_database_url, migrate=embedded) as repository:
+        repository.check()
+        yield repository
 
 
 def server(
@@ -65,14 +83,10 @@ def create_token(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Mint a bearer token for the metadata service and print it (it is shown only once)."""
-    from argosy.metadata.repository import Repository
     from argosy.metadata.tokens import new_token
 
-    settings = _settings(database_url)
-    embedded = settings.database_url is None  # a server's database is migrated by the server
-    with Repository(settings.embedded_database_url, migrate=embedded) as repository:
-        repository.check()
-        token = new_token()
+    token = new_token()
+    with _token_database(database_url) as repository:
         repository.add_token(token, scope.value, name)
     if as_json:
         typer.echo(json.dumps({"token": token, "scope": scope.value, "name": name}))
@@ -81,12 +95,40 @@ def create_token(
     typer.echo(token)
 
 
+def list_tokens(
+    database_url: DatabaseUrl = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """List the tokens the metadata service accepts (ids and names, never the tokens)."""
+    with _token_database(database_url) as repository:
+        found = repository.list_tokens()
+    if as_json:
+        typer.echo(json.dumps({"tokens": [token.model_dump(mode="json") for token in found]}))
+        return
+    table = Table("id", "name", "scope", "created", box=None)
+    for token in found:
+        table.add_row(token.id, token.name, token.scope, f"{token.created_at:%Y-%m-%d %H:%M}")
+    Console(stderr=True).print(table if found else "no tokens; mint one with argosy token create")
+
+
+def revoke_token(
+    id_or_name: Annotated[str, typer.Argument(help="The token's id (argosy token list) or name.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Stop accepting a token. A running service notices within 10 s (its token cache)."""
+    with _token_database(database_url) as repository:
+        revoked = repository.revoke_token(id_or_name)
+    Console(stderr=True).print(f"revoked {revoked.scope} token {revoked.id} {revoked.name!r}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``server`` and ``token create`` to the ``argosy`` app."""
+    """Add ``server`` and ``token create|list|revoke`` to the ``argosy`` app."""
     app.command("server")(server)
     tokens = typer.Typer(help="Bearer tokens of the metadata service.", no_args_is_help=True)
     tokens.command("create")(create_token)
+    tokens.command("list")(list_tokens)
+    tokens.command("revoke")(revoke_token)
     app.add_typer(tokens, name="token")
 
 
-__all__ = ["create_token", "register", "server"]
+__all__ = ["create_token", "list_tokens", "register", "revoke_token", "server"]

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 """The Alembic head these models match; a database at another revision gets migrated."""
 
 
@@ -118,6 +118,9 @@ class RunRow(Base):
     finished_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
     """When the runner last said it was alive; a running run whose heartbeat is old is dead."""
+    nonce: Mapped[str | None] = mapped_column(Text)
+    """Drawn once by the process that started the run: tells a retried create_run from another
+    run whose id collided with this one."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

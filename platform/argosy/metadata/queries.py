@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from argosy.errors import NotFound
+from argosy.errors import MetadataError, NotFound
 from argosy.metadata.models import (
     ArtifactRow,
     AttemptRow,
@@ -42,6 +42,8 @@ from argosy.store.base import ArtifactInfo
 
 MAX_PAGE = 1000
 """The most runs one `list_runs` page returns."""
+_MAX_CURSOR = 512
+"""Characters in a cursor; the ones `list_runs` makes have about 100."""
 ATTEMPT_COLUMNS = (
     "status",
     "started_at",
@@ -322,12 +324,22 @@ def _encode_cursor(row: Any) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) a cursor of `_encode_cursor` holds; MetadataError for anything else."""
     try:
-        created_at, run_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created_at), str(run_id)
-    except (ValueError, TypeError) as error:
-        raise NotFound(
-            f"cursor {cursor!r} names no page; pass the next_cursor of the previous page"
+        if len(cursor) > _MAX_CURSOR:
+            raise ValueError(f"longer than {_MAX_CURSOR} characters")
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        match decoded:
+            case [str(stamp), str(run_id)]:
+                created_at = datetime.fromisoformat(stamp)
+                if created_at.tzinfo is None:
+                    raise ValueError(f"{stamp} has no UTC offset")
+                return created_at.astimezone(UTC), run_id
+        raise ValueError("not a [created_at, id] pair")
+    except (ValueError, TypeError, OverflowError, RecursionError) as error:
+        raise MetadataError(
+            f"the cursor parameter is not a cursor of this service ({error}); pass the "
+            "next_cursor of the previous page, or no cursor for the first page"
         ) from error
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
 from sqlalchemy.exc import (
     DataError,
     DisconnectionError,
@@ -50,8 +51,9 @@ from argosy.metadata.schemas import (
     RunUpdate,
     TaskPublic,
     TaskRecord,
+    TokenPublic,
 )
-from argosy.metadata.tokens import Scope, hash_token
+from argosy.metadata.tokens import ADMIN_NAME, Scope, hash_token, is_token_id, token_id
 from argosy.store.base import ArtifactInfo
 
 _UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
@@ -144,6 +146,11 @@ class Repository:
                 fresh = row | {"started_at": run.started_at or utcnow(), "created_at": utcnow()}
                 database.insert_ignore(connection, RunRow, [fresh])
                 recorded = connection.execute(select(RunRow).where(RunRow.id == run.id)).one()
+        if run.nonce is not None and recorded.nonce != run.nonce:
+            raise Conflict(
+                f"run id {run.id} is taken by another run (fresh ids collided); draw a new id "
+                "(argosy.run_ids.new_run_id) and create the run under it"
+            )
         clashes = [
             key
             for key in _RUN_IDENTITY
@@ -302,9 +309,45 @@ class Repository:
 
     def add_token(self, token: str, scope: Scope, name: str) -> None:
         """Accept ``token`` with ``scope`` from now on (adding it again changes nothing)."""
+        if name == ADMIN_NAME:
+            raise MetadataError(
+                f"the token name {ADMIN_NAME!r} is kept for ARGOSY_ADMIN_TOKEN; pick another name"
+            )
         row = {"token_hash": hash_token(token), "scope": scope, "name": name}
         with self._write() as connection:
             database.insert_ignore(connection, ApiTokenRow, [row])
+
+    def set_admin_token(self, token: str) -> None:
+        """Make ``token`` the admin token (write scope); the admin token before it stops working."""
+        digest = hash_token(token)
+        named, hashed = ApiTokenRow.name == ADMIN_NAME, ApiTokenRow.token_hash == digest
+        row = {"token_hash": digest, "scope": "write", "name": ADMIN_NAME}
+        with self._write() as connection:
+            connection.execute(delete(ApiTokenRow).where(or_(named & ~hashed, hashed & ~named)))
+            database.insert_ignore(connection, ApiTokenRow, [row])
+
+    def list_tokens(self) -> list[TokenPublic]:
+        """Every accepted token, oldest first (ids and names, never the tokens)."""
+        with self._read() as connection:
+            rows = connection.execute(
+                select(ApiTokenRow).order_by(ApiTokenRow.created_at, ApiTokenRow.token_hash)
+            ).all()
+        return [_token_public(row) for row in rows]
+
+    def revoke_token(self, id_or_name: str) -> TokenPublic:
+        """Stop accepting the one token with this id (`TokenPublic.id`) or name; return it."""
+        matches = ApiTokenRow.name == id_or_name
+        if is_token_id(id_or_name):
+            matches = matches | ApiTokenRow.token_hash.startswith(id_or_name)
+        with self._write() as connection:
+            rows = connection.execute(select(ApiTokenRow).where(matches)).all()
+            if not rows:
+                raise NotFound(f"no token has id or name {id_or_name!r}; `argosy token list`")
+            if len(rows) > 1:
+                ids = ", ".join(token_id(row.token_hash) for row in rows)
+                raise Conflict(f"{len(rows)} tokens match {id_or_name!r} (ids {ids}); revoke by id")
+            connection.execute(delete(ApiTokenRow).where(matches))
+        return _token_public(rows[0])
 
     def token_scope(self, token: str) -> str | None:
         """The scope of ``token``, or None if it was never added."""
@@ -312,6 +355,12 @@ class Repository:
             return connection.execute(
                 select(ApiTokenRow.scope).where(ApiTokenRow.token_hash == hash_token(token))
             ).scalar()
+
+
+def _token_public(row: Any) -> TokenPublic:
+    return TokenPublic(
+        id=token_id(row.token_hash), name=row.name, scope=row.scope, created_at=row.created_at
+    )
 
 
 __all__ = ["Repository"]

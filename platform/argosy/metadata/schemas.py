@@ -8,12 +8,14 @@ are never a request or a response.
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, JsonValue
 
+from argosy.run_ids import RUN_ID_PATTERN
 from argosy.store.base import ArtifactInfo
 
 INT32 = 2**31 - 1
@@ -40,6 +42,33 @@ class TaskStatus(StrEnum):
     """Not run because an upstream task failed."""
 
 
+def _storable_time(value: datetime) -> datetime:
+    """``value``, if it stays within the years 1 to 9999 in UTC (as it is stored)."""
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError as error:
+            raise ValueError(
+                f"{value.isoformat()} is outside the years 1 to 9999 in UTC"
+            ) from error
+    return value
+
+
+def _unicode_json(value: JsonValue) -> JsonValue:
+    """``value``, if its strings are valid Unicode (no lone surrogate such as ``\\ud800``)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError as error:
+        raise ValueError(f"holds text that is not valid Unicode ({error.reason})") from error
+    return value
+
+
+StorableTime = Annotated[datetime, AfterValidator(_storable_time)]
+"""A timestamp the database can store (naive ones are taken as UTC)."""
+UnicodeJson = Annotated[JsonValue, AfterValidator(_unicode_json)]
+"""A JSON value whose strings can be stored and sent back as UTF-8."""
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
@@ -50,17 +79,19 @@ def task_id(run_id: str, step: str, index: int) -> str:
 
 
 class RunCreate(_Record):
-    """A run as it starts. Creating the same run id twice is a no-op."""
+    """A run as it starts. Creating the same run again is a no-op, another run under its id a
+    `Conflict`."""
 
-    id: str = Field(min_length=1, max_length=128)
+    id: str = Field(pattern=RUN_ID_PATTERN)
+    """Letters, digits, ``.``, ``_``, ``-`` (`argosy.run_ids.RUN_ID_PATTERN`)."""
     pipeline: str = Field(min_length=1, max_length=128)
     pipeline_version: str = Field(min_length=1, max_length=64)
     """`ir.Pipeline.digest()`."""
-    pipeline_ir: dict[str, Any] | None = None
+    pipeline_ir: dict[str, UnicodeJson] | None = None
     """The IR as JSON, stored once per version."""
     pipeline_ref: str | None = None
     """How the pipeline was loaded (``path/file.py:name`` or ``module:name``), for resume."""
-    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    parameters: dict[str, UnicodeJson] = Field(default_factory=dict)
     backend: str = "local"
     """``local`` or ``argo``."""
     status: RunStatus = RunStatus.RUNNING
@@ -68,14 +99,18 @@ class RunCreate(_Record):
     """The run this one resumes (its finished tasks were cloned)."""
     workflow_name: str | None = None
     namespace: str | None = None
-    started_at: datetime | None = None
+    started_at: StorableTime | None = None
+    nonce: str | None = Field(default=None, max_length=64)
+    """A random value the process starting the run draws once (``secrets.token_hex(16)``) and
+    its retries repeat; the run's pods send none. Another nonce under a recorded id is another
+    run whose id collided: `Conflict`, so the caller draws a new id."""
 
 
 class RunUpdate(_Record):
     """A change of a run's status."""
 
     status: RunStatus
-    finished_at: datetime | None = None
+    finished_at: StorableTime | None = None
     error: str | None = None
 
 
@@ -95,8 +130,8 @@ class TaskRecord(_Record):
     index: int = Field(default=0, ge=0, le=INT32)
     attempt: int = Field(default=0, ge=0, le=INT32)
     status: TaskStatus
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: StorableTime | None = None
+    finished_at: StorableTime | None = None
     inputs: list[TaskInput] = Field(default_factory=list)
     output: ArtifactInfo | None = None
     metrics: dict[str, FiniteFloat] = Field(default_factory=dict)
@@ -136,6 +171,16 @@ class TokenScope(_Record):
     """What the token a request carried may do (``anonymous``: none was needed or given)."""
 
     scope: Literal["read", "write", "anonymous"]
+
+
+class TokenPublic(_Record):
+    """A token as `argosy token list` shows it: never the token, nor its whole hash."""
+
+    id: str
+    """The first 8 hex digits of the token's sha256: enough to name it, useless to guess it."""
+    name: str
+    scope: Literal["read", "write"]
+    created_at: datetime
 
 
 # --- read side -------------------------------------------------------------------------------
@@ -324,6 +369,7 @@ __all__ = [
     "TaskRecord",
     "TaskStatus",
     "TasksRecorded",
+    "TokenPublic",
     "TokenScope",
     "ValueChange",
     "task_id",

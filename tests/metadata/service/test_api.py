@@ -45,7 +45,7 @@ def test_bad_input_gets_a_4xx_naming_the_field(http: TestClient) -> None:
     assert http.get("/api/v1/runs/nope").status_code == 404
     assert http.get("/api/v1/runs/nope/tasks").status_code == 404
     assert http.get(f"/api/v1/artifacts/{'0' * 64}/lineage").status_code == 404
-    assert http.get("/api/v1/runs", params={"cursor": "garbage"}).status_code == 404
+    assert http.get("/api/v1/runs", params={"cursor": "garbage"}).status_code == 400
     assert http.get("/api/v1/runs", params={"limit": 0}).status_code == 422
     lineage = f"/api/v1/artifacts/{'0' * 64}/lineage"
     assert http.get(lineage, params={"direction": "sideways"}).status_code == 422

@@ -13,7 +13,6 @@ clones them (new output records pointing at the same artifacts, task records wit
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,11 +28,10 @@ from argosy.backends.argo.watch import WorkflowApi, WorkflowSnapshot, snapshot, 
 from argosy.config import Settings
 from argosy.errors import ArgosyError, PipelineError
 from argosy.metadata.schemas import RunStatus, RunUpdate
+from argosy.run_ids import new_run_id
 
 if TYPE_CHECKING:
     from argosy.dsl import PipelineDefinition
-
-MAX_RUN_ID_PREFIX = 40
 
 
 @dataclass
@@ -210,11 +208,6 @@ def resume_run(
     )
     open_sink(settings).record_tasks([task for tasks in clones.values() for task in tasks.values()])
     return handle
-
-
-def new_run_id(pipeline: str) -> str:
-    """A fresh run id that is also a valid Workflow name: ``<pipeline>-<8 hex>``."""
-    return f"{pipeline.replace('_', '-')[:MAX_RUN_ID_PREFIX]}-{secrets.token_hex(4)}"
 
 
 def _pack(definition: PipelineDefinition, settings: Settings) -> tuple[str, str]:

@@ -9,7 +9,6 @@ status is recorded. A failed run can be resumed by id (see `argosy.backends.loca
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from argosy.dsl.loader import durable_ref
 from argosy.errors import PipelineError
 from argosy.metadata import open_reader, open_sink
 from argosy.metadata.schemas import RunStatus, RunUpdate
+from argosy.run_ids import new_run_id
 from argosy.runtime.entrypoint import run_record
 from argosy.store import open_store
 
@@ -50,11 +50,6 @@ class _Origin:
 
     run_id: str
     pipeline: ir.Pipeline
-
-
-def new_run_id(pipeline: str) -> str:
-    """A readable, unique run id: ``<pipeline>-<yyyymmdd-hhmmss>-<4 hex>``."""
-    return f"{pipeline}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
 def run_pipeline(

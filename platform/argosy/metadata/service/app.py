@@ -4,9 +4,11 @@ This module is also an ASGI app itself, so ``uvicorn argosy.metadata.service:app
 this module: it is the package's ``app`` attribute) serves an app built from the environment
 when uvicorn starts it, never at import.
 
-It opens the database named by ``settings.database_url`` (else the embedded SQLite under
-``ARGOSY_HOME``), migrates it when asked, otherwise refuses a database behind the code's schema,
-and adds ``ARGOSY_ADMIN_TOKEN`` as the first write token.
+It refuses an ``ARGOSY_ADMIN_TOKEN`` too short to resist guessing, opens the database named by
+``settings.database_url`` (else the embedded SQLite under ``ARGOSY_HOME``), migrates it when
+asked, otherwise refuses a database behind the code's schema, and makes ``ARGOSY_ADMIN_TOKEN``
+the admin write token (the admin token of the previous start stops working; without one, the
+recorded admin token stays).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from argosy.metadata.repository import Repository
 from argosy.metadata.service import errors
 from argosy.metadata.service.deps import ServiceState
 from argosy.metadata.service.middleware import BodyLimit, RequestMetrics
-from argosy.metadata.service.routes import artifacts, health, pipelines, runs, tasks
+from argosy.metadata.service.routes import artifacts, health, pipelines, runs, tasks, tokens
+from argosy.metadata.tokens import check_admin_token
 
 MAX_BODY_BYTES = 32 * 2**20
 """The largest request body accepted (a full `TaskBatch` of 10,000 records fits)."""
@@ -42,14 +45,17 @@ def create_app(
     """The service app; ``repository`` defaults to one on the settings' database, which the app
     then closes when it shuts down (a repository given is the caller's to close)."""
     settings = settings or Settings()
+    admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
+    if admin_token is not None:
+        check_admin_token(admin_token)
     owned = repository is None
     if repository is None:
         repository = Repository(
             settings.embedded_database_url, migrate=migrate or settings.database_url is None
         )
     repository.check()
-    if settings.admin_token is not None:
-        repository.add_token(settings.admin_token.get_secret_value(), "write", "admin")
+    if admin_token is not None:
+        repository.set_admin_token(admin_token)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -72,7 +78,7 @@ def create_app(
     )
     errors.install(app)
     app.include_router(health.router)
-    for resource in (pipelines, runs, tasks, artifacts):
+    for resource in (pipelines, runs, tasks, artifacts, tokens):
         app.include_router(resource.router, prefix=API_PREFIX)
     app.add_middleware(RequestMetrics, registry=app.state.prometheus)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)

@@ -1,7 +1,8 @@
 """ASGI middleware of the service: a request body size limit, and Prometheus request metrics.
 
 The limit answers 413 from the ``Content-Length`` header alone, and stops reading a body sent
-without one as soon as it grows past the limit.
+without one (chunked) as soon as it grows past the limit: the app's answer to the body it could
+not read (FastAPI's 400 "error parsing the body") is then replaced by the 413.
 """
 
 from __future__ import annotations
@@ -34,26 +35,30 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
             return
         seen = 0
-        started = False
+        started = exceeded = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
+                exceeded = True
                 raise _TooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if exceeded and not started:
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except _TooLarge:
             if started:
                 raise
+        if exceeded and not started:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
