@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     """Local worker processes; None means one per CPU core."""
     gpu_profiles: Path | None = None
     """YAML file of GPU profiles (node selector and tolerations per GPU type)."""
+    max_log_bytes: int = Field(default=10 * 2**20, gt=0)
+    """Bytes of a task's output its log keeps: the first and last ones, with a note between."""
 
     @model_validator(mode="after")
     def _check_s3(self) -> Settings:

@@ -5,6 +5,10 @@ by C extensions, by libc and by subprocesses is caught along with Python's, in t
 written; ``sys.stdout`` and ``sys.stderr`` write straight into the same file meanwhile (they
 may have been replaced by objects that do not write to descriptors 1 and 2). The process's own
 descriptors and streams are put back afterwards.
+
+A task's log is capped as Kubernetes caps a container's (``ARGOSY_MAX_LOG_BYTES``, 10 MiB by
+default): output beyond the cap is left out of the middle, where a line says how much, and
+the first and last parts are kept. Only those parts are ever read into memory.
 """
 
 from __future__ import annotations
@@ -21,7 +25,17 @@ from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
+from argosy.config import Settings
+
 _STREAMS = (1, 2)
+_limit: int = Settings.model_fields["max_log_bytes"].default
+"""Bytes of a task's output its log keeps in this process (`limit_logs`)."""
+
+
+def limit_logs(limit: int) -> None:
+    """Keep at most ``limit`` bytes of each task's output captured in this process from now on."""
+    global _limit
+    _limit = limit
 
 
 @dataclass
@@ -95,8 +109,43 @@ def captured_output(into: Path | None = None) -> Iterator[Captured]:
             os.dup2(copy, fd)
             os.close(copy)
         text.close()
-        sink.seek(0)
-        captured.data = sink.read()
+        captured.data = _capped(sink, _limit)
 
 
-__all__ = ["Captured", "captured_output"]
+def cap_log(path: Path, limit: int) -> None:
+    """Cut the output captured in ``path`` to ``limit`` bytes in place, as `captured_output` would.
+
+    For the log of a task that never returned (its worker died or was killed).
+    """
+    with path.open("r+b") as file:
+        size = file.seek(0, os.SEEK_END)
+        if size > limit:
+            kept = _capped(file, limit)
+            file.seek(0)
+            file.write(kept)
+            file.truncate()
+
+
+def _capped(file: BinaryIO, limit: int) -> bytes:
+    """What ``file`` holds; past ``limit`` bytes, its head and tail with a note in between.
+
+    The cuts fall at line ends where the parts hold one, so that lines (and characters) stay
+    whole.
+    """
+    size = file.seek(0, os.SEEK_END)
+    file.seek(0)
+    if size <= limit:
+        return file.read()
+    head = file.read(limit // 2)
+    head = head[: head.rfind(b"\n") + 1] or head
+    file.seek(size - (limit - limit // 2) - 1)  # and the byte before: does a line start?
+    tail = file.read()
+    tail = tail[tail.find(b"\n") + 1 :] or tail
+    note = (
+        f"[argosy] {size - len(head) - len(tail):,} bytes of output left out here: a task's log "
+        f"keeps the first and last of its output, {limit:,} bytes in all (ARGOSY_MAX_LOG_BYTES)\n"
+    )
+    return head + (b"" if head.endswith(b"\n") else b"\n") + note.encode() + tail
+
+
+__all__ = ["Captured", "cap_log", "captured_output", "limit_logs"]

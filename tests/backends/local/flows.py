@@ -218,3 +218,96 @@ def gpu_step() -> str:
 def on_gpu():
     """One step that asks for a GPU and reports the devices it was given."""
     return gpu_step()
+
+
+def _start_daemon(marks: str, text: str, delay: float) -> None:
+    """Start a process as a daemon does (double fork, ``setsid``) that writes ``text`` to
+    stdout after ``delay`` seconds; its pid is in ``marks/daemon.pid`` when this returns."""
+    Path(marks).mkdir(parents=True, exist_ok=True)
+    child = os.fork()
+    if child == 0:
+        daemon = os.fork()
+        if daemon == 0:
+            os.setsid()
+            time.sleep(delay)
+            os.write(1, text.encode())
+            os._exit(0)
+        (Path(marks) / "daemon.pid").write_text(str(daemon))
+        os._exit(0)
+    os.waitpid(child, 0)
+
+
+@step
+def leave_daemon(marks: str) -> str:
+    _start_daemon(marks, "the daemon of the first task speaks\n", delay=1.0)
+    return "left"
+
+
+@step
+def listen(after: str, seconds: float) -> str:
+    print("the second task listens", flush=True)
+    time.sleep(seconds)
+    return after
+
+
+@pipeline
+def daemon_then_listen(marks: str, seconds: float = 2.0):
+    """A task that leaves a daemon behind, then a task that runs while the daemon would write."""
+    return listen(leave_daemon(marks), seconds)
+
+
+@step(timeout=1)
+def hang_with_daemon(marks: str) -> str:
+    _start_daemon(marks, "too late\n", delay=60.0)
+    time.sleep(60)
+    return "never"
+
+
+@pipeline
+def daemon_hang(marks: str):
+    """A task that starts a daemon and overruns its timeout."""
+    return hang_with_daemon(marks)
+
+
+@step
+def linger(marks: str) -> str:
+    child = subprocess.Popen(["sleep", "300"])
+    Path(marks).mkdir(parents=True, exist_ok=True)
+    (Path(marks) / "linger.pids").write_text(f"{os.getpid()} {child.pid}")
+    time.sleep(300)
+    return "never"
+
+
+@pipeline
+def lingering(marks: str):
+    """A long task with a subprocess, for a runner that is killed meanwhile."""
+    return linger(marks)
+
+
+@step(resources=Resources(memory="256Mi"), retries=1, backoff=0.05, timeout=60)
+def hog(mebibytes: int, seconds: float) -> int:
+    block = b"\x01" * (mebibytes * 2**20)  # one C call, touching every page
+    time.sleep(seconds)
+    return len(block)
+
+
+@pipeline
+def hogging(mebibytes: int = 1024, seconds: float = 60.0):
+    """A step limited to 256Mi that holds ``mebibytes`` MiB for ``seconds``."""
+    return hog(mebibytes, seconds)
+
+
+@step
+def chatter(kib: int, then: str) -> str:
+    line = b"%07d " + b"x" * 55 + b"\n"  # 64 bytes
+    for start in range(0, kib * 16, 1024):
+        os.write(1, b"".join(line % n for n in range(start, min(start + 1024, kib * 16))))
+    if then == "sigkill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return then
+
+
+@pipeline
+def chattering(kib: int, then: str = "return"):
+    """A step that writes ``kib`` KiB of numbered 64-byte lines, then returns or is killed."""
+    return chatter(kib, then)

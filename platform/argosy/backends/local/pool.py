@@ -1,8 +1,13 @@
 """A warm pool of worker processes, started once, replaced when one dies or is killed.
 
 The pool sends a `TaskSpec` to an idle worker and reports what comes back: a finished task's
-`TaskRecord`, or the death of the worker that ran it (a segfault, SIGKILL, ``os._exit``). A
-worker that overran its task's timeout is killed with its whole process group and replaced.
+`TaskRecord`, or the death of the worker that ran it (a segfault, SIGKILL, ``os._exit``, or an
+out-of-memory kill by the pool: `argosy.backends.local.memory_limit`). A worker that overran
+its task's timeout is killed and replaced. Contained as a pod is: a worker killed here goes
+with every process its task started (`argosy.backends.local.process_tree`), one that died
+takes its process group along, workers die with this process and a guardian kills what their
+tasks left (`argosy.backends.local.guardian`), and the log of a task that never returned is
+capped like any other.
 """
 
 from __future__ import annotations
@@ -14,18 +19,31 @@ import selectors
 import shutil
 import signal
 import tempfile
-from dataclasses import dataclass
+import time
+from collections import deque
+from contextlib import suppress
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from argosy.backends.local.guardian import guardian
+from argosy.backends.local.memory_limit import (
+    INTERVAL,
+    MemoryLimit,
+    TreeMemory,
+    memory_limit,
+    oom_reason,
+)
+from argosy.backends.local.process_tree import kill_tree
 from argosy.backends.local.start_method import FORK, start_method
 from argosy.backends.local.worker import STOP, Environment, Order, serve
 from argosy.config import Settings
 from argosy.dsl import PipelineDefinition
 from argosy.metadata.schemas import TaskRecord
 from argosy.runtime import TaskSpec
+from argosy.runtime.capture import cap_log
 
 
 @dataclass(eq=False)
@@ -36,8 +54,10 @@ class Worker:
     connection: Connection
     log: Path
     """The file its tasks' output is captured in; readable when the worker dies mid-task."""
-    assigned: int = 0
-    """Tasks sent and not yet finished: the first one runs, the others wait in its pipe."""
+    memory: TreeMemory
+    sent: deque[MemoryLimit | None] = field(default_factory=deque)
+    """The memory limit of each task sent and not yet finished: the first one runs, the others
+    wait in its pipe."""
     cuda: str | None = None
     """CUDA_VISIBLE_DEVICES of the GPU tasks it ran: CUDA keeps the first one it saw."""
 
@@ -83,6 +103,9 @@ class WorkerPool:
         self._logs = Path(tempfile.mkdtemp(prefix="argosy-workers-"))
         self._started = itertools.count()
         self._selector = selectors.PollSelector()  # no kernel state shared with forked workers
+        self._guardian = guardian()
+        self._measured = 0.0
+        """When the memory of tasks with a limit was last measured."""
         self.workers: list[Worker] = []
         for _ in range(size):
             self.workers.append(self._start())
@@ -91,20 +114,22 @@ class WorkerPool:
         ours, theirs = self._context.Pipe(duplex=True)
         log = self._logs / f"worker-{next(self._started)}.log"
         if self.start_method == FORK:  # the child inherits every pipe end and the pipeline
-            inherited = [worker.connection for worker in self.workers] + [ours]
+            inherited = [worker.connection for worker in self.workers] + [ours, self._guardian.pipe]
             args = (theirs, inherited, self._settings, self._definition, log)
         else:  # a fork server's child inherits nothing: it loads the pipeline by reference
             args = (theirs, [], self._settings, self._definition.ref, log)
         process = self._context.Process(target=serve, args=args, name="argosy-worker")
         process.start()
         theirs.close()  # now only the worker holds that end: its exit reads as end-of-file here
-        worker = Worker(process=process, connection=ours, log=log)
+        assert process.pid is not None
+        self._guardian.watch(process.pid)
+        worker = Worker(process=process, connection=ours, log=log, memory=TreeMemory(process.pid))
         self._selector.register(ours, selectors.EVENT_READ, worker)
         return worker
 
     def idle(self, cuda: str | None = None) -> Worker | None:
         """An idle worker; for a GPU task (``cuda``), one that has not used other GPUs."""
-        free = [w for w in self.workers if not w.assigned]
+        free = [w for w in self.workers if not w.sent]
         if cuda is None or not free:
             return free[0] if free else None
         for worker in free:
@@ -113,7 +138,7 @@ class WorkerPool:
         return self.replace(free[0])
 
     def send(self, worker: Worker, spec: TaskSpec, environment: Environment) -> None:
-        worker.assigned += 1
+        worker.sent.append(memory_limit(self._definition.ir.step(spec.step).resources))
         order = Order(spec=spec, environment=dict(environment))
         worker.connection.send_bytes(order.model_dump_json().encode())
 
@@ -122,36 +147,49 @@ class WorkerPool:
 
         One record per worker and call: a worker with more waits for the next call.
         """
+        if self._limited():
+            timeout = INTERVAL if timeout is None else min(timeout, INTERVAL)
         events: list[Event] = []
         for key, _ in self._selector.select(timeout):
             worker: Worker = key.data
             try:
                 record = TaskRecord.model_validate_json(worker.connection.recv_bytes())
             except (EOFError, OSError):
-                worker.process.join()
-                if worker.assigned:
-                    events.append(Died(worker, _exit_reason(worker.process.exitcode)))
+                if worker.sent:
+                    events.append(Died(worker, _exit_reason(self._end(worker))))
                 else:
                     self.replace(worker)
                 continue
-            worker.assigned -= 1
+            worker.sent.popleft()
             events.append(Finished(worker, record))
-        return events
+        return events + self._over_memory()
+
+    def _limited(self) -> list[tuple[Worker, MemoryLimit]]:
+        """The busy workers whose running task has a memory limit, with the limit."""
+        return [(w, w.sent[0]) for w in self.workers if w.sent and w.sent[0] is not None]
+
+    def _over_memory(self) -> list[Died]:
+        """The workers whose task's tree held more than its memory limit, killed."""
+        now = time.monotonic()
+        if now < self._measured + INTERVAL:
+            return []
+        self._measured = now
+        killed = []
+        for worker, limit in self._limited():
+            held = worker.memory.over(limit.bytes)
+            if held is not None:
+                self._end(worker)
+                killed.append(Died(worker, oom_reason(limit, held)))
+        return killed
 
     def kill(self, worker: Worker) -> Worker:
         """Stop ``worker`` and everything its task started; return its replacement."""
-        try:
-            os.killpg(worker.process.pid, signal.SIGKILL)  # type: ignore[arg-type]
-        except (ProcessLookupError, PermissionError):
-            worker.process.kill()
-        worker.process.join()
+        self._end(worker)
         return self.replace(worker)
 
     def replace(self, worker: Worker) -> Worker:
-        """Put a fresh worker in the place of ``worker`` (which must have stopped or be idle)."""
-        if worker.process.is_alive():
-            worker.process.kill()
-            worker.process.join()
+        """Put a fresh worker in the place of ``worker`` (killed first if it still runs)."""
+        self._stop(worker)
         self._selector.unregister(worker.connection)
         worker.connection.close()
         fresh = self._start()
@@ -161,23 +199,38 @@ class WorkerPool:
     def close(self) -> None:
         """Stop every worker: idle ones are asked to exit, busy ones are killed."""
         for worker in self.workers:
-            try:
-                if worker.assigned:
-                    os.killpg(worker.process.pid, signal.SIGKILL)  # type: ignore[arg-type]
-                else:
+            if worker.sent:
+                self._stop(worker)
+            else:
+                with suppress(OSError):
                     worker.connection.send_bytes(STOP)
-            except (OSError, ProcessLookupError):
-                pass
         for worker in self.workers:
             worker.process.join(timeout=5)
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join()
+            self._stop(worker)
             self._selector.unregister(worker.connection)
             worker.connection.close()
         self.workers = []
         self._selector.close()
         shutil.rmtree(self._logs, ignore_errors=True)
+
+    def _end(self, worker: Worker) -> int | None:
+        """Stop the worker of tasks that will not return, cap its log; its exit code."""
+        self._stop(worker)
+        worker.sent.clear()
+        with suppress(FileNotFoundError):  # it died before its task's output was captured
+            cap_log(worker.log, self._settings.max_log_bytes)
+        return worker.process.exitcode
+
+    def _stop(self, worker: Worker) -> None:
+        """Make sure ``worker`` and all its tasks started are gone (it may have stopped)."""
+        pid = worker.process.pid
+        assert pid is not None
+        if worker.process.exitcode is None:
+            kill_tree(pid)
+        with suppress(ProcessLookupError):  # what a worker that died left in its group
+            os.killpg(pid, signal.SIGKILL)
+        worker.process.join()
+        self._guardian.forget(pid)
 
 
 __all__ = ["Died", "Event", "Finished", "Worker", "WorkerPool"]

@@ -5,6 +5,10 @@ fork server, they load it by reference) and run many tasks. They never write met
 `run_task` records into a `_DeferredSink` that keeps nothing, and the scheduler records the
 returned `TaskRecord`s in batches, so only one process writes to the embedded database.
 Cache look-ups read the database directly.
+
+A worker dies with the process that started it, and keeps what its tasks start in its own
+process tree, which it empties after each task (`argosy.backends.local.process_tree`): a
+process a task left behind never writes into the next task's log.
 """
 
 from __future__ import annotations
@@ -15,14 +19,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import IO
 
 from pydantic import BaseModel, Field
 
+from argosy.backends.local.process_tree import adopt_orphans, die_with_parent, end_task
 from argosy.config import Settings
 from argosy.dsl import PipelineDefinition, load_pipeline
 from argosy.metadata import MetadataSink, open_sink
 from argosy.metadata.schemas import RunCreate, RunUpdate, TaskRecord
 from argosy.runtime import TaskSpec, run_task
+from argosy.runtime.capture import limit_logs
 from argosy.store import open_store
 
 Environment = Mapping[str, str | None]
@@ -88,7 +95,7 @@ def _apply(values: Environment) -> None:
 
 def serve(
     connection: Connection,
-    inherited: Sequence[Connection],
+    inherited: Sequence[Connection | IO[bytes]],
     settings: Settings,
     definition: PipelineDefinition | str,
     log: Path,
@@ -97,10 +104,13 @@ def serve(
 
     Task output is captured in ``log``, where the scheduler finds it if the worker dies.
     """
-    os.setpgrp()  # the scheduler kills the task's whole process group on a timeout
+    die_with_parent()
+    os.setpgrp()  # out of reach of the terminal's Ctrl-C; the guardian kills this group
+    adopt_orphans()
     faulthandler.enable(file=2)  # a crash writes its Python stack into the captured output
+    limit_logs(settings.max_log_bytes)
     for other in inherited:
-        other.close()  # the scheduler's ends of the pipes: EOF must reach us when it exits
+        other.close()  # the pool's ends of pipes: EOF must reach their readers when it exits
     if isinstance(definition, str):
         definition = load_pipeline(definition)
     store = open_store(settings)
@@ -121,6 +131,7 @@ def serve(
             record = run_task(
                 spec, store=store, sink=sink, definition=definitions[spec.pipeline], capture_to=log
             )
+        end_task()
         connection.send_bytes(record.model_dump_json().encode())
 
 
