@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     s3_create_bucket: bool = False
     """Create the bucket when it is missing, instead of failing."""
 
+    metadata_retry_seconds: float = Field(default=300.0, ge=0)
+    """How long a metadata write is retried while the service is unreachable."""
+    heartbeat_seconds: float = Field(default=10.0, gt=0)
+    """How often a local runner records that it is alive."""
+    lost_after_seconds: float = Field(default=60.0, gt=0)
+    """A running run whose runner has not been heard from for this long reads as failed."""
+
     max_workers: int | None = None
     """Local worker processes; None means one per CPU core."""
     gpu_profiles: Path | None = None

@@ -7,7 +7,9 @@
     ├── ResourceError                   the machine cannot give what a step asks for
     ├── StoreError                      the artifact store failed
     │   ├── StoreUnavailable            unreachable endpoint, bad credentials, missing bucket
-    │   └── ArtifactNotFound (LookupError)
+    │   ├── ArtifactNotFound (LookupError)
+    │   ├── ArtifactCorrupted           a blob's bytes do not hash to its digest
+    │   └── PickleNotAllowed            a pickled value, loaded without opting in
     ├── MetadataError                   the metadata layer failed
     │   ├── MetadataUnavailable         database or service unreachable
     │   ├── NotFound (LookupError)      no run, task or artifact with that id
@@ -77,6 +79,14 @@ class ArtifactNotFound(StoreError, LookupError):
     """No artifact or record exists under the requested digest or key."""
 
 
+class ArtifactCorrupted(StoreError):
+    """A blob's bytes do not hash to its digest: changed or damaged after it was written."""
+
+
+class PickleNotAllowed(StoreError):
+    """A value stored with pickle was loaded without ``allow_pickle=True``: unpickling runs code."""
+
+
 class MetadataError(ArgosyError):
     """The metadata layer failed."""
 
@@ -119,8 +129,24 @@ class TaskFailed(ArgosyError):
         super().__init__(message)
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C, SIGTERM or SIGHUP stopped a run; it was recorded as cancelled and can resume.
+
+    A KeyboardInterrupt, so code that stops on Ctrl-C stops on it too.
+    """
+
+    def __init__(self, run_id: str, signal_name: str) -> None:
+        self.run_id = run_id
+        self.signal_name = signal_name
+        super().__init__(
+            f"run {run_id} was stopped by {signal_name} and recorded as cancelled; its "
+            f"finished tasks are kept: continue it with `argosy resume {run_id}`"
+        )
+
+
 __all__ = [
     "ArgosyError",
+    "ArtifactCorrupted",
     "ArtifactNotFound",
     "AuthError",
     "ClusterError",
@@ -131,8 +157,10 @@ __all__ = [
     "MetadataError",
     "MetadataUnavailable",
     "NotFound",
+    "PickleNotAllowed",
     "PipelineError",
     "ResourceError",
+    "RunInterrupted",
     "StoreError",
     "StoreUnavailable",
     "TaskFailed",

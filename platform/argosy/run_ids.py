@@ -4,7 +4,9 @@ A fresh id reads ``<pipeline>-<yyyymmdd-hhmmss>-<10 random chars>``: readable, s
 time, with 50 random bits per second, and a valid Kubernetes name and label value everywhere
 (lowercase, at most 63 characters, no underscores), so the local and the Argo backend make
 the same kind of id. Any run id, fresh or given, must match `RUN_ID_PATTERN`: it is a URL path
-segment of the metadata service and the first part of task ids (``run.step.index``).
+segment of the metadata service and the first part of task ids (``run.step.index``). The
+process that starts a run records it with a `new_nonce`, so that two runs that drew the same id
+are told apart from one run's retried request.
 """
 
 from __future__ import annotations
@@ -30,4 +32,10 @@ def new_run_id(pipeline: str) -> str:
     return f"{pipeline.replace('_', '-')[:room]}-{stamp}-{suffix}"
 
 
-__all__ = ["RANDOM_CHARS", "RUN_ID_PATTERN", "new_run_id"]
+def new_nonce() -> str:
+    """What the one creator of a run records with it: a second create under the same id with
+    another nonce is a collision, refused; the creator's own retry repeats it, and passes."""
+    return secrets.token_hex(16)
+
+
+__all__ = ["RANDOM_CHARS", "RUN_ID_PATTERN", "new_nonce", "new_run_id"]

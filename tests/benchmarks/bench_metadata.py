@@ -26,6 +26,7 @@ import argparse
 import ctypes
 import os
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -48,7 +49,7 @@ from argosy.metadata.sink import MetadataSink
 from argosy.store.base import ArtifactInfo
 from tests.servers.postgres import PostgresServer
 
-TOKEN = "bench-token"
+TOKEN = secrets.token_urlsafe(32)
 LAYER_WIDTH = 5000
 DEPTH = 10
 

@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # a path or a command in a message stays whole
 
 _COMMAND_MODULES = ("run", "task", "inspect", "argo", "server", "build")
 for _module in _COMMAND_MODULES:

@@ -3,13 +3,16 @@
 Progress goes to stderr (bars per step when it is a terminal), then a summary; ``--json``
 prints one object on stdout instead: run_id, status and per step its task count, output
 artifact ids and failures. The exit code is 0 if and only if the run succeeded; a failed run
-ends with the command that resumes it.
+ends with the command that resumes it, and so does a run stopped by Ctrl-C, SIGTERM or SIGHUP
+(exit code 130).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -22,6 +25,7 @@ from argosy.cli.argo import Image
 from argosy.client import Client
 from argosy.config import Settings
 from argosy.dsl import load_pipeline
+from argosy.errors import RunInterrupted
 
 SHORT = 12
 """Characters of an artifact digest shown in the summary."""
@@ -55,15 +59,16 @@ def run(
     settings = Settings()
     definition = load_pipeline(pipeline)
     params = definition.parse_params(param or [])
-    result = run_pipeline(
-        definition,
-        params,
-        settings,
-        max_workers=max_workers,
-        cache=cache,
-        gpu_fallback=gpu_fallback,
-        progress=not json_output,
-    )
+    with _said_when_interrupted():
+        result = run_pipeline(
+            definition,
+            params,
+            settings,
+            max_workers=max_workers,
+            cache=cache,
+            gpu_fallback=gpu_fallback,
+            progress=not json_output,
+        )
     _finish(result, json_output)
 
 
@@ -85,15 +90,27 @@ def resume(
     if origin.record.backend == "argo":
         _resume_on_argo(origin.id, settings, image, json_output)
         return
-    result = resume_run(
-        origin.id,
-        settings,
-        max_workers=max_workers,
-        cache=cache,
-        gpu_fallback=gpu_fallback,
-        progress=not json_output,
-    )
+    with _said_when_interrupted():
+        result = resume_run(
+            origin.id,
+            settings,
+            max_workers=max_workers,
+            cache=cache,
+            gpu_fallback=gpu_fallback,
+            progress=not json_output,
+        )
     _finish(result, json_output)
+
+
+@contextmanager
+def _said_when_interrupted() -> Iterator[None]:
+    """A run stopped by Ctrl-C, SIGTERM or SIGHUP ends with its id and how to resume it."""
+    try:
+        yield
+    except RunInterrupted as interrupt:
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        console.print(f"[yellow]interrupted:[/] {interrupt}")
+        raise typer.Exit(130) from interrupt
 
 
 def _resume_on_argo(run_id: str, settings: Settings, image: str | None, json_output: bool) -> None:

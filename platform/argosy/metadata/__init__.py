@@ -24,12 +24,16 @@ def _open(settings: Settings) -> MetadataClient | Repository:
         from argosy.metadata.client import MetadataClient
 
         token = settings.token.get_secret_value() if settings.token else None
-        return MetadataClient(settings.metadata_url, token)
+        return MetadataClient(
+            settings.metadata_url, token, retry_for=settings.metadata_retry_seconds
+        )
     from argosy.metadata.repository import Repository
 
     if settings.database_url is None:
         settings.home.mkdir(parents=True, exist_ok=True)
-    return Repository(settings.embedded_database_url, migrate=True)
+    return Repository(
+        settings.embedded_database_url, migrate=True, lost_after=settings.lost_after_seconds
+    )
 
 
 def open_sink(settings: Settings) -> MetadataSink:

@@ -2,14 +2,17 @@
 
 Same semantics as the embedded `Repository`, errors included (NotFound, Conflict, AuthError,
 MetadataUnavailable). One `httpx.Client` keeps connections alive between calls. Connection
-failures, timeouts and 502/503/504 answers are retried with exponential backoff; that is safe
-because every write is idempotent on the server (a retried batch of task records, or a retried
-run creation, changes nothing the second time). ``check()`` fails fast, with what to fix, when
-the service cannot be reached or the token cannot write.
+failures, timeouts and 502/503/504 answers are retried with exponential backoff (capped at 5 s)
+for a budget measured in time, ``retry_for`` seconds (``ARGOSY_METADATA_RETRY_SECONDS``, five
+minutes by default): a service restarted or failed over within that window loses nothing. That is
+safe because every write is idempotent on the server (a retried batch of task records, or a
+retried run creation, changes nothing the second time). ``check()`` fails fast, with what to
+fix, when the service cannot be reached or the token cannot write.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -42,6 +45,8 @@ from argosy.store.base import ArtifactInfo
 
 BATCH = 1000
 """Task records sent per request by `record_tasks`."""
+_CHECK_SECONDS = 1.0
+"""How long `check` retries: it runs before anything starts, so it fails fast."""
 _TRANSIENT = {502, 503, 504}
 _ERRORS: dict[int, type[MetadataError]] = {404: NotFound, 409: Conflict, 503: MetadataUnavailable}
 _tasks = TypeAdapter(list[TaskPublic])
@@ -63,11 +68,11 @@ class MetadataClient:
         *,
         http: httpx.Client | None = None,
         timeout: float = 30.0,
-        retries: int = 5,
+        retry_for: float = 300.0,
         backoff: float = 0.2,
     ) -> None:
         self.url = url.rstrip("/")
-        self.retries = retries
+        self.retry_for = retry_for
         self.backoff = backoff
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = http or httpx.Client(base_url=self.url, transport=transport, timeout=timeout)
@@ -88,25 +93,26 @@ class MetadataClient:
         *,
         body: Any = None,
         params: dict[str, Any] | None = None,
-        retries: int | None = None,
+        retry_for: float | None = None,
     ) -> Any:
-        retries = self.retries if retries is None else retries
+        deadline = time.monotonic() + (self.retry_for if retry_for is None else retry_for)
         params = {k: v for k, v in (params or {}).items() if v is not None}
-        for attempt in range(retries + 1):
+        for attempt in itertools.count():
             if attempt:
                 time.sleep(min(self.backoff * 2 ** (attempt - 1), 5.0))
+            last = time.monotonic() >= deadline
             try:
                 response = self._http.request(
                     method, path, json=body, params=params, headers=self._headers
                 )
             except httpx.TransportError as error:
-                if attempt == retries:
+                if last:
                     raise MetadataUnavailable(
                         f"cannot reach the metadata service at {self.url} ({error!r}); check "
                         "ARGOSY_METADATA_URL and that the service is running"
                     ) from error
                 continue
-            if response.status_code in _TRANSIENT and attempt < retries:
+            if response.status_code in _TRANSIENT and not last:
                 continue
             return _result(response, self.url)
         raise AssertionError("unreachable")
@@ -114,8 +120,9 @@ class MetadataClient:
     # --- sink ----------------------------------------------------------------------------
 
     def check(self) -> None:
-        self._request("GET", "/readyz", retries=1)
-        scope = TokenScope.model_validate(self._request("GET", "/api/v1/auth", retries=1)).scope
+        self._request("GET", "/readyz", retry_for=_CHECK_SECONDS)
+        auth = self._request("GET", "/api/v1/auth", retry_for=_CHECK_SECONDS)
+        scope = TokenScope.model_validate(auth).scope
         if scope != "write":
             raise AuthError(
                 f"the token for {self.url} has {scope} scope, and recording runs needs write; "
@@ -128,6 +135,9 @@ class MetadataClient:
 
     def update_run(self, run_id: str, update: RunUpdate) -> None:
         self._request("PATCH", f"/api/v1/runs/{_q(run_id)}", body=update.model_dump(mode="json"))
+
+    def heartbeat(self, run_id: str) -> None:
+        self._request("POST", f"/api/v1/runs/{_q(run_id)}/heartbeat")
 
     def record_tasks(self, tasks: Sequence[TaskRecord]) -> None:
         for start in range(0, len(tasks), BATCH):
@@ -206,7 +216,7 @@ def _q(segment: str) -> str:
 
 def _result(response: httpx.Response, url: str) -> Any:
     if response.is_success:
-        return response.json()
+        return response.json() if response.content else None
     try:
         detail = response.json().get("detail", response.text)
     except ValueError:

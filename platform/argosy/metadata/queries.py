@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select
 
 from argosy.errors import MetadataError, NotFound
+from argosy.metadata import liveness
 from argosy.metadata.models import (
     ArtifactRow,
     AttemptRow,
@@ -131,15 +132,17 @@ def get_pipeline_version(connection: Connection, digest: str) -> dict:
 # --- runs and tasks -----------------------------------------------------------------
 
 
-def get_run(connection: Connection, run_id: str) -> RunPublic:
+def get_run(connection: Connection, run_id: str, lost_before: datetime) -> RunPublic:
+    """The run; one recorded as running reads as failed if its last heartbeat is too old."""
     row = connection.execute(select(RunRow).where(RunRow.id == run_id)).one_or_none()
     if row is None:
         raise NotFound(f"no run {run_id}; `argosy runs` lists the recorded runs")
-    return RunPublic.model_validate(row)
+    return liveness.run_public(row, lost_before)
 
 
 def list_runs(
     connection: Connection,
+    lost_before: datetime,
     pipeline: str | None = None,
     status: RunStatus | None = None,
     limit: int = 50,
@@ -150,7 +153,7 @@ def list_runs(
     if pipeline is not None:
         filters.append(RunRow.pipeline == pipeline)
     if status is not None:
-        filters.append(RunRow.status == status)
+        filters.append(liveness.status_column(lost_before) == status)
     query = select(RunRow).where(*filters)
     if cursor:  # an empty cursor (``?cursor=``) means the first page
         created_at, run_id = _decode_cursor(cursor)
@@ -166,7 +169,7 @@ def list_runs(
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
     return RunsPublic(
-        data=[RunPublic.model_validate(row) for row in page],
+        data=[liveness.run_public(row, lost_before) for row in page],
         next_cursor=next_cursor,
         count=count,
     )

@@ -25,6 +25,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from argosy.errors import Conflict, MetadataError, MetadataUnavailable, NotFound
 from argosy.metadata import attempts, database, lineage, queries
+from argosy.metadata.liveness import lost_before
 from argosy.metadata.models import (
     SCHEMA_REVISION,
     ApiTokenRow,
@@ -66,10 +67,14 @@ as every pod of a resumed run records the run without knowing what it resumes)."
 class Repository:
     """Metadata on one database: a `MetadataSink` and a `MetadataReader`."""
 
-    def __init__(self, database_url: str | Engine, *, migrate: bool = True) -> None:
+    def __init__(
+        self, database_url: str | Engine, *, migrate: bool = True, lost_after: float = 60.0
+    ) -> None:
         self.engine = (
             database.connect(database_url) if isinstance(database_url, str) else database_url
         )
+        self.lost_after = lost_after
+        """Seconds without a heartbeat after which a running run reads as failed."""
         if migrate:
             database.migrate(self.engine)
 
@@ -111,6 +116,11 @@ class Repository:
             raise MetadataError(f"the database refused the values given: {error.orig}") from error
         except OverflowError as error:  # sqlite3 refuses integers beyond 64 bits before SQL runs
             raise MetadataError(f"a number is out of the database's range: {error}") from error
+        except UnicodeEncodeError as error:  # a lone surrogate: no database can store it
+            raise MetadataError(
+                f"text that is not valid Unicode cannot be recorded ({error.reason} at "
+                f"{error.object[error.start : error.end]!r}); pass plain text"
+            ) from error
 
     # --- sink ----------------------------------------------------------------------------
 
@@ -187,6 +197,14 @@ class Repository:
                 )
             )
 
+    def heartbeat(self, run_id: str) -> None:
+        with self._write() as connection:
+            touched = connection.execute(
+                update(RunRow).where(RunRow.id == run_id).values(heartbeat_at=utcnow())
+            ).rowcount
+        if not touched:
+            raise NotFound(f"no run {run_id}; create it first")
+
     def record_tasks(self, tasks: Sequence[TaskRecord]) -> None:
         if tasks:
             with self._write() as connection:
@@ -234,7 +252,7 @@ class Repository:
 
     def get_run(self, run_id: str) -> RunPublic:
         with self._read() as connection:
-            return queries.get_run(connection, run_id)
+            return queries.get_run(connection, run_id, lost_before(self.lost_after))
 
     def list_runs(
         self,
@@ -244,7 +262,8 @@ class Repository:
         cursor: str | None = None,
     ) -> RunsPublic:
         with self._read() as connection:
-            return queries.list_runs(connection, pipeline, status, limit, cursor)
+            cutoff = lost_before(self.lost_after)
+            return queries.list_runs(connection, cutoff, pipeline, status, limit, cursor)
 
     def list_tasks(self, run_id: str) -> list[TaskPublic]:
         with self._read() as connection:

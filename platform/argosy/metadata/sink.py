@@ -23,6 +23,9 @@ class MetadataSink(Protocol):
 
     def update_run(self, run_id: str, update: RunUpdate) -> None: ...
 
+    def heartbeat(self, run_id: str) -> None:
+        """Say the run's runner is alive; a running run without one for a while reads as lost."""
+
     def record_tasks(self, tasks: Sequence[TaskRecord]) -> None:
         """Record task attempts, their artifacts, input and output events, and metrics."""
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from argosy.config import Settings
 from argosy.metadata import open_sink
 from argosy.metadata.schemas import RunCreate, TaskRecord
+from argosy.runtime.capture import limit_logs
 from argosy.runtime.execute import run_task
 from argosy.runtime.spec import TaskSpec
 from argosy.store import open_store
@@ -32,8 +33,10 @@ def run_record(
     ref: str,
     backend: str,
     resumed_from: str | None = None,
+    nonce: str | None = None,
 ) -> RunCreate:
-    """How a run of ``definition`` is recorded when it starts (its IR, ref and parameters)."""
+    """How a run of ``definition`` is recorded when it starts (its IR, ref and parameters);
+    its creator gives a ``nonce`` (`argosy.run_ids.new_nonce`), its pods none."""
     pipeline = definition.ir
     return RunCreate(
         id=run_id,
@@ -44,6 +47,7 @@ def run_record(
         parameters=params,
         backend=backend,
         resumed_from=resumed_from,
+        nonce=nonce,
         started_at=datetime.now(UTC),
     )
 
@@ -62,6 +66,7 @@ def run_entrypoint(
     (``NAME=VALUE``, JSON when it parses), read once the pipeline is loaded, instead of
     ``spec.params``.
     """
+    limit_logs(settings.max_log_bytes)
     store = open_store(settings)
     if spec.code_package is not None:
         from argosy.code_package import install

@@ -30,7 +30,7 @@ def test_restart_mid_run_loses_nothing(tmp_path: Path, fresh_postgres_url: str) 
     first = Repository(fresh_postgres_url)
     service = ServiceThread(create_app(settings, repository=first))
     service.start()
-    client = MetadataClient(service.url, ADMIN_TOKEN, retries=12, backoff=0.05)
+    client = MetadataClient(service.url, ADMIN_TOKEN, retry_for=15.0, backoff=0.05)
     client.create_run(run("r1", steps=("fit",)))
     for start in range(0, 50, 10):
         client.record_tasks(_batch(start))
@@ -69,7 +69,7 @@ def test_a_database_outage_is_waited_out(
     repository = Repository(url)
     service = ServiceThread(create_app(service_settings(tmp_path), repository=repository))
     service.start()
-    client = MetadataClient(service.url, ADMIN_TOKEN, retries=12, backoff=0.05)
+    client = MetadataClient(service.url, ADMIN_TOKEN, retry_for=15.0, backoff=0.05)
     client.create_run(run("r1", steps=("fit",)))
     client.record_tasks(_batch(0))
 

@@ -28,7 +28,7 @@ from argosy.backends.argo.watch import WorkflowApi, WorkflowSnapshot, snapshot, 
 from argosy.config import Settings
 from argosy.errors import ArgosyError, PipelineError
 from argosy.metadata.schemas import RunStatus, RunUpdate
-from argosy.run_ids import new_run_id
+from argosy.run_ids import new_nonce, new_run_id
 
 if TYPE_CHECKING:
     from argosy.dsl import PipelineDefinition
@@ -65,8 +65,11 @@ class WorkflowHandle:
         assert final is not None
         return final
 
-    def output(self, step: str | None = None) -> Any:
-        """The value a step produced (a list in map order for a mapped step), from the store."""
+    def output(self, step: str | None = None, *, allow_pickle: bool = False) -> Any:
+        """The value a step produced (a list in map order for a mapped step), from the store.
+
+        A value stored with pickle is loaded only with ``allow_pickle=True``.
+        """
         from argosy.runtime import map_width, read_output
         from argosy.store import load, open_store
 
@@ -78,10 +81,15 @@ class WorkflowHandle:
         store = open_store(self.settings)
         node = self.pipeline.step(name)
         if node.mapped is None:
-            return load(store, read_output(store, self.run_id, name, 0).artifact)
+            return load(
+                store, read_output(store, self.run_id, name, 0).artifact, allow_pickle=allow_pickle
+            )
         count = map_width(self.pipeline, name, run_id=self.run_id, params=self.params, store=store)
         return [
-            load(store, read_output(store, self.run_id, name, i).artifact) for i in range(count)
+            load(
+                store, read_output(store, self.run_id, name, i).artifact, allow_pickle=allow_pickle
+            )
+            for i in range(count)
         ]
 
 
@@ -137,6 +145,7 @@ def submit_pipeline(
         ref=durable_ref(definition),
         backend="argo",
         resumed_from=resumed_from,
+        nonce=new_nonce(),
     )
     sink.create_run(record.model_copy(update={"workflow_name": run_id, "namespace": namespace}))
     try:

@@ -1,13 +1,17 @@
 """`run_pipeline` and `resume_run`: a whole local run, from checks to the recorded outcome.
 
-Before anything runs: parameters are checked, the store and the metadata are reached, and GPU
-requests are matched to this machine. Then the run is recorded, the warm pool is forked, the
-scheduler runs every task, the task records are written in batches, and the run's final
-status is recorded. A failed run can be resumed by id (see `argosy.backends.local.resume`).
+Before anything runs: parameters are checked, the store and the metadata are reached, what
+earlier runners left in the spool is sent (`argosy.metadata.spool`), and GPU requests are
+matched to this machine. Then the run is recorded, the warm pool is forked, the scheduler runs
+every task, the task records are written in batches by a `RunRecorder` (with the run's
+heartbeat), and the run's final status is recorded. Ctrl-C, SIGTERM and SIGHUP record the run
+as cancelled and raise `RunInterrupted`, which says how to resume it; a failed, cancelled or
+lost run can be resumed by id (see `argosy.backends.local.resume`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -18,20 +22,26 @@ from argosy import ir
 from argosy.backends.local.gpu import gpu_fallback_steps, visible_gpus
 from argosy.backends.local.pool import WorkerPool
 from argosy.backends.local.progress import RunProgress
-from argosy.backends.local.recorder import RecordBuffer
+from argosy.backends.local.recorder import RunRecorder
 from argosy.backends.local.result import RunResult, StepResult
 from argosy.backends.local.resume import clone_outputs, reusable_outputs
-from argosy.backends.local.scheduler import RunOptions, Scheduler, StepState
+from argosy.backends.local.scheduler import RunOptions, Scheduler, StepRun, StepState
+from argosy.backends.local.signals import StopSignals, signal_name
 from argosy.backends.local.slots import Capacity, machine_memory
 from argosy.config import Settings
 from argosy.dsl import PipelineDefinition, load_pipeline
 from argosy.dsl.loader import durable_ref
-from argosy.errors import PipelineError
-from argosy.metadata import open_reader, open_sink
+from argosy.errors import Conflict, MetadataError, PipelineError, RunInterrupted
+from argosy.metadata import MetadataSink, open_reader, open_sink
 from argosy.metadata.schemas import RunStatus, RunUpdate
-from argosy.run_ids import new_run_id
+from argosy.metadata.spool import Spool, replay_spools, spool_dir
+from argosy.run_ids import new_nonce, new_run_id
 from argosy.runtime.entrypoint import run_record
-from argosy.store import open_store
+from argosy.store import ArtifactStore, open_store
+
+_ID_ATTEMPTS = 3
+"""Fresh ids tried when the one drawn is taken (a collision: 50 random bits a second make it
+rare, and the nonce makes it an error, not a merge)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,18 @@ class _Origin:
 
     run_id: str
     pipeline: ir.Pipeline
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything decided before the first task starts."""
+
+    definition: PipelineDefinition
+    settings: Settings
+    knobs: _Knobs
+    origin: _Origin | None
+    options: RunOptions
+    capacity: Capacity
 
 
 def run_pipeline(
@@ -108,91 +130,120 @@ def _run(
     store.check()
     sink = open_sink(settings)
     sink.check()
+    replayed = replay_spools(spool_dir(settings), sink)
     gpus = visible_gpus() if any(s.resources.gpu for s in pipeline.steps) else []
     fallback = gpu_fallback_steps(pipeline, gpus, fallback=knobs.gpu_fallback)
     slots = knobs.max_workers or settings.max_workers or os.cpu_count() or 1
     slots = min(slots, pipeline.max_parallel or slots)
     capacity = Capacity(slots=slots, memory=machine_memory(), gpus=gpus)
     options = RunOptions(
-        run_id=new_run_id(pipeline.name),
+        run_id=_record_run(sink, definition, params, origin),
         pipeline_ref=definition.ref,
         params=params,
         cache=knobs.cache,
         gpu_fallback=frozenset(fallback),
     )
-    sink.create_run(
-        run_record(
+    plan = _Plan(definition, settings, knobs, origin, options, capacity)
+    spool = Spool(spool_dir(settings), options.run_id)
+    records = RunRecorder(sink, spool, options.run_id, heartbeat_seconds=settings.heartbeat_seconds)
+    with StopSignals() as signals:
+        try:
+            steps = _schedule(plan, store, records, signals)
+        except KeyboardInterrupt as interrupt:
+            name = signal_name(interrupt)
+            _end_anyway(records, RunStatus.CANCELLED, f"stopped by {name}")
+            raise RunInterrupted(options.run_id, name) from interrupt
+        except BaseException as error:  # the run is recorded as ended, whatever stopped it
+            _end_anyway(records, RunStatus.FAILED, f"{type(error).__name__}: {error}")
+            raise
+        succeeded = all(run.state is StepState.SUCCEEDED for run in steps.values())
+        failed = [name for name, run in steps.items() if run.state is StepState.FAILED]
+        status = RunStatus.SUCCEEDED if succeeded else RunStatus.FAILED
+        error = None if succeeded else f"step(s) failed: {', '.join(failed)}"
+        records.close(RunUpdate(status=status, finished_at=datetime.now(UTC), error=error))
+    return RunResult(
+        run_id=options.run_id,
+        pipeline=pipeline.name,
+        status=status,
+        steps={name: StepResult.of(run) for name, run in steps.items()},
+        resumed_from=None if origin is None else origin.run_id,
+        notes=capacity.notes(pipeline)
+        + [f"step {name!r} ran without the GPUs it asks for (--gpu-fallback)" for name in fallback]
+        + [f"recorded what the stopped runner of run {run} had left unsent" for run in replayed],
+        seconds=time.monotonic() - started,
+    )
+
+
+def _record_run(
+    sink: MetadataSink,
+    definition: PipelineDefinition,
+    params: dict[str, Any],
+    origin: _Origin | None,
+) -> str:
+    """Record a new run under a fresh id (another, should the id be taken); return the id."""
+    for attempt in range(_ID_ATTEMPTS):
+        run_id = new_run_id(definition.ir.name)
+        record = run_record(
             definition,
-            options.run_id,
+            run_id,
             params,
             ref=durable_ref(definition),
             backend="local",
             resumed_from=None if origin is None else origin.run_id,
+            nonce=new_nonce(),
         )
-    )
-    records = RecordBuffer(sink)
-    pool: WorkerPool | None = None
+        try:
+            sink.create_run(record)
+        except Conflict:
+            if attempt == _ID_ATTEMPTS - 1:
+                raise
+            continue
+        return run_id
+    raise AssertionError("unreachable")
+
+
+def _schedule(
+    plan: _Plan, store: ArtifactStore, records: RunRecorder, signals: StopSignals
+) -> dict[str, StepRun]:
+    """Run every task on a warm pool; the pool and its workers are gone when this returns."""
+    preset = {}
+    origin, options = plan.origin, plan.options
+    if origin is not None:
+        reusable = reusable_outputs(
+            origin.pipeline,
+            plan.definition.ir,
+            origin=origin.run_id,
+            params=options.params,
+            store=store,
+        )
+        preset = clone_outputs(reusable, origin=origin.run_id, run_id=options.run_id, store=store)
+        for clones in preset.values():
+            for record in clones.values():
+                records.add(record)
+    pool = WorkerPool(plan.capacity.slots, plan.settings, plan.definition)
     try:
-        preset = {}
-        if origin is not None:
-            reusable = reusable_outputs(
-                origin.pipeline, pipeline, origin=origin.run_id, params=params, store=store
-            )
-            preset = clone_outputs(
-                reusable, origin=origin.run_id, run_id=options.run_id, store=store
-            )
-            for clones in preset.values():
-                for record in clones.values():
-                    records.add(record)
-        pool = WorkerPool(slots, settings, definition)
-        with RunProgress(pipeline, enabled=knobs.progress) as bars:
+        with RunProgress(plan.definition.ir, enabled=plan.knobs.progress) as bars:
             scheduler = Scheduler(
-                pipeline,
+                plan.definition.ir,
                 options,
                 pool=pool,
                 store=store,
                 records=records,
                 progress=bars,
-                capacity=capacity,
+                capacity=plan.capacity,
                 preset=preset,
+                stop=signals.check,
             )
-            steps = scheduler.run()
-    except BaseException as error:  # the run is recorded as ended, whatever stopped it
-        records.flush()
-        interrupted = isinstance(error, KeyboardInterrupt)
-        sink.update_run(
-            options.run_id,
-            RunUpdate(
-                status=RunStatus.CANCELLED if interrupted else RunStatus.FAILED,
-                finished_at=datetime.now(UTC),
-                error="interrupted" if interrupted else f"{type(error).__name__}: {error}",
-            ),
-        )
-        raise
+            return scheduler.run()
     finally:
-        if pool is not None:
-            pool.close()
-    records.flush()
-    succeeded = all(run.state is StepState.SUCCEEDED for run in steps.values())
-    failed = [name for name, run in steps.items() if run.state is StepState.FAILED]
-    sink.update_run(
-        options.run_id,
-        RunUpdate(
-            status=RunStatus.SUCCEEDED if succeeded else RunStatus.FAILED,
-            finished_at=datetime.now(UTC),
-            error=None if succeeded else f"step(s) failed: {', '.join(failed)}",
-        ),
-    )
-    return RunResult(
-        run_id=options.run_id,
-        pipeline=pipeline.name,
-        status=RunStatus.SUCCEEDED if succeeded else RunStatus.FAILED,
-        steps={name: StepResult.of(run) for name, run in steps.items()},
-        resumed_from=None if origin is None else origin.run_id,
-        notes=capacity.notes(pipeline)
-        + [f"step {name!r} ran without the GPUs it asks for (--gpu-fallback)" for name in fallback],
-        seconds=time.monotonic() - started,
-    )
+        pool.close()
+
+
+def _end_anyway(records: RunRecorder, status: RunStatus, error: str) -> None:
+    """Record the run's end while another error is on its way out: the spool keeps what the
+    metadata store does not take, and that error, not the store's, is the one to report."""
+    with contextlib.suppress(MetadataError):
+        records.close(RunUpdate(status=status, finished_at=datetime.now(UTC), error=error))
 
 
 __all__ = ["new_run_id", "resume_run", "run_pipeline"]

@@ -17,6 +17,7 @@ import heapq
 import itertools
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -25,7 +26,7 @@ from typing import Any
 from argosy import ir
 from argosy.backends.local.pool import Died, Finished, Worker, WorkerPool
 from argosy.backends.local.progress import RunProgress
-from argosy.backends.local.recorder import RecordBuffer
+from argosy.backends.local.recorder import RunRecorder
 from argosy.backends.local.slots import Capacity, Claim
 from argosy.errors import ArgosyError
 from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
@@ -110,10 +111,11 @@ class Scheduler:
         *,
         pool: WorkerPool,
         store: ArtifactStore,
-        records: RecordBuffer,
+        records: RunRecorder,
         progress: RunProgress,
         capacity: Capacity,
         preset: dict[str, dict[int, TaskRecord]] | None = None,
+        stop: Callable[[], None] = lambda: None,
     ) -> None:
         self._pipeline = pipeline
         self._options = options
@@ -136,6 +138,8 @@ class Scheduler:
         self._running: dict[Worker, deque[_Running]] = {}
         """Per busy worker its tasks, the running one first."""
         self._capacity = capacity
+        self._stop = stop
+        """Called between events: raises (KeyboardInterrupt) when the run must stop."""
 
     def run(self) -> dict[str, StepRun]:
         for step in self._pipeline.steps:
@@ -145,13 +149,14 @@ class Scheduler:
             self._dispatch()
             for event in self._pool.wait(self._wake_in()) if self._running else self._idle():
                 if isinstance(event, Finished):
-                    self._finish(self._next(event.worker).task, event.record)
+                    self._finish(self._next(event.worker).task, event.record, spooled=True)
                 elif isinstance(event, Died):
                     running = self._abandon(event.worker)
                     self._pool.replace(event.worker)
                     self._finish(running.task, self._lost(event.worker, running, event.reason))
             self._expire()
-            self._records.flush_if_due()
+            self._records.check()
+            self._stop()
             self._progress.tick()
         for run in self._steps.values():
             if run.state is StepState.WAITING:
@@ -237,15 +242,12 @@ class Scheduler:
         return running
 
     def _wake_in(self) -> float | None:
-        """Seconds until something is due: a retry, a timeout, a batch write, a redraw."""
+        """Seconds until something is due: a retry, a timeout, a redraw."""
         now = time.monotonic()
         due = [0.1]
         if self._queue and self._queue[0].not_before > now:  # else it waits for a worker
             due.append(self._queue[0].not_before - now)
         due += [t[0].deadline - now for t in self._running.values() if t[0].deadline is not None]
-        pending = self._records.due_in()
-        if pending is not None:
-            due.append(pending)
         return max(0.0, min(due))
 
     def _idle(self) -> list[Finished | Died]:
@@ -293,8 +295,8 @@ class Scheduler:
             gpu_fallback=task.step in self._options.gpu_fallback,
         )
 
-    def _finish(self, task: _Queued, record: TaskRecord) -> None:
-        self._records.add(record)
+    def _finish(self, task: _Queued, record: TaskRecord, *, spooled: bool = False) -> None:
+        self._records.add(record, spooled=spooled)
         run = self._steps[task.step]
         if record.started_at is not None and record.finished_at is not None:
             run.seconds += (record.finished_at - record.started_at).total_seconds()

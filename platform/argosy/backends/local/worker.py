@@ -14,6 +14,7 @@ process a task left behind never writes into the next task's log.
 from __future__ import annotations
 
 import faulthandler
+import functools
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from argosy.config import Settings
 from argosy.dsl import PipelineDefinition, load_pipeline
 from argosy.metadata import MetadataSink, open_sink
 from argosy.metadata.schemas import RunCreate, RunUpdate, TaskRecord
+from argosy.metadata.spool import TaskSpool, spool_dir
 from argosy.runtime import TaskSpec, run_task
 from argosy.runtime.capture import limit_logs
 from argosy.store import open_store
@@ -64,6 +66,9 @@ class _DeferredSink:
         return None
 
     def update_run(self, run_id: str, update: RunUpdate) -> None:
+        return None
+
+    def heartbeat(self, run_id: str) -> None:
         return None
 
     def record_tasks(self, tasks: Sequence[TaskRecord]) -> None:
@@ -116,6 +121,7 @@ def serve(
     store = open_store(settings)
     sink = _DeferredSink(settings)
     definitions = {definition.ref: definition}
+    spool = functools.cache(functools.partial(TaskSpool, spool_dir(settings)))
     while True:
         try:
             message = connection.recv_bytes()
@@ -132,6 +138,7 @@ def serve(
                 spec, store=store, sink=sink, definition=definitions[spec.pipeline], capture_to=log
             )
         end_task()
+        spool(spec.run_id).add_task(record)  # kept, should the runner die before it reads it
         connection.send_bytes(record.model_dump_json().encode())
 
 

@@ -51,7 +51,9 @@ def create_app(
     owned = repository is None
     if repository is None:
         repository = Repository(
-            settings.embedded_database_url, migrate=migrate or settings.database_url is None
+            settings.embedded_database_url,
+            migrate=migrate or settings.database_url is None,
+            lost_after=settings.lost_after_seconds,
         )
     repository.check()
     if admin_token is not None:

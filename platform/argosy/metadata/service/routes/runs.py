@@ -53,6 +53,13 @@ def get_run(run_id: str, repo: Repo) -> RunPublic:
     return repo.get_run(run_id)
 
 
+@router.post("/{run_id}/heartbeat", status_code=status.HTTP_204_NO_CONTENT, dependencies=Write)
+def heartbeat(run_id: str, repo: Repo) -> None:
+    """Say the run's runner is alive: a running run without a heartbeat for a while (the
+    service's ``ARGOSY_LOST_AFTER_SECONDS``) reads as failed, and as running again on the next."""
+    repo.heartbeat(run_id)
+
+
 @router.patch("/{run_id}", dependencies=Write)
 def update_run(run_id: str, update: RunUpdate, repo: Repo) -> RunPublic:
     """Change the run's status (an ended run cannot change to another end: 409)."""
