@@ -1,7 +1,8 @@
 """Training components: K-means fits, classifiers, and incremental learning over chunks.
 
-Fitted estimators are returned as they are (the store pickles them, and records that it did);
-summaries such as a K-means fit are plain JSON data.
+Fitted estimators are returned as they are: the store pickles them, and records that it did,
+so a pipeline that passes one to a later step declares ``@pipeline(allow_pickle=True)``.
+Summaries such as a K-means fit are plain JSON data.
 """
 
 from __future__ import annotations

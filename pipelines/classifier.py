@@ -5,7 +5,9 @@ cultivars), so nothing is downloaded. One step splits it into a training and a h
 (stratified); two branches that do not depend on each other, and so run in parallel, each tune
 a model by cross-validation on the training set: k-nearest-neighbours and a support vector
 machine, both behind a standard scaler. The join scores both on the held-out set, records the
-accuracies as metrics, and names the winner.
+accuracies as metrics, and names the winner. The fitted models reach the join pickled, so the
+pipeline allows its steps to unpickle their inputs (``allow_pickle=True``); reading a model
+afterwards asks for it again: ``run.output("train_knn").load(allow_pickle=True)``.
 
     argosy run pipelines/classifier.py
     argosy run pipelines/classifier.py --param test_size=0.25 --param seed=7
@@ -84,7 +86,7 @@ def pick_best(data: dict, knn: Pipeline, svc: Pipeline) -> dict:
     return {"winner": winner, "accuracy": {name: float(value) for name, value in accuracy.items()}}
 
 
-@pipeline
+@pipeline(allow_pickle=True)
 def classifier(test_size: float = 0.3, seed: int = 0):
     data = split(test_size, seed)
     knn = train_knn(data)

@@ -2,7 +2,8 @@
 
 One task per chunk writes it to the store as an ``.npy`` array; the learner receives them all
 memory-mapped and reads one at a time, so no task ever holds the whole data set. A held-out
-table from the same distribution scores the model.
+table from the same distribution scores the model, which reaches it pickled: the pipeline
+allows its steps to unpickle their inputs (``allow_pickle=True``).
 
     argosy run pipelines/incremental.py
     argosy run pipelines/incremental.py --param n_chunks=20 --param chunk_size=50000
@@ -22,7 +23,7 @@ def chunk_indices(n_chunks: int) -> list[int]:
     return list(range(n_chunks))
 
 
-@pipeline
+@pipeline(allow_pickle=True)
 def incremental(
     n_chunks: int = 8,
     chunk_size: int = 5_000,

@@ -7,6 +7,7 @@ service (in-process, over HTTP) with the HTTP `MetadataClient`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +15,9 @@ from scipy import sparse
 
 from argosy import Client
 from argosy.config import Settings
-from argosy.errors import NotFound, PipelineError
+from argosy.errors import NotFound, PickleNotAllowed, PipelineError
 from tests.pipelines.recorded import Recorded, recorded
+from tests.store.planted import planted
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,7 @@ def test_run_by_id_or_unique_prefix(client: Client, runs: Recorded) -> None:
     assert run.status == "succeeded"
     assert run.parameters == {"n_docs": 300, "ks": [2, 3], "seed": 0}
     assert run.duration is not None and run.duration > 0
-    assert client.run("kmeans_sw").id == runs.sweep
+    assert client.run("kmeans-sw").id == runs.sweep
     with pytest.raises(NotFound, match="ambiguous"):
         client.run("shouting-")
     with pytest.raises(NotFound, match="no run 'nope-123'"):
@@ -158,3 +160,17 @@ def test_artifacts_by_prefix_with_their_lineage(client: Client, runs: Recorded) 
     assert sorted(n.step for n in downstream.nodes if n.kind == "task") == ["fit", "fit"]
     with pytest.raises(NotFound, match="no artifact 'feedface'"):
         client.artifact("feedface")
+
+
+def test_loading_a_run_output_does_not_run_planted_code(tmp_path: Path) -> None:
+    """A reader loads what a writer stored: a pickle it planted runs nothing unless trusted."""
+    settings = Settings(home=tmp_path / "home")
+    marker = tmp_path / "code-ran"
+    planted.run(settings=settings, marker=str(marker))
+    artifact = Client(settings).latest_run("planted").output("plant")
+    assert not isinstance(artifact, list) and artifact.format == "pickle"
+    with pytest.raises(PickleNotAllowed, match=r"\.load\(allow_pickle=True\)"):
+        artifact.load()
+    assert not marker.exists(), "loading ran the planted code"
+    artifact.load(allow_pickle=True)  # the reader trusts the writer: now the code runs
+    assert marker.is_dir()

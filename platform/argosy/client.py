@@ -4,6 +4,7 @@
     run = Client().latest_run("kmeans_sweep")
     run.output("fit")[2].load()          # a mapped step: one artifact per task, in map order
     run.output("pick_best").load()       # an unmapped step: one artifact
+    run.output("train").load(allow_pickle=True)  # a fitted model: unpickled only when asked
 
 The client reads through a `MetadataReader` (the embedded database, or a metadata service when
 ``ARGOSY_METADATA_URL`` is set) and loads values from the `ArtifactStore`; both are opened on
@@ -196,11 +197,16 @@ class Artifact:
     def __repr__(self) -> str:
         return f"<Artifact {self.digest[:12]} {self.format} {self.type} {self.size} B>"
 
-    def load(self, *, mmap: bool = True) -> Any:
-        """The value, deserialized (numpy arrays memory-mapped unless ``mmap=False``)."""
+    def load(self, *, mmap: bool = True, allow_pickle: bool = False) -> Any:
+        """The value, deserialized (numpy arrays memory-mapped unless ``mmap=False``).
+
+        A value stored with pickle (format ``pickle``) raises `PickleNotAllowed` unless
+        ``allow_pickle=True``: unpickling runs code of whoever wrote it, so pass it only for
+        runs you trust. Bytes that do not match the digest raise `ArtifactCorrupted`.
+        """
         from argosy.store import load
 
-        return load(self.client.store, self.info, mmap=mmap)
+        return load(self.client.store, self.info, mmap=mmap, allow_pickle=allow_pickle)
 
     def lineage(self, direction: Direction = "upstream", depth: int | None = None) -> LineageGraph:
         """Tasks and artifacts this one came from (upstream) or fed (downstream)."""

@@ -185,6 +185,10 @@ class Pipeline(_Model):
     """The step whose output is the pipeline's result."""
     max_parallel: int | None = None
     """At most this many tasks at once (Argo ``parallelism``; local worker cap)."""
+    allow_pickle: bool = False
+    """Steps may receive inputs stored with pickle (fitted models): unpickling runs code, so
+    only for pipelines whose steps' outputs are trusted. Loads outside the run (`Client`,
+    `argosy.store.load`) still ask for ``allow_pickle=True`` themselves."""
 
     @model_validator(mode="after")
     def _check_graph(self) -> Pipeline:

@@ -6,7 +6,11 @@ Starts its own SeaweedFS on 127.0.0.1 (the test suite's `S3Server`) and prints, 
 bytes, put and get throughput through Argosy as a ratio to `Minio.fput_object` and
 `fget_object` of the .npy file with the SDK's defaults (put: `save` hashes the array in memory
 and streams it up in parallel parts; get: `load` downloads parallel ranges into the cache and
-maps them), and the time of a second, deduplicated, put.
+maps them), and the time of a second, deduplicated, put. The get includes checking the
+download against its digest, hashed as it lands.
+Then the cost of that check on a local load: `load` from a `LocalStore` (which hashes the blob
+once per process before it is used) against `numpy.load` of the same file, unchecked, both
+reading every byte, and a second load in the same process (the check remembered).
 After a warm-up upload, each round uses a fresh bucket and fresh caches, and rounds alternate
 which of the two goes first; the median of each measurement is shown (on 2 shared cores single
 runs are noisy).
@@ -31,7 +35,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
 
-from argosy.store import S3Store, load, save
+from argosy.store import LocalStore, S3Store, load, save
+from argosy.store.base import ArtifactInfo
 from argosy.store.s3 import PARALLEL, PART_SIZE
 from tests.servers.s3 import S3Server
 
@@ -111,6 +116,58 @@ def one_round(
     return Round(raw_put, raw_get, put, get, save_again, put_again)
 
 
+@dataclass
+class Verified:
+    """Seconds of local loads in one round: checked by `load`, and plain `numpy.load`."""
+
+    checked_copy: float
+    plain_copy: float
+    checked_map: float
+    plain_map: float
+    again: float
+
+
+def _fresh_store(blob: Path, info: ArtifactInfo, root: Path) -> LocalStore:
+    """A store at ``root`` holding ``blob`` (linked) at a new path: not yet checked here."""
+    target = root / "blobs" / info.digest[:2] / info.digest[2:]
+    target.parent.mkdir(parents=True)
+    os.link(blob, target)
+    return LocalStore(root)
+
+
+def _read_all(array: np.ndarray) -> float:
+    return float(array.sum())
+
+
+def verified_round(blob: Path, info: ArtifactInfo, scratch: Path) -> Verified:
+    copying = _fresh_store(blob, info, scratch / "copy")
+    mapping = _fresh_store(blob, info, scratch / "map")
+    plain_copy, _ = _timed(lambda: _read_all(np.load(blob, allow_pickle=False)))
+    checked_copy, _ = _timed(lambda: _read_all(load(copying, info, mmap=False)))
+    plain_map, _ = _timed(lambda: _read_all(np.load(blob, mmap_mode="r", allow_pickle=False)))
+    checked_map, _ = _timed(lambda: _read_all(load(mapping, info)))
+    again, _ = _timed(lambda: load(mapping, info))
+    shutil.rmtree(scratch)
+    return Verified(checked_copy, plain_copy, checked_map, plain_map, again)
+
+
+def verification(array: np.ndarray, rounds: int, scratch: Path) -> None:
+    store = LocalStore(scratch / "local")
+    info = save(store, array)
+    blob = store.root / "blobs" / info.digest[:2] / info.digest[2:]
+    results = [verified_round(blob, info, scratch / f"verify-{i}") for i in range(rounds)]
+    mid = Verified(*(median(values) for values in zip(*(astuple(r) for r in results), strict=True)))
+    nbytes = info.size
+    print(f"local load, the blob checked against its digest (median of {rounds} rounds):")
+    _row("np.load(file) + sum, unchecked", mid.plain_copy, nbytes)
+    _row("load(store, info, mmap=False) + sum", mid.checked_copy, nbytes)
+    _row("np.load(file, mmap_mode='r') + sum, unchecked", mid.plain_map, nbytes)
+    _row("load(store, info) (mmap) + sum", mid.checked_map, nbytes)
+    print(f"checked / unchecked time, copy: {mid.checked_copy / mid.plain_copy:.2f}")
+    print(f"checked / unchecked time, mmap: {mid.checked_map / mid.plain_map:.2f}")
+    print(f"the same load again in this process (checked once): {mid.again * 1e3:.2f} ms")
+
+
 def run(size: int, rounds: int, scratch: Path) -> None:
     server = S3Server(scratch / "s3")
     server.start()
@@ -144,6 +201,7 @@ def run(size: int, rounds: int, scratch: Path) -> None:
         f"(target < 50 ms); save() again, which re-hashes the array: "
         f"{mid.save_again * 1e3:.0f} ms"
     )
+    verification(array, rounds, scratch)
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ def test_classifier_picks_the_better_model_on_held_out_data(tmp_path: Path, clie
     accuracy = result["accuracy"]
     assert result["winner"] == max(accuracy, key=accuracy.__getitem__)
     assert min(accuracy.values()) > 0.85
-    model = run.output(result["winner"]).load()
+    model = run.output(result["winner"]).load(allow_pickle=True)  # a fitted model, pickled
     data = run.output("split").load()
     assert model.score(data["X_test"], data["y_test"]) == accuracy[result["winner"]]
     metrics = {(m.step, m.name) for m in run.metrics()}

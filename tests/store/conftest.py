@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +25,9 @@ class Backend:
     blob_names: Callable[[], list[str]]
     reopen: Callable[[], ArtifactStore]
     """Another store on the same storage with nothing cached: loads must really fetch."""
+    overwrite: Callable[[str, bytes], None]
+    """Replace the bytes of a stored blob behind the store's back, as anyone who can write to
+    the storage could (the S3 keys, the disk)."""
 
 
 def _local(tmp_path: Path) -> Backend:
@@ -33,7 +38,15 @@ def _local(tmp_path: Path) -> Backend:
             p.parent.name + p.name for p in (root / "blobs").rglob("*") if p.is_file()
         ),
         reopen=lambda: LocalStore(root),
+        overwrite=lambda digest, data: _overwrite_file(
+            root / "blobs" / digest[:2] / digest[2:], data
+        ),
     )
+
+
+def _overwrite_file(path: Path, data: bytes) -> None:
+    path.chmod(0o644)
+    path.write_bytes(data)
 
 
 def _s3(server: S3Server, tmp_path: Path) -> Backend:
@@ -42,16 +55,8 @@ def _s3(server: S3Server, tmp_path: Path) -> Backend:
     count = iter(range(1_000_000))
 
     def open_store() -> S3Store:
-        return S3Store(
-            server.endpoint,
-            bucket,
-            access_key=server.access_key,
-            secret_key=server.secret_key,
-            secure=False,
-            cache_dir=tmp_path / f"cache-{next(count)}",
-            part_size=SMALL_PART,
-            parallel=3,
-        )
+        cache = tmp_path / f"cache-{next(count)}"
+        return s3_store(server, bucket, cache, part_size=SMALL_PART, parallel=3)
 
     return Backend(
         store=open_store(),
@@ -60,7 +65,31 @@ def _s3(server: S3Server, tmp_path: Path) -> Backend:
             for item in client.list_objects(bucket, "blobs/", recursive=True)
         ),
         reopen=open_store,
+        overwrite=lambda digest, data: client.put_object(
+            bucket, f"blobs/{digest}", io.BytesIO(data), len(data)
+        ),
     )
+
+
+def s3_store(
+    server: S3Server, bucket: str, cache_dir: Path, endpoint: str | None = None, **options: Any
+) -> S3Store:
+    """A store of ``bucket`` on ``server`` (reached at ``endpoint``, a proxy, when given)."""
+    return S3Store(
+        endpoint or server.endpoint,
+        bucket,
+        access_key=server.access_key,
+        secret_key=server.secret_key,
+        secure=False,
+        cache_dir=cache_dir,
+        **options,
+    )
+
+
+def incomplete_uploads(server: S3Server, bucket: str) -> list[str]:
+    """Keys with an incomplete multipart upload in ``bucket``, sorted."""
+    uploads = server.client()._list_multipart_uploads(bucket).uploads
+    return sorted(str(upload.object_name) for upload in uploads)
 
 
 @pytest.fixture(params=["local", "s3"])

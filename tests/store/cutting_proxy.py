@@ -1,7 +1,9 @@
 """A TCP proxy for tests that forwards a fixed number of request bytes, then cuts every connection.
 
 It stands for a network or a server that dies in the middle of an upload: what the client sent
-before the cut really reached the S3 server; after it, connections are reset and refused.
+before the cut really reached the S3 server; after it, connections are reset and refused. With
+``stall=True`` it stands for one that hangs instead: past the budget nothing more is forwarded,
+and the connections stay open until the proxy is closed.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from types import TracebackType
 class CuttingProxy:
     """Forward 127.0.0.1:<port> to ``upstream`` until ``budget`` request bytes went through."""
 
-    def __init__(self, upstream: tuple[str, int], budget: int) -> None:
+    def __init__(self, upstream: tuple[str, int], budget: int, *, stall: bool = False) -> None:
         self._upstream = upstream
         self._budget = budget
+        self._stall = stall
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -64,6 +67,8 @@ class CuttingProxy:
                         self._budget -= allowed
                     target.sendall(data[:allowed])
                     if allowed < len(data):
+                        if self._stall:
+                            self.cut.wait()  # hold the connection open, forwarding nothing
                         self._cut()
                         return
                 else:

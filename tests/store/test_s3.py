@@ -16,7 +16,7 @@ from argosy.config import Settings
 from argosy.errors import ConfigError, StoreUnavailable
 from argosy.store import LocalStore, S3Store, open_store, save
 from tests.servers.s3 import S3Server
-from tests.store.conftest import SMALL_PART
+from tests.store.conftest import SMALL_PART, incomplete_uploads, s3_store
 from tests.store.cutting_proxy import CuttingProxy
 
 
@@ -116,17 +116,10 @@ def test_a_cut_upload_is_never_visible(
     data = np.random.default_rng(4).bytes(6 * SMALL_PART)
     digest = hashlib.sha256(data).hexdigest()
     with CuttingProxy(("127.0.0.1", s3_server.ports["s3"]), budget=3 * SMALL_PART) as proxy:
-        cut = S3Store(
-            proxy.endpoint,
-            s3_bucket,
-            access_key=s3_server.access_key,
-            secret_key=s3_server.secret_key,
-            secure=False,
-            cache_dir=tmp_path / "cut",
-            part_size=SMALL_PART,
-            parallel=2,
-            retries=1,
-        )
+        cut = s3_store(
+            s3_server, s3_bucket, tmp_path / "cut", proxy.endpoint,
+            part_size=SMALL_PART, parallel=2, retries=1,
+        )  # fmt: skip
         staged = cut.staging_dir() / "upload"
         staged.write_bytes(data)
         with pytest.raises(StoreUnavailable, match="uploading blob"):
@@ -138,6 +131,14 @@ def test_a_cut_upload_is_never_visible(
     store = _store(s3_server, s3_bucket, tmp_path)
     assert not store.has(digest)
     assert list(s3_server.client().list_objects(s3_bucket, "blobs/")) == []
+    # its parts stay on the server (the abort could not reach it), until a later check
+    other = s3_server.client()._create_multipart_upload(s3_bucket, "not-argosy/file", {})
+    assert incomplete_uploads(s3_server, s3_bucket) == [f"blobs/{digest}", "not-argosy/file"]
+    store.check()  # younger than a day (the default age): kept
+    assert incomplete_uploads(s3_server, s3_bucket) == [f"blobs/{digest}", "not-argosy/file"]
+    _store(s3_server, s3_bucket, tmp_path, abandoned_after=0).check()
+    assert incomplete_uploads(s3_server, s3_bucket) == ["not-argosy/file"]  # only Argosy's blobs
+    s3_server.client()._abort_multipart_upload(s3_bucket, "not-argosy/file", other)
     store.put_file(staged, digest)  # the same upload, whole, works
     assert store.has(digest)
 
@@ -149,14 +150,8 @@ def test_a_second_put_of_the_same_array_uploads_nothing(
     store = _store(s3_server, s3_bucket, tmp_path)
     first = save(store, array)
     with CuttingProxy(("127.0.0.1", s3_server.ports["s3"]), budget=64 * 1024) as proxy:
-        through_proxy = S3Store(
-            proxy.endpoint,
-            s3_bucket,
-            access_key=s3_server.access_key,
-            secret_key=s3_server.secret_key,
-            secure=False,
-            cache_dir=tmp_path / "again",
-            retries=0,
+        through_proxy = s3_store(
+            s3_server, s3_bucket, tmp_path / "again", proxy.endpoint, retries=0
         )
         assert save(through_proxy, array) == first  # under 64 KiB sent: only a stat went out
         assert not proxy.cut.is_set()
@@ -165,15 +160,7 @@ def test_a_second_put_of_the_same_array_uploads_nothing(
 def test_loads_are_cached_by_digest(s3_server: S3Server, s3_bucket: str, tmp_path: Path) -> None:
     digest = _store(s3_server, s3_bucket, tmp_path).put_bytes(b"fetched once")
     with CuttingProxy(("127.0.0.1", s3_server.ports["s3"]), budget=1 << 20) as proxy:
-        reader = S3Store(
-            proxy.endpoint,
-            s3_bucket,
-            access_key=s3_server.access_key,
-            secret_key=s3_server.secret_key,
-            secure=False,
-            cache_dir=tmp_path / "reader",
-            retries=0,
-        )
+        reader = s3_store(s3_server, s3_bucket, tmp_path / "reader", proxy.endpoint, retries=0)
         first = reader.local_path(digest)
     assert proxy.cut.is_set()  # the network is gone now
     assert reader.local_path(digest) == first

@@ -44,10 +44,12 @@ class PipelineDefinition:
         name: str | None = None,
         description: str | None = None,
         max_parallel: int | None = None,
+        allow_pickle: bool = False,
     ) -> None:
         self.name = name or function.__name__
         self.description = description or inspect.cleandoc(function.__doc__ or "")
         self.max_parallel = max_parallel
+        self.allow_pickle = allow_pickle
         self.ref = f"{function.__module__}:{function.__name__}"
         """How workers load this pipeline again; `load_pipeline` sets it to what it was given."""
         self.__doc__ = function.__doc__
@@ -131,6 +133,7 @@ class PipelineDefinition:
             steps=builder.steps,
             output=None if result is None else result.step,
             max_parallel=self.max_parallel,
+            allow_pickle=self.allow_pickle,
         )
         return pipeline, builder.functions
 
@@ -259,7 +262,11 @@ def pipeline(function: Callable[..., Any], /) -> PipelineDefinition: ...
 
 @overload
 def pipeline(
-    *, name: str | None = None, description: str | None = None, max_parallel: int | None = None
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    max_parallel: int | None = None,
+    allow_pickle: bool = False,
 ) -> Callable[[Callable[..., Any]], PipelineDefinition]: ...
 
 
@@ -270,11 +277,24 @@ def pipeline(
     name: str | None = None,
     description: str | None = None,
     max_parallel: int | None = None,
+    allow_pickle: bool = False,
 ) -> PipelineDefinition | Callable[[Callable[..., Any]], PipelineDefinition]:
-    """Make a function a pipeline: its parameters are the run parameters, its body wires steps."""
+    """Make a function a pipeline: its parameters are the run parameters, its body wires steps.
+
+    ``allow_pickle=True`` lets its steps receive values stored with pickle from the steps
+    before them (fitted scikit-learn models, say): unpickling runs code, so declare it only when
+    you trust every step's output. Reading the outputs afterwards asks for it again
+    (``Artifact.load(allow_pickle=True)``).
+    """
 
     def decorate(f: Callable[..., Any]) -> PipelineDefinition:
-        return PipelineDefinition(f, name=name, description=description, max_parallel=max_parallel)
+        return PipelineDefinition(
+            f,
+            name=name,
+            description=description,
+            max_parallel=max_parallel,
+            allow_pickle=allow_pickle,
+        )
 
     return decorate if function is None else decorate(function)
 

@@ -2,7 +2,8 @@
 
 Parameters come from the run's parameters, literals from the IR, upstream outputs from the
 store through their output records, a fan-in as the children ``0..width-1`` of the mapped step
-in map order; the mapped argument then gives the task its item ``index``.
+in map order; the mapped argument then gives the task its item ``index``. Values stored with
+pickle are unpickled only for a pipeline declared with ``allow_pickle=True``.
 """
 
 from __future__ import annotations
@@ -90,9 +91,9 @@ def resolve_inputs(
         elif isinstance(source, ir.OutputInput):
             artifact = read_output(store, run_id, source.step, 0).artifact
             if item is None:
-                value = load(store, artifact)
+                value = load(store, artifact, allow_pickle=pipeline.allow_pickle)
             else:
-                whole = _mapped_source(store, artifact)
+                whole = _mapped_source(store, artifact, pipeline.allow_pickle)
                 value = copy.deepcopy(_item(whole, item, pipeline, step, argument))
             resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact, item=item))
         else:
@@ -102,10 +103,10 @@ def resolve_inputs(
 
 
 @lru_cache(maxsize=4)
-def _mapped_source(store: ArtifactStore, artifact: ArtifactInfo) -> Any:
+def _mapped_source(store: ArtifactStore, artifact: ArtifactInfo, allow_pickle: bool) -> Any:
     """An upstream output a step is mapped over, loaded once per process: a worker runs many
     tasks of the same fan-out, and each takes one item of it (a copy, so none can change it)."""
-    return load(store, artifact)
+    return load(store, artifact, allow_pickle=allow_pickle)
 
 
 def _fan_in(
@@ -131,7 +132,7 @@ def _fan_in(
     for child in children:
         artifact = read_output(store, run_id, producer, child).artifact
         resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact))
-        values.append(load(store, artifact))
+        values.append(load(store, artifact, allow_pickle=pipeline.allow_pickle))
     return values[0] if item is not None else values
 
 

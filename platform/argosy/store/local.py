@@ -8,6 +8,9 @@ Layout under the root::
 
 A write is a temporary file in ``tmp/`` renamed into place, so readers see a whole file or
 none; ``tmp/`` is on the same filesystem as the rest, so the rename is atomic and copies nothing.
+`check` removes the staging files of writers that died mid-write (`argosy.store.staging`), and a
+full disk is a StoreError naming the store and what to do. Every blob read is checked against
+its digest (`argosy.store.verify`).
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from argosy.errors import ArtifactNotFound, StoreError, StoreUnavailable
 from argosy.store.keys import blob_relpath, check_digest, check_record_key
+from argosy.store.staging import new_file, reporting_full_disk, sweep
+from argosy.store.verify import check_bytes, check_file
 
 
 class LocalStore:
@@ -36,11 +40,14 @@ class LocalStore:
         return f"LocalStore({str(self.root)!r})"
 
     def check(self) -> None:
+        """Raise StoreUnavailable unless the store is writable; remove dead writers' files."""
         try:
             for directory in (self._blobs, self._records, self._staging):
                 directory.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self._staging, prefix="check-"):
-                pass
+            sweep(self._staging)
+            fd, probe = new_file(self._staging, "check")
+            os.close(fd)
+            probe.unlink()
         except OSError as exc:
             raise StoreUnavailable(
                 f"the local artifact store at {self.root} is not writable ({exc.strerror}); "
@@ -62,7 +69,8 @@ class LocalStore:
         if target.is_file():
             path.unlink(missing_ok=True)
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
+        with reporting_full_disk(self.root):
+            target.parent.mkdir(parents=True, exist_ok=True)
         if path.parent != self._staging:  # maybe another filesystem: stage a copy first
             staged = self._stage_copy(path)
             path.unlink(missing_ok=True)
@@ -80,20 +88,17 @@ class LocalStore:
             self.put_file(self._stage(chunks), digest)
 
     def get_bytes(self, digest: str) -> bytes:
-        return self.local_path(digest).read_bytes()
+        path = self._existing_blob(digest)
+        return check_bytes(path.read_bytes(), digest, path.as_uri())
 
     def local_path(self, digest: str) -> Path:
-        path = self._blob_path(digest)
-        if not path.is_file():
-            raise ArtifactNotFound(
-                f"no blob {digest} in the local store at {self.root}; was it written by a "
-                "run with the same ARGOSY_HOME (or with S3 settings)?"
-            )
-        return path
+        path = self._existing_blob(digest)
+        return check_file(path, digest, path.as_uri())
 
     def put_record(self, key: str, data: bytes) -> None:
         target = self._records / check_record_key(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        with reporting_full_disk(self.root):
+            target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._stage([data]), target)
 
     def get_record(self, key: str) -> bytes | None:
@@ -115,27 +120,42 @@ class LocalStore:
     def _blob_path(self, digest: str) -> Path:
         return self._blobs / blob_relpath(check_digest(digest))
 
+    def _existing_blob(self, digest: str) -> Path:
+        path = self._blob_path(digest)
+        if not path.is_file():
+            raise ArtifactNotFound(
+                f"no blob {digest} in the local store at {self.root}; was it written by a "
+                "run with the same ARGOSY_HOME (or with S3 settings)?"
+            )
+        return path
+
     def _stage(self, chunks: Sequence[bytes | memoryview]) -> Path:
         """A new file in the staging directory holding the chunks, one after the other."""
-        fd, name = tempfile.mkstemp(dir=self.staging_dir(), prefix="put-")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                for chunk in chunks:
-                    file.write(chunk)
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
-        return Path(name)
+        needed = sum(memoryview(chunk).nbytes for chunk in chunks)
+        with reporting_full_disk(self.root, needed):
+            fd, path = new_file(self.staging_dir(), "put")
+            try:
+                with os.fdopen(fd, "wb") as file:
+                    for chunk in chunks:
+                        file.write(chunk)
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
+        return path
 
     def _stage_copy(self, path: Path) -> Path:
-        fd, name = tempfile.mkstemp(dir=self.staging_dir(), prefix="copy-")
+        fd, staged = new_file(self.staging_dir(), "copy")
         os.close(fd)
         try:
-            shutil.copyfile(path, name)
+            with reporting_full_disk(self.root, path.stat().st_size):
+                shutil.copyfile(path, staged)
         except OSError as exc:
-            Path(name).unlink(missing_ok=True)
+            staged.unlink(missing_ok=True)
             raise StoreError(f"cannot copy {path} into the store at {self.root}: {exc}") from exc
-        return Path(name)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+        return staged
 
 
 __all__ = ["LocalStore"]

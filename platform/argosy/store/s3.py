@@ -8,9 +8,16 @@ Objects in the bucket::
 Large blobs go up as multipart uploads with parts in parallel; S3 makes the object visible only
 when the upload completes, so a failed or interrupted upload never shows under its final key.
 Downloads are a few parallel ranged GETs written into a local cache keyed by digest (so a
-second load is free); no blob is ever held in memory whole. Transient failures (connection errors,
-5xx, SlowDown) are retried with exponential backoff; what is left is a `StoreUnavailable`
-that says what to fix.
+second load is free); no blob is ever held in memory whole. A download is hashed as it lands
+and must match its digest, so does a cached copy when a process first uses it (a damaged copy
+is fetched again); a blob in the bucket whose bytes do not match is an `ArtifactCorrupted`.
+Transient failures (connection errors, 5xx, SlowDown) are retried with exponential backoff;
+what is left is a `StoreUnavailable` that says what to fix.
+
+An upload that fails is aborted by the SDK when the server can still be reached; one cut off by
+an outage, or whose process was killed, stays in the bucket as an incomplete multipart upload
+(its parts kept, and billed). `check` aborts those of blobs older than ``abandoned_after``
+seconds (a day by default); uploads of keys outside ``blobs/`` are left alone.
 
 This module imports `minio`; `argosy.store` imports it only when an S3 store is asked for.
 """
@@ -20,12 +27,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,8 +43,17 @@ from minio import Minio
 from minio.error import MinioException, S3Error
 
 from argosy.config import Settings
-from argosy.errors import ArtifactNotFound, ConfigError, StoreError, StoreUnavailable
+from argosy.errors import (
+    ArtifactCorrupted,
+    ArtifactNotFound,
+    ConfigError,
+    StoreError,
+    StoreUnavailable,
+)
 from argosy.store.keys import blob_relpath, check_digest, check_record_key
+from argosy.store.range_hash import RangeHasher
+from argosy.store.staging import new_file, reporting_full_disk, sweep
+from argosy.store.verify import check_bytes, check_file, corrupted, remember
 
 T = TypeVar("T")
 
@@ -52,6 +70,9 @@ _CREDENTIAL_CODES = frozenset(
 )
 _MISSING_CODES = frozenset({"NoSuchKey", "NoSuchObject"})
 _TRANSIENT_ERRORS = (urllib3.exceptions.HTTPError, MinioException, ConnectionError)
+_BLOB_KEY = re.compile(r"blobs/[0-9a-f]{64}")
+ABANDONED_AFTER = 24 * 3600.0
+"""Default age, in seconds, past which `S3Store.check` aborts an incomplete upload of a blob."""
 
 
 class _ChunksReader:
@@ -102,6 +123,7 @@ class S3Store:
         backoff: float = 0.2,
         connect_timeout: float = 5.0,
         read_timeout: float = 120.0,
+        abandoned_after: float = ABANDONED_AFTER,
     ) -> None:
         self.endpoint = endpoint
         self.bucket = bucket
@@ -110,6 +132,7 @@ class S3Store:
         self.parallel = max(parallel, 1)
         self.retries = retries
         self.backoff = backoff
+        self.abandoned_after = abandoned_after
         self._credentials = (access_key, secret_key, secure, region)
         self._client = self._make_client(
             urllib3.Timeout(connect=connect_timeout, read=read_timeout), self.parallel + 2
@@ -140,7 +163,12 @@ class S3Store:
     # -- the ArtifactStore protocol -------------------------------------------------------
 
     def check(self) -> None:
-        """Fail fast (short timeouts, no retries) unless the bucket can be read and written."""
+        """Fail fast (short timeouts, no retries) unless the bucket can be read and written.
+
+        Then clean up after processes that died: their staging files in the cache, and their
+        incomplete uploads of blobs older than ``abandoned_after`` seconds.
+        """
+        sweep(self.staging_dir())
         client = self._make_client(urllib3.Timeout(connect=2.0, read=10.0), 1)
         try:
             exists = client.bucket_exists(self.bucket)
@@ -162,6 +190,7 @@ class S3Store:
             ) from exc
         except _TRANSIENT_ERRORS as exc:
             raise self._unreachable(exc, "checking the bucket", attempts=1) from exc
+        self._abort_abandoned_uploads(client)
 
     def uri(self, digest: str) -> str:
         return f"s3://{self.bucket}/{self._blob_key(digest)}"
@@ -214,16 +243,23 @@ class S3Store:
     def get_bytes(self, digest: str) -> bytes:
         cached = self._cache_path(digest)
         if cached.is_file():
-            return cached.read_bytes()
+            data = cached.read_bytes()
+            if hashlib.sha256(data).hexdigest() == digest:
+                return data
+            cached.unlink(missing_ok=True)  # a damaged copy: fetch the blob again
         data = self._get_small(self._blob_key(digest), f"reading blob {digest}")
         if data is None:
             raise self._not_found(digest)
-        return data
+        return check_bytes(data, digest, self.uri(digest))
 
     def local_path(self, digest: str) -> Path:
         cached = self._cache_path(digest)
-        if not cached.is_file():
-            self._download(digest, cached)
+        if cached.is_file():
+            try:
+                return check_file(cached, digest, str(cached))
+            except ArtifactCorrupted:
+                cached.unlink(missing_ok=True)  # a damaged copy: fetch the blob again
+        self._download(digest, cached)
         return cached
 
     def put_record(self, key: str, data: bytes) -> None:
@@ -279,7 +315,8 @@ class S3Store:
         return self._retrying(what, get)
 
     def _download(self, digest: str, target: Path) -> None:
-        """Fetch a blob into the cache in parallel ranges, then rename it into place."""
+        """Fetch a blob into the cache in parallel ranges, hashing it as it lands, then rename
+        it into place if its bytes match the digest."""
         key = self._blob_key(digest)
         try:
             size = self._retrying(
@@ -287,31 +324,70 @@ class S3Store:
             ).size
         except ArtifactNotFound:
             raise self._not_found(digest) from None
-        fd, name = tempfile.mkstemp(dir=self.staging_dir(), prefix="get-")
+        fd, staged = new_file(self.staging_dir(), "get")
         try:
-            os.ftruncate(fd, size)
-            # one long range per stream: S3 servers answer a range request at a cost that grows
-            # with the object's part count, so many short ranges of a big blob are slow
-            step = max(self.part_size, -(-size // self.parallel))
-            ranges = [(start, min(step, size - start)) for start in range(0, size, step)]
-            with ThreadPoolExecutor(self.parallel) as pool:
-                for _ in pool.map(lambda part: self._fetch_range(key, fd, *part), ranges):
-                    pass
+            with reporting_full_disk(self.cache_dir, size):
+                os.ftruncate(fd, size)
+                actual = self._fetch_ranges(key, fd, size)
+            if actual != digest:
+                raise corrupted(digest, actual, self.uri(digest))
         except BaseException:
             os.close(fd)
-            os.unlink(name)
+            staged.unlink()
             raise
         os.close(fd)
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(name, target)
+        os.replace(staged, target)
+        remember(target, digest)
 
-    def _fetch_range(self, key: str, fd: int, start: int, length: int) -> None:
-        def fetch() -> None:
-            response = self._client.get_object(self.bucket, key, offset=start, length=length)
+    def _fetch_ranges(self, key: str, fd: int, size: int) -> str:
+        """Download the object into ``fd`` in parallel ranges; the sha256 of what was written."""
+        # one long range per stream: S3 servers answer a range request at a cost that grows
+        # with the object's part count, so many short ranges of a big blob are slow
+        step = max(self.part_size, -(-size // self.parallel))
+        ranges = [(start, min(step, size - start)) for start in range(0, size, step)]
+        hasher = RangeHasher(fd, ranges)
+
+        def fetch(index: int) -> None:
             try:
-                written = 0
+                self._fetch_range(key, fd, *ranges[index], lambda done: hasher.filled(index, done))
+            except BaseException:
+                hasher.stop()
+                raise
+
+        with ThreadPoolExecutor(self.parallel) as pool:
+            fetches = [pool.submit(fetch, index) for index in range(len(ranges))]
+            actual = hasher.hexdigest()  # in this thread, while the ranges download
+            for done in fetches:
+                done.result()  # the first failure, if any
+        if actual is None:
+            raise StoreError(
+                f"the download of {key} from {self.endpoint} was cut short: its staging file "
+                f"in {self.staging_dir()} shrank while it was written; retry"
+            )
+        return actual
+
+    def _fetch_range(
+        self, key: str, fd: int, start: int, length: int, progress: Callable[[int], None]
+    ) -> None:
+        """Write bytes ``start .. start+length`` of the object at their offset in ``fd``.
+
+        A retry resumes where the last attempt stopped: each byte is written once.
+        """
+        written = 0
+
+        def fetch() -> None:
+            nonlocal written
+            wanted = length - written
+            response = self._client.get_object(
+                self.bucket, key, offset=start + written, length=wanted
+            )
+            try:
                 for chunk in response.stream(MiB):
+                    if len(chunk) > length - written:
+                        raise ConnectionError(f"got more than the {wanted} bytes asked for")
                     written += os.pwrite(fd, chunk, start + written)
+                    progress(written)
             finally:
                 response.close()
                 response.release_conn()
@@ -333,6 +409,29 @@ class S3Store:
             os.replace(path, cached)
         else:
             path.unlink(missing_ok=True)
+
+    def _abort_abandoned_uploads(self, client: Minio) -> None:
+        """Abort the incomplete uploads of blobs begun over ``abandoned_after`` seconds ago.
+
+        Best effort: a server or a key that may not list or abort uploads leaves them.
+        """
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.abandoned_after)
+        marker: tuple[str | None, str | None] = (None, None)
+        try:
+            while True:
+                page = client._list_multipart_uploads(
+                    self.bucket, prefix="blobs/", key_marker=marker[0], upload_id_marker=marker[1]
+                )
+                for upload in page.uploads:
+                    begun = upload.initiated_time
+                    name = str(upload.object_name)
+                    if _BLOB_KEY.fullmatch(name) and begun is not None and begun < cutoff:
+                        client._abort_multipart_upload(self.bucket, name, str(upload.upload_id))
+                if not page.is_truncated or not page.uploads:
+                    return
+                marker = (page.uploads[-1].object_name, page.uploads[-1].upload_id)
+        except (S3Error, *_TRANSIENT_ERRORS):
+            return
 
     # -- errors and retries ---------------------------------------------------------------
 

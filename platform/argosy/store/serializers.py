@@ -9,94 +9,55 @@ format      values                                       on load
 ``json``    plain data: dict (str keys), list, str,      equal plain data (a top-level tuple
             int, float, bool, None, numpy scalars        comes back a tuple; numpy scalars
                                                          come back as Python numbers)
-``pickle``  anything else, recorded as such              the unpickled value
+``tree``    containers of arrays and plain values:       the same containers, arrays in memory
+            ``{"train": array, "test": array}``,         (see `argosy.store.tree`)
+            ``(X, y)``, int keys, complex, sets, bytes
+``pickle``  anything else, recorded as such              the unpickled value, only with
+                                                         ``allow_pickle=True``
 ==========  ===========================================  ========================================
+
+Loading never runs code unless asked to: unpickling a value can run whatever its writer put in
+it, and anyone who can write a record or an object could make an artifact claim the pickle
+format. So, as numpy's ``allow_pickle=False`` and PyTorch's ``weights_only=True``, `load`
+refuses a pickled value with `PickleNotAllowed` unless the caller passes ``allow_pickle=True``.
+Every blob is checked against its digest as it is read (see `argosy.store.verify`).
 
 Large values never pass through memory twice: an array's bytes are hashed where they lie and
 handed to the store as they are (`ArtifactStore.put_chunks`: a file for the local store, a
 streamed multipart upload for S3, nothing at all when the digest is already stored); other
 values are written into a file in the store's staging directory while they are hashed. Arrays
 load with mmap from `ArtifactStore.local_path`.
-JSON is canonical (sorted keys, no spaces) and the npz container carries fixed timestamps, so
-equal values give equal digests: the cache and deduplication depend on it.
+JSON is canonical (sorted keys, no spaces) and zip containers carry fixed timestamps, so equal
+values give equal digests: the cache and deduplication depend on it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import os
 import pickle
 import shutil
 import sys
-import tempfile
 import zipfile
 from collections.abc import Callable
-from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from argosy.errors import StoreError
+from argosy.errors import PickleNotAllowed, StoreError
+from argosy.store import tree
 from argosy.store.base import ArtifactInfo, ArtifactStore
+from argosy.store.npy import is_contiguous, is_ndarray, npy_parts
+from argosy.store.staged import StagedBlob, zip_entry, zip_writer
+from argosy.store.staging import new_file, reporting_full_disk
 
 _CHUNK = 1 << 20
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _SPARSE_FORMATS = frozenset({"csr", "csc", "bsr", "coo", "dia"})
 
-
-class _StagedBlob:
-    """A file in the store's staging directory, hashed as it is written, then put as a blob."""
-
-    def __init__(self, store: ArtifactStore) -> None:
-        self._store = store
-        fd, name = tempfile.mkstemp(dir=store.staging_dir(), prefix="save-")
-        self.path = Path(name)
-        self._file = os.fdopen(fd, "wb")
-        self._hash = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data)
-        self._hash.update(view)
-        self._file.write(view)
-        self.size += view.nbytes
-        return view.nbytes
-
-    def __enter__(self) -> _StagedBlob:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._file.close()
-        if exc_type is not None:
-            self.path.unlink(missing_ok=True)
-
-    def commit(self) -> str:
-        """Close the file, hand it to the store, and return its digest."""
-        self._file.close()
-        digest = self._hash.hexdigest()
-        self._store.put_file(self.path, digest)
-        return digest
+_Writer = Callable[[ArtifactStore, Any], tuple[str, int]]
 
 
 def _type_name(value: object) -> str:
     kind = type(value)
     return f"{kind.__module__}.{kind.__qualname__}"
-
-
-def _is_ndarray(value: object) -> bool:
-    """A plain array (or a memory map of one); subclasses such as masked arrays are pickled."""
-    numpy = sys.modules.get("numpy")  # a value cannot be an array unless numpy is imported
-    return (
-        numpy is not None
-        and type(value) in (numpy.ndarray, numpy.memmap)
-        and not value.dtype.hasobject
-    )
 
 
 def _is_sparse(value: object) -> bool:
@@ -142,11 +103,11 @@ def _save_json(store: ArtifactStore, value: Any) -> tuple[str, int]:
 def _save_npy(store: ArtifactStore, value: Any) -> tuple[str, int]:
     import numpy as np
 
-    if not value.flags.c_contiguous:  # numpy lays it out; hash it as it goes to a file
-        with _StagedBlob(store) as blob:
+    if not is_contiguous(value):  # numpy lays it out; hash it as it goes to a file
+        with StagedBlob(store) as blob:
             np.lib.format.write_array(blob, value, allow_pickle=False)
             return blob.commit(), blob.size
-    chunks = [_npy_header(value), memoryview(value.reshape(-1).view(np.uint8))]
+    chunks = npy_parts(value)
     digest = hashlib.sha256()
     for chunk in chunks:
         digest.update(chunk)
@@ -154,66 +115,31 @@ def _save_npy(store: ArtifactStore, value: Any) -> tuple[str, int]:
     return digest.hexdigest(), sum(len(chunk) for chunk in chunks)
 
 
-def _npy_header(value: Any) -> bytes:
-    """The .npy header `numpy.save` writes for this (C-ordered) array."""
-    import numpy as np
-
-    header = io.BytesIO()
-    fields = np.lib.format.header_data_from_array_1_0(value)
-    try:
-        np.lib.format.write_array_header_1_0(header, fields)
-    except ValueError:  # a header over 64 KiB (a huge structured dtype) needs version 2.0
-        header = io.BytesIO()
-        np.lib.format.write_array_header_2_0(header, fields)
-    return header.getvalue()
-
-
 def _save_npz(store: ArtifactStore, value: Any) -> tuple[str, int]:
     import scipy.sparse
 
-    staging = store.staging_dir()
-    with tempfile.TemporaryDirectory(dir=staging, prefix="npz-") as scratch:
-        raw = Path(scratch) / "raw.npz"
-        scipy.sparse.save_npz(raw, value, compressed=False)
-        with _StagedBlob(store) as blob:
-            _copy_zip_without_timestamps(raw, blob)
-            return blob.commit(), blob.size
+    fd, raw = new_file(store.staging_dir(), "npz")
+    try:
+        with open(fd, "w+b") as scratch:
+            scipy.sparse.save_npz(scratch, value, compressed=False)
+            scratch.seek(0)
+            with StagedBlob(store) as blob:
+                _copy_zip_without_timestamps(scratch, blob)
+                return blob.commit(), blob.size
+    finally:
+        raw.unlink(missing_ok=True)
 
 
-def _copy_zip_without_timestamps(source: Path, target: _StagedBlob) -> None:
+def _copy_zip_without_timestamps(source: Any, target: StagedBlob) -> None:
     """Rewrite a zip with fixed entry times and sizes, so equal contents give equal bytes."""
-    with (
-        zipfile.ZipFile(source) as zin,
-        zipfile.ZipFile(_Unseekable(target), "w", zipfile.ZIP_STORED) as zout,
-    ):
+    with zipfile.ZipFile(source) as zin, zip_writer(target) as zout:
         for entry in zin.infolist():
-            fixed = zipfile.ZipInfo(entry.filename, date_time=_ZIP_EPOCH)
-            # the size known up front: ZIP64 only for an entry that needs it. A forced ZIP64
-            # entry has other header bytes on other Python 3.11 patch releases (Debian's images
-            # run 3.11.2), and the same value must give the same digest everywhere.
-            fixed.file_size = entry.file_size
-            with zin.open(entry) as src, zout.open(fixed, "w") as dst:
+            with zin.open(entry) as src, zip_entry(zout, entry.filename, entry.file_size) as dst:
                 shutil.copyfileobj(src, dst, _CHUNK)
 
 
-class _Unseekable:
-    """A write-only stream over a staged blob: zipfile then writes it in one forward pass."""
-
-    def __init__(self, blob: _StagedBlob) -> None:
-        self._blob = blob
-
-    def write(self, data: Any) -> int:
-        return self._blob.write(data)
-
-    def tell(self) -> int:
-        return self._blob.size
-
-    def flush(self) -> None:
-        """Nothing is buffered here."""
-
-
 def _save_pickle(store: ArtifactStore, value: Any) -> tuple[str, int]:
-    with _StagedBlob(store) as blob:
+    with StagedBlob(store) as blob:
         try:
             pickle.dump(value, blob, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
@@ -227,29 +153,38 @@ def _save_pickle(store: ArtifactStore, value: Any) -> tuple[str, int]:
 def _length(value: object) -> int | None:
     if isinstance(value, list | tuple):
         return len(value)
-    if _is_ndarray(value):
+    if is_ndarray(value):
         return len(value) if value.ndim else None
     if _is_sparse(value):
         return int(value.shape[0])
     return None
 
 
-def _choose(value: object) -> tuple[str, Callable[[ArtifactStore, Any], tuple[str, int]]]:
+def _choose(value: object) -> tuple[str, _Writer]:
     if isinstance(value, bytes | bytearray | memoryview):
         return "bytes", _save_bytes
-    if _is_ndarray(value):
+    if is_ndarray(value):
         return "npy", _save_npy
     if _is_sparse(value):
         return "npz", _save_npz
     if _is_plain(value):
         return "json", _save_json
+    encoded = tree.encode(value)
+    if encoded is not None:
+        return "tree", lambda store, _: tree.save(store, encoded)
     return "pickle", _save_pickle
 
 
 def save(store: ArtifactStore, value: object) -> ArtifactInfo:
-    """Store ``value`` with the serializer its type calls for, and describe what was stored."""
+    """Store ``value`` with the serializer its type calls for, and describe what was stored.
+
+    A full disk is a StoreError that names the directory and what to do; nothing is left of
+    the value then.
+    """
     fmt, writer = _choose(value)
-    digest, size = writer(store, value)
+    needed = value.nbytes if is_ndarray(value) else None  # type: ignore[attr-defined]
+    with reporting_full_disk(store.staging_dir(), needed):
+        digest, size = writer(store, value)
     return ArtifactInfo(
         digest=digest, format=fmt, type=_type_name(value), size=size, length=_length(value)
     )
@@ -276,6 +211,10 @@ def _load_json(store: ArtifactStore, info: ArtifactInfo, mmap: bool) -> Any:
     return tuple(value) if info.type == "builtins.tuple" else value
 
 
+def _load_tree(store: ArtifactStore, info: ArtifactInfo, mmap: bool) -> Any:
+    return tree.load(store.local_path(info.digest), info.digest)
+
+
 def _load_bytes(store: ArtifactStore, info: ArtifactInfo, mmap: bool) -> Any:
     return store.get_bytes(info.digest)
 
@@ -290,17 +229,34 @@ _LOADERS: dict[str, Callable[[ArtifactStore, ArtifactInfo, bool], Any]] = {
     "npy": _load_npy,
     "npz": _load_npz,
     "json": _load_json,
+    "tree": _load_tree,
     "pickle": _load_pickle,
 }
 
 
-def load(store: ArtifactStore, info: ArtifactInfo, *, mmap: bool = True) -> Any:
-    """The value `info` describes; arrays come back memory-mapped unless ``mmap=False``."""
+def load(
+    store: ArtifactStore, info: ArtifactInfo, *, mmap: bool = True, allow_pickle: bool = False
+) -> Any:
+    """The value `info` describes; arrays come back memory-mapped unless ``mmap=False``.
+
+    A value stored with pickle is refused (`PickleNotAllowed`) unless ``allow_pickle=True``:
+    pass it only for artifacts written by code you trust. The blob's bytes are checked against
+    its digest (`ArtifactCorrupted` when they do not match).
+    """
     loader = _LOADERS.get(info.format)
     if loader is None:
         raise StoreError(
             f"artifact {info.digest} has format {info.format!r}, which this Argosy cannot "
             f"read (known: {', '.join(sorted(_LOADERS))}); upgrade Argosy"
+        )
+    if loader is _load_pickle and not allow_pickle:
+        raise PickleNotAllowed(
+            f"artifact {info.digest} (a {info.type}) was stored with pickle, and unpickling "
+            "runs whatever code its writer put in it, so it was not loaded. If you trust the "
+            "run that wrote it, load it with `.load(allow_pickle=True)` (argosy.store.load(..., "
+            "allow_pickle=True)); for a pipeline whose steps pass such values to each other, "
+            "declare `@pipeline(allow_pickle=True)`. Better, return numpy arrays, plain data or "
+            "containers of them, which are stored without pickle"
         )
     return loader(store, info, mmap)
 
