@@ -79,3 +79,44 @@ def test_a_damaged_cached_download_is_fetched_again(backend: Backend, store: Art
     cached.write_bytes(cached.read_bytes()[:-8] + np.float64(-1.0).tobytes())
     assert load(reader, info)[-1] == 4999.0
     assert load(reader, info, mmap=False)[-1] == 4999.0
+
+
+_LOAD_IN_A_FRESH_PROCESS = """
+import sys
+from argosy.errors import ArtifactCorrupted
+from argosy.store import ArtifactInfo, LocalStore, load
+store, info = LocalStore(sys.argv[1]), ArtifactInfo.model_validate_json(sys.argv[2])
+try:
+    print(float(load(store, info).sum()))
+except ArtifactCorrupted:
+    print("refused")
+"""
+
+
+def test_a_sealed_blob_changed_in_place_is_refused_by_another_process(tmp_path: Path) -> None:
+    """The writer's seal spares other processes the hash only while the file is untouched."""
+    import subprocess
+    import sys
+
+    from argosy.store import LocalStore
+
+    store = LocalStore(tmp_path / "store")
+    array = np.ones(1 << 18)  # 2 MiB: large enough to be sealed
+    info = save(store, array)
+    assert list((tmp_path / "store" / "seals").rglob(info.digest))
+
+    def load_elsewhere() -> str:
+        command = [sys.executable, "-c", _LOAD_IN_A_FRESH_PROCESS, str(store.root)]
+        done = subprocess.run([*command, info.model_dump_json()], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert load_elsewhere() == str(float(1 << 18))
+    path = store.local_path(info.digest)
+    data = bytearray(path.read_bytes())
+    data[-8:] = np.float64(2.0).tobytes()
+    path.chmod(0o644)
+    with path.open("r+b") as file:  # in place: same inode, same size
+        file.write(bytes(data))
+    path.chmod(0o444)
+    assert load_elsewhere() == "refused"

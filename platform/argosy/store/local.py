@@ -5,12 +5,14 @@ Layout under the root::
     blobs/ab/cdef...    content-addressed blobs, named by their sha256 (read-only files)
     records/<key>       small documents at deterministic keys (see `argosy.store.addresses`)
     tmp/                staging: every write lands here first, then moves in with os.replace
+    seals/ab/abcdef...  what a large blob's file looked like when it was known whole (see
+                        `argosy.store.verify.seal`): readers in other processes skip the hash
 
 A write is a temporary file in ``tmp/`` renamed into place, so readers see a whole file or
 none; ``tmp/`` is on the same filesystem as the rest, so the rename is atomic and copies nothing.
 `check` removes the staging files of writers that died mid-write (`argosy.store.staging`), and a
 full disk is a StoreError naming the store and what to do. Every blob read is checked against
-its digest (`argosy.store.verify`).
+its digest (`argosy.store.verify`), or against the seal its writer left.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from argosy.errors import ArtifactNotFound, StoreError, StoreUnavailable
 from argosy.store.keys import blob_relpath, check_digest, check_record_key
 from argosy.store.staging import new_file, reporting_full_disk, sweep
-from argosy.store.verify import check_bytes, check_file
+from argosy.store.verify import check_bytes, check_file, seal
 
 
 class LocalStore:
@@ -35,6 +37,7 @@ class LocalStore:
         self._blobs = self.root / "blobs"
         self._records = self.root / "records"
         self._staging = self.root / "tmp"
+        self._seals = self.root / "seals"
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
@@ -77,6 +80,7 @@ class LocalStore:
             path = staged
         path.chmod(0o444)
         os.replace(path, target)
+        seal(target, digest, self._seals)
 
     def put_bytes(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
@@ -93,7 +97,7 @@ class LocalStore:
 
     def local_path(self, digest: str) -> Path:
         path = self._existing_blob(digest)
-        return check_file(path, digest, path.as_uri())
+        return check_file(path, digest, path.as_uri(), self._seals)
 
     def put_record(self, key: str, data: bytes) -> None:
         target = self._records / check_record_key(key)
