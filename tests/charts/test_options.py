@@ -62,13 +62,23 @@ def test_generated_secrets_are_random_and_complete() -> None:
             assert a[key] != b[key], f"{name} {key} is not random per install"
 
 
+GIVEN_TOKEN = "tok-" + "1" * 32
+
+
 def test_given_secret_values_are_used() -> None:
     objects = render(
         BY_NAME["defaults"],
-        *("--set", "metadata.adminToken=tok-123", "--set", "postgres.password=pw-456"),
+        *("--set", f"metadata.adminToken={GIVEN_TOKEN}", "--set", "postgres.password=pw-456"),
     )
-    assert find(objects, "Secret", "argosy-metadata-token")["stringData"] == {"token": "tok-123"}
+    assert find(objects, "Secret", "argosy-metadata-token")["stringData"] == {"token": GIVEN_TOKEN}
     assert find(objects, "Secret", "argosy-postgres")["stringData"]["password"] == "pw-456"
+
+
+def test_a_short_admin_token_is_refused_by_the_values_schema() -> None:
+    short = ("--set", "metadata.adminToken=tok-123")
+    result = helm("template", "argosy", str(CHART), *BY_NAME["defaults"].args(), *short)
+    assert result.returncode != 0
+    assert "adminToken" in result.stderr
 
 
 def test_external_database_replaces_postgres() -> None:

@@ -22,7 +22,7 @@ import pytest
 
 from tests.charts.chart import BY_NAME, CHART, find, render
 
-TOKEN = "chart-test-admin-token"
+TOKEN = "chart-test-admin-token-" + "x" * 16  # the service wants 32 characters or more
 SECRETS = {
     ("argosy-metadata-token", "token"): TOKEN,
     ("argosy-postgres", "password"): "chart-test-password",
