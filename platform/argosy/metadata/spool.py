@@ -21,12 +21,15 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io
 import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from argosy.config import Settings
 from argosy.errors import Conflict, NotFound
@@ -43,6 +46,13 @@ def spool_dir(settings: Settings) -> Path:
     return settings.home / "spool" / hashlib.sha256(target.encode()).hexdigest()[:16]
 
 
+def _write_all(file: io.RawIOBase, data: bytes) -> None:
+    """Write all of ``data`` unbuffered: in the kernel's hands, it outlives a SIGKILL."""
+    view = memoryview(data)
+    while view:
+        view = view[file.write(view) or 0 :]
+
+
 def _task_line(record: TaskRecord) -> bytes:
     return b'{"task":' + record.model_dump_json().encode() + b"}\n"
 
@@ -54,9 +64,11 @@ class TaskSpool:
         folder = directory / f"{run_id}.d"
         folder.mkdir(parents=True, exist_ok=True)
         self._file = (folder / f"{os.getpid()}.jsonl").open("ab", buffering=0)
+        if self._file.tell():  # a dead worker's file, whose pid this one got: end its last line
+            _write_all(self._file, b"\n")
 
     def add_task(self, record: TaskRecord) -> None:
-        self._file.write(_task_line(record))  # unbuffered: it outlives a SIGKILL
+        _write_all(self._file, _task_line(record))
 
     def close(self) -> None:
         self._file.close()
@@ -69,9 +81,10 @@ class Spool:
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / f"{run_id}.jsonl"
         self._sent = self.path.with_suffix(".sent")
-        self._workers = self.path.with_suffix(".d")
-        self._file = self.path.open("ab", buffering=0)
+        fresh = self.path.with_name(f"{self.path.name}.{os.getpid()}.new")
+        self._file = fresh.open("ab", buffering=0)
         fcntl.flock(self._file, fcntl.LOCK_EX)
+        fresh.rename(self.path)  # locked before a replay can find it under its name
 
     @property
     def end(self) -> int:
@@ -87,7 +100,7 @@ class Spool:
         return self._append(b'{"update":' + update.model_dump_json().encode() + b"}\n")
 
     def _append(self, line: bytes) -> int:
-        self._file.write(line)  # unbuffered: in the kernel's hands, so it outlives a SIGKILL
+        _write_all(self._file, line)
         return self._file.tell()
 
     def acknowledge(self, offset: int) -> None:
@@ -114,20 +127,33 @@ def replay_spools(directory: Path, sink: MetadataSink) -> list[str]:
     """Send what dead runners left in ``directory``; return the runs it was for."""
     replayed = []
     for path in sorted(directory.glob("*.jsonl")) if directory.is_dir() else []:
-        with path.open("rb") as file:
+        try:
+            file = path.open("rb")
+        except FileNotFoundError:
+            continue  # its run ended in the meantime
+        with file:
             try:
                 fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # its runner is alive
+            if not _still_named(path, file.fileno()):
+                continue  # its run ended, and removed it, before the lock was ours
             written = file.read()
             for worker in sorted(path.with_suffix(".d").glob("*.jsonl")):
                 _replay(path.stem, worker.read_bytes(), sink)
             _replay(path.stem, written[_sent_offset(path) :], sink)
-            if b'{"update":' not in written:  # its runner died before the run ended
+            if not any("update" in entry for entry in _entries(written)):  # its runner died
                 _end(sink, path.stem, _died(path.stem))
             _remove(path)
         replayed.append(path.stem)
     return replayed
+
+
+def _still_named(path: Path, fd: int) -> bool:
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def _sent_offset(path: Path) -> int:
@@ -140,16 +166,29 @@ def _sent_offset(path: Path) -> int:
 def _replay(run_id: str, unsent: bytes, sink: MetadataSink) -> None:
     tasks: list[TaskRecord] = []
     for entry in _entries(unsent):
-        if "task" in entry:
-            tasks.append(TaskRecord.model_validate(entry["task"]))
-            if len(tasks) >= _BATCH:
-                sink.record_tasks(tasks)
-                tasks = []
-        else:
-            sink.record_tasks(tasks)
+        if "update" in entry:
+            _send(sink, tasks)
             tasks = []
-            _end(sink, run_id, RunUpdate.model_validate(entry["update"]))
-    sink.record_tasks(tasks)
+            with contextlib.suppress(ValidationError):
+                _end(sink, run_id, RunUpdate.model_validate(entry["update"]))
+            continue
+        with contextlib.suppress(ValidationError):  # written by another version of Argosy
+            tasks.append(TaskRecord.model_validate(entry["task"]))
+        if len(tasks) >= _BATCH:
+            _send(sink, tasks)
+            tasks = []
+    _send(sink, tasks)
+
+
+def _send(sink: MetadataSink, tasks: list[TaskRecord]) -> None:
+    """Record ``tasks``; one the store refuses (an attempt it has with another outcome: the
+    runner recorded a worker killed after it spooled its record) is left out, not the rest."""
+    try:
+        sink.record_tasks(tasks)
+    except (Conflict, NotFound):
+        for task in tasks:
+            with contextlib.suppress(Conflict, NotFound):
+                sink.record_tasks([task])
 
 
 def _died(run_id: str) -> RunUpdate:
@@ -162,12 +201,15 @@ def _died(run_id: str) -> RunUpdate:
     )
 
 
-def _entries(unsent: bytes) -> Iterator[dict[str, Any]]:
-    for line in unsent.splitlines():
+def _entries(written: bytes) -> Iterator[dict[str, Any]]:
+    """The entries of a spool file; a line cut short when its writer died is passed over."""
+    for line in written.splitlines():
         try:
-            yield json.loads(line)
-        except ValueError:  # the last line, cut short when its writer died
-            return
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and ("task" in entry or "update" in entry):
+            yield entry
 
 
 def _end(sink: MetadataSink, run_id: str, update: RunUpdate) -> None:

@@ -12,7 +12,10 @@ hashed the bytes as it wrote them, records the file's device, inode, size, mtime
 ``seals/<digest>``. A reader whose file still matches its seal needs no second hash: any write
 to the file, a chmod or a rename moves its ctime to the present, and no one can set a ctime
 back, so a blob handed from one step to the next is hashed once, by its writer. A mismatch only
-means the file is hashed again (and sealed again if whole).
+means the file is hashed again (and sealed again if whole). A seal guards against damage and
+stray writes, not against someone who may write to the local store's directory (a user's own
+files): they could write seals as well. What others can write to, S3 and its download cache, is
+never sealed: each process hashes what it reads of it.
 """
 
 from __future__ import annotations

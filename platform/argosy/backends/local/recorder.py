@@ -5,14 +5,20 @@ The scheduler hands each finished task's record to `add`, which appends it to th
 writer thread sends the records in batches (500 at a time, or whatever waits once the oldest is
 a second old: one transaction per batch keeps a 1,000-wide fan-out's metadata cost low) and,
 every ``heartbeat_seconds``, the run's heartbeat. While the metadata service is away the writer
-retries for the client's time budget and the tasks go on running; when the budget is spent,
-`check` raises in the scheduler's loop and the run stops, its records kept in the spool for the
-next `argosy run` or `argosy resume`. `close` sends what is left, then the run's final status,
-and removes the spool.
+retries for the client's time budget and the tasks go on running; when the budget is spent (or
+anything else stops the writer), `check` raises in the scheduler's loop and the run stops, its
+records kept in the spool for the next `argosy run` or `argosy resume`. `close` spools the run's
+final status and has the writer send what is left, then that status; the spool goes away only
+once the store has taken everything.
+
+The writer holds `_SINK_CALL` while it talks to the store, and a fork in this process (the pool
+starting or replacing a worker) waits a moment for it: a child forked while this thread is
+inside SQLite or OpenSSL would inherit their locks held, and could wait on them forever.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -20,6 +26,32 @@ from argosy.errors import MetadataError, MetadataUnavailable
 from argosy.metadata.schemas import RunUpdate, TaskRecord
 from argosy.metadata.sink import MetadataSink
 from argosy.metadata.spool import Spool
+
+_SINK_CALL = threading.Lock()
+_FORK_WAIT = 2.0
+"""Seconds a fork waits for the writer's call to end (longer only in an outage, when the
+writer waits between retries and holds nothing a child could need)."""
+_held_for_fork = threading.local()
+
+
+def _before_fork() -> None:
+    _held_for_fork.held = _SINK_CALL.acquire(timeout=_FORK_WAIT)
+
+
+def _after_fork_in_parent() -> None:
+    if getattr(_held_for_fork, "held", False):
+        _SINK_CALL.release()
+        _held_for_fork.held = False
+
+
+def _after_fork_in_child() -> None:
+    global _SINK_CALL
+    _SINK_CALL = threading.Lock()
+
+
+os.register_at_fork(
+    before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child
+)
 
 
 class RunRecorder:
@@ -45,8 +77,11 @@ class RunRecorder:
         self._pending: list[TaskRecord] = []
         self._pending_end = spool.end
         self._since = time.monotonic()
-        self._closing = False
+        self._end: RunUpdate | None = None
+        self._sent = False
+        """Everything, the end included, is in the store: the spool can go."""
         self._failure: MetadataError | None = None
+        sink.heartbeat(run_id)  # before any fork: the run is alive from its first moment
         self._writer = threading.Thread(target=self._write, name="argosy-recorder", daemon=True)
         self._writer.start()
 
@@ -56,59 +91,66 @@ class RunRecorder:
         with self._wake:
             if not self._pending:
                 self._since = time.monotonic()
+                self._wake.notify()  # the writer may sleep until a heartbeat: wake it for max_age
             self._pending.append(record)
             self._pending_end = end
             if len(self._pending) >= self._batch:
                 self._wake.notify()
 
     def check(self) -> None:
-        """Raise, in the caller's thread, what stopped the writer (its retry budget spent)."""
+        """Raise, in the caller's thread, what stopped the writer."""
         if self._failure is not None:
             raise self._failure
 
-    def close(self, update: RunUpdate) -> None:
-        """Send every record left, then ``update`` (the run's end); remove the spool.
+    def close(self, update: RunUpdate, *, wait: float | None = None) -> None:
+        """Record the run's end, ``update``, after every record left; remove the spool.
 
-        Raises MetadataError when the metadata store did not take them; they stay spooled.
+        Waits ``wait`` seconds at most (None: the writer's whole retry budget). Raises
+        MetadataError when the store has not taken everything by then: it stays spooled.
         """
+        self._spool.add_update(update)
         with self._wake:
-            self._closing = True
+            self._end = update
             self._wake.notify()
-        self._writer.join()
-        if self._failure is None:
-            self._spool.add_update(update)
-            try:
-                self._sink.update_run(self._run_id, update)
-            except MetadataError as error:
-                self._failure = self._kept(error)
-        self._spool.close(sent=self._failure is None)
+        self._writer.join(wait)
+        if self._writer.is_alive():  # the spool stays open, and locked, while it goes on
+            raise MetadataUnavailable(
+                f"the metadata store has not taken run {self._run_id}'s records yet; they are "
+                f"kept in {self._spool.path}, and the next `argosy run` or `argosy resume "
+                f"{self._run_id}` sends them"
+            )
+        self._spool.close(sent=self._sent)
         self.check()
 
     def _write(self) -> None:
-        beat_at = time.monotonic()
+        try:
+            self._sent = self._send_until_the_end()
+        except Exception as error:  # whatever it is, the run must hear of it
+            self._failure = self._kept(error)
+
+    def _send_until_the_end(self) -> bool:
+        beat_at = time.monotonic() + self._heartbeat_seconds
         while True:
             with self._wake:
                 while not self._due(beat_at):
                     self._wake.wait(self._wait(beat_at))
-                records, end, self._pending = self._pending, self._pending_end, []
-                closing = self._closing
-            try:
+                records, upto, self._pending = self._pending, self._pending_end, []
+                end = self._end
+            with _SINK_CALL:
                 if records:
                     self._sink.record_tasks(records)
-                    self._spool.acknowledge(end)
-                if closing:
-                    return
+                    self._spool.acknowledge(upto)
+                if end is not None:
+                    self._sink.update_run(self._run_id, end)
+                    return True
                 if time.monotonic() >= beat_at:
                     self._sink.heartbeat(self._run_id)
                     beat_at = time.monotonic() + self._heartbeat_seconds
-            except MetadataError as error:
-                self._failure = self._kept(error)
-                return
 
     def _due(self, beat_at: float) -> bool:
         now = time.monotonic()
         return (
-            self._closing
+            self._end is not None
             or now >= beat_at
             or len(self._pending) >= self._batch
             or bool(self._pending and now - self._since >= self._max_age)
@@ -121,7 +163,7 @@ class RunRecorder:
             due.append(self._since + self._max_age - now)
         return max(0.0, min(due))
 
-    def _kept(self, error: MetadataError) -> MetadataError:
+    def _kept(self, error: Exception) -> MetadataError:
         """``error``, saying where the records it could not send are kept."""
         kind = MetadataUnavailable if isinstance(error, MetadataUnavailable) else MetadataError
         failure = kind(

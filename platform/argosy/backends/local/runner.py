@@ -44,6 +44,11 @@ _ID_ATTEMPTS = 3
 rare, and the nonce makes it an error, not a merge)."""
 
 
+_ENDING_WAIT = 10.0
+"""Seconds a stopped or failed run waits for the metadata store to take its end; after that,
+the spool keeps it (a second Ctrl-C cuts the wait short too)."""
+
+
 @dataclass(frozen=True)
 class _Knobs:
     """How to run, as the command line's flags say."""
@@ -243,7 +248,8 @@ def _end_anyway(records: RunRecorder, status: RunStatus, error: str) -> None:
     """Record the run's end while another error is on its way out: the spool keeps what the
     metadata store does not take, and that error, not the store's, is the one to report."""
     with contextlib.suppress(MetadataError):
-        records.close(RunUpdate(status=status, finished_at=datetime.now(UTC), error=error))
+        update = RunUpdate(status=status, finished_at=datetime.now(UTC), error=error)
+        records.close(update, wait=_ENDING_WAIT)
 
 
 __all__ = ["new_run_id", "resume_run", "run_pipeline"]
