@@ -46,6 +46,7 @@ tools: install
 lint: install
 	$(BIN)/ruff check platform pipelines components tests charts
 	$(BIN)/ruff format --check platform pipelines components tests charts
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix platform pipelines components tests

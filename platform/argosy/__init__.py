@@ -2,20 +2,24 @@
 
 The public API is small: ``step``, ``pipeline``, ``Resources`` to write pipelines,
 ``log_metric`` inside a step, and ``Client`` to read past runs. ``Client`` and ``log_metric``
-are imported on first use, so ``import argosy`` stays fast.
+are imported on first use, so ``import argosy`` stays fast. Importing the package also hands
+`argosy.launch` to every pipeline, for ``.run()``, ``.submit()`` and ``.compile()``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from argosy.dsl import Resources, Retry, load_pipeline, pipeline, step
+from argosy import launch
+from argosy.dsl import PipelineDefinition, Resources, Retry, load_pipeline, pipeline, step
 
 if TYPE_CHECKING:
     from argosy.client import Client
     from argosy.runtime.context import log_metric
 
 __version__ = "0.1.0"
+
+PipelineDefinition.launcher = launch
 
 _LAZY = {"Client": "argosy.client", "log_metric": "argosy.runtime.context"}
 

@@ -2,8 +2,8 @@
 
 The decorated function becomes a `PipelineDefinition`. Its body runs once, with parameters
 replaced by handles, to record the steps (the IR); it never runs step code itself. The
-definition checks run parameters against the function's annotations, and runs, submits or
-compiles the pipeline through the backends (imported lazily, so the DSL stays light).
+definition checks run parameters against the function's annotations; running, submitting and
+compiling it go to its `Launcher` (`argosy.launch`, above the backends: the DSL imports none).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, overload
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -27,15 +27,37 @@ from argosy.dsl._context import (
     building,
 )
 from argosy.dsl.step import type_hints
-from argosy.errors import PipelineError, TaskFailed
+from argosy.errors import PipelineError
 
 if TYPE_CHECKING:
     from argosy.client import Run
     from argosy.config import Settings
 
 
+class Launcher(Protocol):
+    """What runs, submits and compiles a pipeline: `argosy.launch`, set by ``import argosy``."""
+
+    def run(
+        self, definition: PipelineDefinition, *, settings: Settings | None, **params: Any
+    ) -> Run: ...
+
+    def submit(
+        self,
+        definition: PipelineDefinition,
+        *,
+        namespace: str,
+        settings: Settings | None,
+        **params: Any,
+    ) -> Any: ...
+
+    def compile(self, definition: PipelineDefinition, **options: Any) -> Any: ...
+
+
 class PipelineDefinition:
     """A pipeline: its IR, its step functions, and its typed parameters."""
+
+    launcher: ClassVar[Launcher]
+    """Where `run`, `submit` and `compile` go; the DSL never imports the backends itself."""
 
     def __init__(
         self,
@@ -210,50 +232,20 @@ class PipelineDefinition:
 
         TaskFailed (naming the failed step and the resume command) when the run fails.
         """
-        from argosy.backends.local import run_pipeline
-        from argosy.client import Client
-        from argosy.config import Settings
-
-        settings = settings or Settings()
-        result = run_pipeline(self, self.resolve_parameters(params), settings, progress=False)
-        if not result.succeeded:
-            step, failed = next(
-                ((name, step) for name, step in result.steps.items() if step.failed),
-                ("?", None),
-            )
-            error = failed.errors[0] if failed and failed.errors else result.status.value
-            reason = error.strip().splitlines()[-1]  # the exception line, not the traceback
-            raise TaskFailed(
-                f"run {result.run_id} failed in step {step!r}: {reason}; "
-                f"resume with: argosy resume {result.run_id}",
-                run_id=result.run_id,
-                step=step,
-            )
-        return Client(settings).run(result.run_id)
+        return self.launcher.run(self, settings=settings, **params)
 
     def submit(
         self, *, namespace: str = "argosy", settings: Settings | None = None, **params: Any
     ) -> Any:
         """Submit to Argo Workflows through the Kubernetes API; returns a handle to the workflow."""
-        from argosy.backends.argo import submit_pipeline
-        from argosy.config import Settings
-
-        return submit_pipeline(
-            self, self.resolve_parameters(params), settings or Settings(), namespace=namespace
-        )
+        return self.launcher.submit(self, namespace=namespace, settings=settings, **params)
 
     def compile(self, **options: Any) -> Any:
         """The Hera workflow of this pipeline (options of `argosy.backends.argo.compile_pipeline`).
 
         Steps that name no image run in the components image `argosy build` makes.
         """
-        from argosy.backends.argo import compile_pipeline
-
-        if options.get("image") is None:
-            from argosy.images import default_image
-
-            options["image"] = default_image()
-        return compile_pipeline(self, **options)
+        return self.launcher.compile(self, **options)
 
 
 @overload

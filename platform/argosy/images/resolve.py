@@ -19,9 +19,9 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
-import argosy
 from argosy import ir
 from argosy.errors import ConfigError
 
@@ -79,7 +79,7 @@ DEFAULT_IMAGE = "components"
 
 def source_root() -> Path:
     """The checkout Argosy's images are built from (where ``components/images/`` lives)."""
-    root = Path(argosy.__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]  # platform/argosy/images/resolve.py
     if not (root / IMAGES["base"].containerfile).is_file():
         raise ConfigError(
             f"no Argosy checkout found at {root} (looked for {IMAGES['base'].containerfile}); "
@@ -151,9 +151,7 @@ def reference(name: str, root: Path | None = None, registry: str | None = None) 
 
 def release_reference(name: str, registry: str | None = None) -> str:
     """``[registry/]argosy/NAME:VERSION``: the image tagged with Argosy's release version."""
-    from argosy import __version__
-
-    return _named(name, __version__, registry)
+    return _named(name, version("argosy"), registry)
 
 
 def _named(name: str, tag: str, registry: str | None) -> str:

@@ -4,6 +4,8 @@
 the store, checks the cache, calls the step function with stdout and stderr captured, stores
 the output and its `OutputRecord`, and records a `TaskRecord` through a `MetadataSink`. Local
 workers and Argo pods both run this code; it imports neither backends nor the CLI.
+`argosy.runtime.resume` decides which tasks of an earlier run a resumed run takes over, for
+both backends.
 """
 
 from argosy.runtime.cache import cache_key

@@ -176,10 +176,10 @@ def resume_run(
     kubeconfig: Path | None = None,
 ) -> WorkflowHandle:
     """A new Workflow for Argo run ``run_id``: finished steps cloned by reference, the rest run."""
-    from argosy.backends.local.resume import clone_outputs, reusable_outputs
     from argosy.dsl import load_pipeline
     from argosy.metadata import open_reader, open_sink
     from argosy.runtime import map_width
+    from argosy.runtime.resume import clone_outputs, reusable_outputs
     from argosy.store import open_store
 
     origin = open_reader(settings).get_run(run_id)

@@ -6,7 +6,7 @@ matched to this machine. Then the run is recorded, the warm pool is forked, the 
 every task, the task records are written in batches by a `RunRecorder` (with the run's
 heartbeat), and the run's final status is recorded. Ctrl-C, SIGTERM and SIGHUP record the run
 as cancelled and raise `RunInterrupted`, which says how to resume it; a failed, cancelled or
-lost run can be resumed by id (see `argosy.backends.local.resume`).
+lost run can be resumed by id (see `argosy.runtime.resume`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from argosy.backends.local.pool import WorkerPool
 from argosy.backends.local.progress import RunProgress
 from argosy.backends.local.recorder import RunRecorder
 from argosy.backends.local.result import RunResult, StepResult
-from argosy.backends.local.resume import clone_outputs, reusable_outputs
 from argosy.backends.local.scheduler import RunOptions, Scheduler, StepRun, StepState
 from argosy.backends.local.signals import StopSignals, signal_name
 from argosy.backends.local.slots import Capacity, machine_memory
@@ -37,6 +36,7 @@ from argosy.metadata.schemas import RunStatus, RunUpdate
 from argosy.metadata.spool import Spool, replay_spools, spool_dir
 from argosy.run_ids import new_nonce, new_run_id
 from argosy.runtime.entrypoint import run_record
+from argosy.runtime.resume import clone_outputs, reusable_outputs
 from argosy.store import ArtifactStore, open_store
 
 _ID_ATTEMPTS = 3
@@ -106,7 +106,7 @@ def resume_run(
     """A new run of run ``run_id``'s pipeline and parameters, taking over its finished tasks.
 
     The pipeline is loaded again from the reference the origin recorded; steps changed since
-    then rerun, with their downstream (see `argosy.backends.local.resume`).
+    then rerun, with their downstream (see `argosy.runtime.resume`).
     """
     reader = open_reader(settings)
     origin = reader.get_run(run_id)

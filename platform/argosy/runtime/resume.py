@@ -1,5 +1,7 @@
 """Resume: which tasks of an earlier run a new run takes over, by reference, without recompute.
 
+Both backends resume this way: the local runner and the Argo backend's `resume_run`.
+
 A step's tasks are cloned when the step is unchanged since the origin run (same code
 digest, inputs, mapping and image) and every step it reads was cloned whole; each task whose
 output record exists in the origin run is cloned: a new output record pointing at the same
@@ -19,7 +21,8 @@ from typing import Any
 from argosy import ir
 from argosy.errors import ArgosyError
 from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
-from argosy.runtime import OutputRecord, find_output, map_width, write_output
+from argosy.runtime.inputs import map_width
+from argosy.runtime.outputs import OutputRecord, find_output, write_output
 from argosy.store.base import ArtifactStore
 
 _IDENTITY = {"code_digest", "inputs", "mapped", "image"}

@@ -1,0 +1,83 @@
+"""Launching a pipeline from Python: run it here, submit it to Argo, or compile its workflow.
+
+This layer sits above the backends, so the DSL never imports them: ``import argosy`` hands
+this module to `PipelineDefinition` as its launcher, and ``kmeans_sweep.run(...)``,
+``.submit(...)`` and ``.compile()`` come here. The backends and the settings are imported on
+first use, so ``import argosy`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from argosy.errors import TaskFailed
+
+if TYPE_CHECKING:
+    from argosy.backends.argo import WorkflowHandle
+    from argosy.client import Run
+    from argosy.config import Settings
+    from argosy.dsl import PipelineDefinition
+
+
+def run(definition: PipelineDefinition, *, settings: Settings | None = None, **params: Any) -> Run:
+    """Run locally on a warm worker pool; the finished run (outputs, metrics, lineage).
+
+    TaskFailed (naming the failed step and the resume command) when the run fails.
+    """
+    from argosy.backends.local import run_pipeline
+    from argosy.client import Client
+    from argosy.config import Settings
+
+    settings = settings or Settings()
+    result = run_pipeline(
+        definition, definition.resolve_parameters(params), settings, progress=False
+    )
+    if not result.succeeded:
+        step, failed = next(
+            ((name, step) for name, step in result.steps.items() if step.failed),
+            ("?", None),
+        )
+        error = failed.errors[0] if failed and failed.errors else result.status.value
+        reason = error.strip().splitlines()[-1]  # the exception line, not the traceback
+        raise TaskFailed(
+            f"run {result.run_id} failed in step {step!r}: {reason}; "
+            f"resume with: argosy resume {result.run_id}",
+            run_id=result.run_id,
+            step=step,
+        )
+    return Client(settings).run(result.run_id)
+
+
+def submit(
+    definition: PipelineDefinition,
+    *,
+    namespace: str = "argosy",
+    settings: Settings | None = None,
+    **params: Any,
+) -> WorkflowHandle:
+    """Submit to Argo Workflows through the Kubernetes API; a handle to the workflow."""
+    from argosy.backends.argo import submit_pipeline
+    from argosy.config import Settings
+
+    return submit_pipeline(
+        definition,
+        definition.resolve_parameters(params),
+        settings or Settings(),
+        namespace=namespace,
+    )
+
+
+def compile(definition: PipelineDefinition, **options: Any) -> Any:
+    """The Hera workflow (options of `argosy.backends.argo.compile_pipeline`).
+
+    Steps that name no image run in the components image `argosy build` makes.
+    """
+    from argosy.backends.argo import compile_pipeline
+    from argosy.images import default_image
+
+    if options.get("image") is None:
+        options["image"] = default_image()
+    return compile_pipeline(definition, **options)
+
+
+__all__ = ["compile", "run", "submit"]
