@@ -76,7 +76,7 @@ def test_a_wide_run_survives_faults_in_turn_and_resumes_with_every_task_recorded
 
     finished = stored_outputs(settings, origin.id, WIDTH)
     recorded = recorded_tasks(settings, origin.id)
-    assert len(finished) >= 1100 and set(recorded) <= finished
+    assert len(finished) >= WIDTH // 4 and set(recorded) <= finished
     assert len(finished - set(recorded)) <= len(pool), "finished tasks went unrecorded"
     assert open_reader(settings).get_run(origin.id).status is RunStatus.FAILED
     assert set(recorded_tasks(settings, resumed["run_id"])) == set(range(WIDTH))
