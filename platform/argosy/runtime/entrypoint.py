@@ -11,18 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from argosy.config import Settings
+from argosy.dsl import PipelineDefinition, load_pipeline
 from argosy.metadata import open_sink
 from argosy.metadata.schemas import RunCreate, TaskRecord
 from argosy.runtime.capture import limit_logs
 from argosy.runtime.execute import run_task
 from argosy.runtime.spec import TaskSpec
 from argosy.store import open_store
-
-if TYPE_CHECKING:
-    from argosy.dsl import PipelineDefinition
 
 
 def run_record(
@@ -72,8 +70,6 @@ def run_entrypoint(
         from argosy.code_package import install
 
         install(store, spec.code_package)
-    from argosy.dsl import load_pipeline
-
     definition = load_pipeline(spec.pipeline)
     params = (
         definition.parse_params(assignments)

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from argosy.dsl import PipelineDefinition, load_pipeline
 from argosy.errors import StoreError
 from argosy.metadata.schemas import TaskInput, TaskRecord, TaskStatus
 from argosy.metadata.sink import MetadataSink
@@ -28,9 +29,6 @@ from argosy.runtime.threads import limited_threads
 from argosy.store import save
 from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactInfo, ArtifactStore
-
-if TYPE_CHECKING:
-    from argosy.dsl import PipelineDefinition
 
 _ERROR_LIMIT = 8000
 """Characters of a traceback kept on the task record (the whole one is in the task's log)."""
@@ -65,8 +63,6 @@ def run_task(
     ``capture_to`` is the file output is captured in (a temporary one by default).
     """
     if definition is None:
-        from argosy.dsl import load_pipeline
-
         definition = load_pipeline(spec.pipeline)
     step = definition.ir.step(spec.step)
     started = datetime.now(UTC)

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from argosy import ir
 from argosy.backends.argo.cluster import ClusterConfig
@@ -26,12 +26,14 @@ from argosy.backends.argo.gpu import load_gpu_profiles
 from argosy.backends.argo.kube import KubeApi
 from argosy.backends.argo.watch import WorkflowApi, WorkflowSnapshot, snapshot, watch_workflow
 from argosy.config import Settings
+from argosy.dsl import PipelineDefinition, load_pipeline
+from argosy.dsl.loader import durable_ref
 from argosy.errors import ArgosyError, PipelineError
 from argosy.metadata.schemas import RunStatus, RunUpdate
 from argosy.run_ids import new_nonce, new_run_id
-
-if TYPE_CHECKING:
-    from argosy.dsl import PipelineDefinition
+from argosy.runtime import map_width, read_output
+from argosy.runtime.entrypoint import run_record
+from argosy.runtime.resume import clone_outputs, reusable_outputs
 
 
 @dataclass
@@ -70,7 +72,6 @@ class WorkflowHandle:
 
         A value stored with pickle is loaded only with ``allow_pickle=True``.
         """
-        from argosy.runtime import map_width, read_output
         from argosy.store import load, open_store
 
         name = step or self.pipeline.output
@@ -112,10 +113,8 @@ def submit_pipeline(
     Steps that name no image run in ``image``, by default the components image `argosy build`
     makes from this checkout.
     """
-    from argosy.dsl.loader import durable_ref
     from argosy.images import default_image
     from argosy.metadata import open_sink
-    from argosy.runtime.entrypoint import run_record
 
     pipeline = definition.ir
     run_id = run_id or new_run_id(pipeline.name)
@@ -176,10 +175,7 @@ def resume_run(
     kubeconfig: Path | None = None,
 ) -> WorkflowHandle:
     """A new Workflow for Argo run ``run_id``: finished steps cloned by reference, the rest run."""
-    from argosy.dsl import load_pipeline
     from argosy.metadata import open_reader, open_sink
-    from argosy.runtime import map_width
-    from argosy.runtime.resume import clone_outputs, reusable_outputs
     from argosy.store import open_store
 
     origin = open_reader(settings).get_run(run_id)
