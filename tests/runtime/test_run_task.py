@@ -103,6 +103,28 @@ def test_a_raising_step_is_recorded_failed_with_its_traceback_in_the_log(
     assert task.status is TaskStatus.FAILED
 
 
+@pytest.mark.parametrize("code", [0, None])
+def test_a_step_that_exits_with_success_succeeds_with_no_value(
+    code: int | None, store: ArtifactStore, sink: MetadataSink
+) -> None:
+    _start(sink, "r6", tiny.exits)
+    record = _run(_spec("leave", run_id="r6", params={"code": code}), store, sink, tiny.exits)
+
+    assert record.status is TaskStatus.SUCCEEDED, record.error
+    assert record.output is not None and load(store, record.output) is None
+    assert find_output(store, "r6", "leave", 0) is not None
+
+
+def test_a_step_that_exits_with_an_error_code_fails(
+    store: ArtifactStore, sink: MetadataSink
+) -> None:
+    _start(sink, "r7", tiny.exits)
+    record = _run(_spec("leave", run_id="r7", params={"code": 3}), store, sink, tiny.exits)
+
+    assert record.status is TaskStatus.FAILED
+    assert "SystemExit: 3" in (record.error or "")
+
+
 def test_a_log_that_cannot_be_stored_does_not_hide_the_task_error(
     settings: Settings, sink: MetadataSink
 ) -> None:

@@ -72,3 +72,15 @@ def one_core() -> list[int]:
 @pipeline
 def threads():
     return one_core()
+
+
+@step
+def leave(code: int | None) -> None:
+    print("leaving early")
+    sys.exit(code)
+
+
+@pipeline
+def exits(code: int | None = 0):
+    """A step that ends with ``sys.exit(code)``."""
+    leave(code)

@@ -108,7 +108,7 @@ def _call(
     """Call the step function and store its value, with metrics collected and output captured."""
     with collecting_metrics() as metrics, captured_output(capture_to) as captured:
         try:
-            outcome.output = save(store, function(**arguments))
+            outcome.output = save(store, _returned(function, arguments))
         except (Exception, SystemExit) as failure:
             traceback.print_exc()
             outcome.error = _describe(failure)
@@ -124,6 +124,16 @@ def _call(
             if outcome.error is None:
                 raise
             # the task had failed already (often on the same store): keep that error, not this
+
+
+def _returned(function: Callable[..., Any], arguments: dict[str, Any]) -> Any:
+    """What the step function returned; ``sys.exit()`` or ``sys.exit(0)`` returns None."""
+    try:
+        return function(**arguments)
+    except SystemExit as exit_:
+        if exit_.code in (0, None):
+            return None
+        raise
 
 
 def _cached_output(sink: MetadataSink, store: ArtifactStore, key: str) -> ArtifactInfo | None:
