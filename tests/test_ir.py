@@ -80,7 +80,8 @@ def test_reading_a_mapped_step_without_fan_in_is_refused() -> None:
 
 def test_resources_validate_quantities() -> None:
     assert ir.Resources(memory="1Gi").memory_bytes == 2**30
-    assert ir.memory_bytes("500M") == 500 * 10**6
+    assert ir.Resources(memory="650M").memory_bytes == 650 * 10**6
+    assert ir.Resources(cpu="500m").cpu == 0.5
     with pytest.raises(ValidationError, match="not a memory quantity"):
         ir.Resources(memory="lots")
     with pytest.raises(ValidationError, match="gpu_type='a100' given but gpu=0"):

@@ -1,9 +1,9 @@
 """The pipeline intermediate representation: what a pipeline *is*, as plain data.
 
 `dsl` builds it, `backends/local` schedules it, `backends/argo` compiles it and `runtime`
-executes one step of it. It imports nothing else of Argosy's but `errors`, and validates itself
-on construction, so a `Pipeline` that exists is a well-formed DAG whose errors, when it is not,
-name the pipeline, the step and the argument at fault.
+executes one step of it. It imports nothing else of Argosy's but `errors` and `quantities`, and
+validates itself on construction, so a `Pipeline` that exists is a well-formed DAG whose errors,
+when it is not, name the pipeline, the step and the argument at fault.
 
 Models are frozen and JSON round-trip exactly; `Pipeline.digest()` is the sha256 of canonical
 JSON and serves as the pipeline version.
@@ -17,29 +17,13 @@ import re
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
+from argosy import quantities
 from argosy.errors import PipelineError
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 """Step and parameter names: Python identifiers in lower case, short enough for Kubernetes."""
-
-_QUANTITY = re.compile(r"^(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<suffix>Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$")
-_QUANTITY_FACTORS = {
-    None: 1,
-    "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
-    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50,
-}  # fmt: skip
-
-
-def memory_bytes(quantity: str) -> int:
-    """Bytes in a Kubernetes memory quantity such as ``"512Mi"`` or ``"2G"``."""
-    match = _QUANTITY.match(quantity)
-    if match is None:
-        raise ValueError(
-            f"{quantity!r} is not a memory quantity; write it as Kubernetes does: '512Mi', '2Gi'"
-        )
-    return int(float(match["number"]) * _QUANTITY_FACTORS[match["suffix"]])
 
 
 class _Model(BaseModel):
@@ -50,13 +34,18 @@ class Resources(_Model):
     """What one task of a step needs from the machine or the cluster."""
 
     cpu: float = 1.0
-    """CPU cores; the local backend gives a task ``ceil(cpu)`` worker slots."""
+    """CPU cores (or millicores, ``"500m"``); the local backend gives a task ``ceil(cpu)`` slots."""
     memory: str | None = None
     """Kubernetes memory quantity (``"4Gi"``); requested and limited on the cluster."""
     gpu: int = 0
     """Number of GPUs (``nvidia.com/gpu`` on the cluster, ``CUDA_VISIBLE_DEVICES`` locally)."""
     gpu_type: str | None = None
     """Name of a GPU profile (node selector and tolerations come from configuration)."""
+
+    @field_validator("cpu", mode="before")
+    @classmethod
+    def _cores(cls, cpu: Any) -> Any:
+        return quantities.cpu_cores(cpu) if isinstance(cpu, str) else cpu
 
     @model_validator(mode="after")
     def _check(self) -> Resources:
@@ -67,13 +56,13 @@ class Resources(_Model):
         if self.gpu_type is not None and self.gpu == 0:
             raise ValueError(f"gpu_type={self.gpu_type!r} given but gpu=0; ask for gpu=1 or more")
         if self.memory is not None:
-            memory_bytes(self.memory)
+            quantities.memory_bytes(self.memory)
         return self
 
     @property
     def memory_bytes(self) -> int | None:
         """The memory request in bytes, or None when none was given."""
-        return None if self.memory is None else memory_bytes(self.memory)
+        return None if self.memory is None else quantities.memory_bytes(self.memory)
 
 
 class Retry(_Model):
@@ -313,5 +302,4 @@ __all__ = [
     "Resources",
     "Retry",
     "Step",
-    "memory_bytes",
 ]

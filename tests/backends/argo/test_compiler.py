@@ -207,6 +207,18 @@ def test_resources_gpu_profile_retries_timeout_and_parallelism(tmp_path: Path) -
     assert document["spec"]["parallelism"] == 3
 
 
+@pytest.mark.parametrize("memory", ["650M", "1.5Gi", "700000000", "2e9"])
+def test_memory_in_any_kubernetes_unit_compiles_as_written(memory: str) -> None:
+    pipeline = ir.Pipeline(
+        name="p", steps=[_step("big", resources=ir.Resources(cpu=0.25, memory=memory))]
+    )
+    container = _templates(_doc(pipeline))["big"]["container"]
+    assert container["resources"] == {
+        "requests": {"cpu": "250m", "memory": memory},
+        "limits": {"cpu": "250m", "memory": memory},
+    }
+
+
 def test_workflow_settings_labels_and_environment(tmp_path: Path) -> None:
     pipeline = _sweep()
     document = _doc(pipeline, cluster=_profiles(tmp_path), run_id="sweep-demo-abc12")

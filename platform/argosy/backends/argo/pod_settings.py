@@ -8,31 +8,27 @@ from __future__ import annotations
 
 import math
 
-from hera.workflows import Resources, RetryStrategy
-from hera.workflows.models import Backoff, Toleration
+from hera.workflows import RetryStrategy
+from hera.workflows.models import Backoff, Quantity, ResourceRequirements, Toleration
 
 from argosy import ir
 from argosy.backends.argo.gpu import DEFAULT_GPU_RESOURCE, GpuProfile
+from argosy.quantities import cpu_quantity
 
 
-def resources(step: ir.Step, profile: GpuProfile | None) -> Resources:
-    cpu = _cpu_quantity(step.resources.cpu)
-    gpus = step.resources.gpu or None
-    return Resources(
-        cpu_request=cpu,
-        cpu_limit=cpu,
-        memory_request=step.resources.memory,
-        memory_limit=step.resources.memory,
-        gpus=gpus,
-        gpu_flag=profile.resource if profile else DEFAULT_GPU_RESOURCE,
-    )
+def resources(step: ir.Step, profile: GpuProfile | None) -> ResourceRequirements:
+    """Requests equal to limits: the step's CPU, its memory as written, and its GPUs.
 
-
-def _cpu_quantity(cores: float) -> str:
-    """Kubernetes CPU quantity: whole cores as ``"2"``, fractions in millicores (``"500m"``)."""
-    if float(cores).is_integer():
-        return str(int(cores))
-    return f"{math.ceil(cores * 1000)}m"
+    Built as Kubernetes' own object: Hera's `Resources` refuses decimal memory units (``650M``)
+    that Kubernetes and `argosy.quantities` take.
+    """
+    wanted = {"cpu": Quantity(cpu_quantity(step.resources.cpu))}
+    if step.resources.memory is not None:
+        wanted["memory"] = Quantity(step.resources.memory)
+    if step.resources.gpu:
+        gpu = profile.resource if profile else DEFAULT_GPU_RESOURCE
+        wanted[gpu] = Quantity(str(step.resources.gpu))
+    return ResourceRequirements(requests=wanted, limits=dict(wanted))
 
 
 def tolerations(profile: GpuProfile | None) -> list[Toleration] | None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from argosy import ir
 from argosy.backends.local.process_tree import descendants, stat
+from argosy.quantities import memory_bytes
 
 INTERVAL = 0.05
 """Seconds between two measurements of a limited task."""
@@ -39,7 +40,7 @@ def memory_limit(resources: ir.Resources) -> MemoryLimit | None:
     """The limit ``resources`` set; None without a memory request."""
     if resources.memory is None:
         return None
-    return MemoryLimit(resources.memory, ir.memory_bytes(resources.memory))
+    return MemoryLimit(resources.memory, memory_bytes(resources.memory))
 
 
 class TreeMemory:
