@@ -16,6 +16,7 @@ from scipy import sparse
 from argosy import Client
 from argosy.config import Settings
 from argosy.errors import NotFound, PickleNotAllowed, PipelineError
+from tests.dsl.sample_pipelines import squares
 from tests.pipelines.recorded import Recorded, recorded
 from tests.store.planted import planted
 
@@ -174,3 +175,9 @@ def test_loading_a_run_output_does_not_run_planted_code(tmp_path: Path) -> None:
     assert not marker.exists(), "loading ran the planted code"
     artifact.load(allow_pickle=True)  # the reader trusts the writer: now the code runs
     assert marker.is_dir()
+
+
+def test_the_output_of_an_empty_map_is_an_empty_list(tmp_path: Path) -> None:
+    run = squares.run(settings=Settings(home=tmp_path), n=0)
+    assert run.output("square") == []
+    assert run.output("total").load() == 0

@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from argosy import ir
 from argosy.config import Settings
-from argosy.errors import NotFound
+from argosy.errors import ArgosyError, NotFound
 from argosy.metadata.reader import Direction, MetadataReader
 from argosy.metadata.schemas import (
     ArtifactPublic,
@@ -33,6 +33,7 @@ from argosy.metadata.schemas import (
     RunStatus,
     TaskPublic,
 )
+from argosy.outputs import map_width
 from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactInfo, ArtifactStore
 
@@ -323,6 +324,9 @@ class Run:
     def output(self, step: str) -> Artifact | list[Artifact]:
         """The output of an unmapped step, or the outputs of a mapped one in map order."""
         tasks = sorted(self.tasks(step), key=lambda task: task.index)
+        mapped = self.pipeline_ir.step(step).mapped is not None
+        if mapped and not tasks and self._mapped_over_nothing(step):
+            return []
         missing = [task for task in tasks if task.output is None]
         if missing or not tasks:
             state = ", ".join(f"{task.id} {task.status}" for task in missing[:3]) or "no tasks yet"
@@ -331,7 +335,21 @@ class Run:
                 f"see `argosy show {self.id}`"
             )
         outputs = [task.output for task in tasks if task.output is not None]
-        return outputs if self.pipeline_ir.step(step).mapped is not None else outputs[0]
+        return outputs if mapped else outputs[0]
+
+    def _mapped_over_nothing(self, step: str) -> bool:
+        """Whether the mapped ``step`` has no tasks because what it maps over is empty."""
+        try:
+            width = map_width(
+                self.pipeline_ir,
+                step,
+                run_id=self.id,
+                params=self.record.parameters,
+                store=self.client.store,
+            )
+        except ArgosyError:  # what it maps over is not known yet (its upstream has not run)
+            return False
+        return width == 0
 
     def metrics(self) -> list[MetricPublic]:
         """Every metric the run's tasks reported."""

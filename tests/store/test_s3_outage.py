@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from argosy.runtime.outputs import find_output, read_output
+from argosy.outputs import find_output, read_output
 from argosy.store import load, open_store
 from tests.servers.s3 import S3Server
 from tests.store.s3_env import REPO, argosy, s3_environment

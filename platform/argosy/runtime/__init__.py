@@ -3,16 +3,17 @@
 `run_task` runs one attempt of one task from a `TaskSpec`: it resolves the task's inputs from
 the store, checks the cache, calls the step function with stdout and stderr captured, stores
 the output and its `OutputRecord`, and records a `TaskRecord` through a `MetadataSink`. Local
-workers and Argo pods both run this code; it imports neither backends nor the CLI.
+workers and Argo pods both run this code; it imports neither backends nor the CLI. Output
+records and map widths (`argosy.outputs`) are re-exported here; the client reads them too.
 `argosy.runtime.resume` decides which tasks of an earlier run a resumed run takes over, for
 both backends.
 """
 
+from argosy.outputs import OutputRecord, find_output, map_width, read_output, write_output
 from argosy.runtime.cache import cache_key
 from argosy.runtime.context import log_metric
 from argosy.runtime.execute import run_task
-from argosy.runtime.inputs import ResolvedInputs, map_width, resolve_inputs
-from argosy.runtime.outputs import OutputRecord, find_output, read_output, write_output
+from argosy.runtime.inputs import ResolvedInputs, resolve_inputs
 from argosy.runtime.spec import TaskSpec
 
 __all__ = [

@@ -19,11 +19,11 @@ from argosy.dsl import PipelineDefinition, load_pipeline
 from argosy.errors import StoreError
 from argosy.metadata.schemas import TaskInput, TaskRecord, TaskStatus
 from argosy.metadata.sink import MetadataSink
+from argosy.outputs import OutputRecord, write_output
 from argosy.runtime.cache import cache_key
 from argosy.runtime.capture import captured_output
 from argosy.runtime.context import collecting_metrics
 from argosy.runtime.inputs import resolve_inputs
-from argosy.runtime.outputs import OutputRecord, write_output
 from argosy.runtime.spec import TaskSpec
 from argosy.runtime.threads import limited_threads
 from argosy.store import save

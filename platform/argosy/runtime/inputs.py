@@ -1,4 +1,4 @@
-"""Input resolution: the value of every argument of one task, and the map width of a step.
+"""Input resolution: the value of every argument of one task.
 
 Parameters come from the run's parameters, literals from the IR, upstream outputs from the
 store through their output records, a fan-in as the children ``0..width-1`` of the mapped step
@@ -19,7 +19,7 @@ from pydantic import JsonValue
 from argosy import ir
 from argosy.errors import PipelineError
 from argosy.metadata.schemas import TaskInput
-from argosy.runtime.outputs import read_output
+from argosy.outputs import map_width, read_output
 from argosy.store import load
 from argosy.store.base import ArtifactInfo, ArtifactStore
 
@@ -34,41 +34,6 @@ class ResolvedInputs:
     """The stored artifacts read (lineage); an item index when the task took one item."""
     plain: dict[str, JsonValue] = field(default_factory=dict)
     """Arguments that came from parameters or literals, as the function receives them."""
-
-
-def map_width(
-    pipeline: ir.Pipeline,
-    step: str,
-    *,
-    run_id: str,
-    params: Mapping[str, Any],
-    store: ArtifactStore,
-) -> int:
-    """How many tasks the mapped ``step`` has: the length of its mapped argument's source.
-
-    Known once that source is: a literal or parameter list at once, an upstream output when
-    its task has succeeded (its recorded length), a fan-in when its mapped step's width is.
-    """
-    node = pipeline.step(step)
-    source = node.mapped_input
-    where = {"pipeline": pipeline.name, "step": step, "argument": node.mapped}
-    if source is None:
-        return 1
-    if isinstance(source, ir.FanInInput):
-        return map_width(pipeline, source.step, run_id=run_id, params=params, store=store)
-    if isinstance(source, ir.OutputInput):
-        artifact = read_output(store, run_id, source.step, 0).artifact
-        if artifact.length is None:
-            raise PipelineError(
-                f"is mapped over the output of step {source.step!r}, a {artifact.type} with no "
-                "length; return a list, tuple or array from that step",
-                **where,
-            )
-        return artifact.length
-    value = params[source.name] if isinstance(source, ir.ParameterInput) else source.value
-    if not isinstance(value, list):
-        raise PipelineError(f"is mapped over a {type(value).__name__}, not a list", **where)
-    return len(value)
 
 
 def resolve_inputs(
@@ -150,4 +115,4 @@ def _item(value: Any, item: int | None, pipeline: ir.Pipeline, step: ir.Step, ar
         ) from None
 
 
-__all__ = ["ResolvedInputs", "map_width", "resolve_inputs"]
+__all__ = ["ResolvedInputs", "resolve_inputs"]

@@ -21,8 +21,7 @@ from typing import Any
 from argosy import ir
 from argosy.errors import ArgosyError
 from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
-from argosy.runtime.inputs import map_width
-from argosy.runtime.outputs import OutputRecord, find_output, write_output
+from argosy.outputs import OutputRecord, find_output, map_width, write_output
 from argosy.store.base import ArtifactStore
 
 _IDENTITY = {"code_digest", "inputs", "mapped", "image"}

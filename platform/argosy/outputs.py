@@ -1,15 +1,20 @@
 """Output records: which artifact a task produced, at the task's deterministic address.
 
 A task that succeeds writes an `OutputRecord` at `argosy.store.addresses.output_key` (run, step,
-index). Downstream tasks, fan-ins, the scheduler (for fan-out widths) and resume read it there,
-so nobody has to ask the metadata service where an output is.
+index). Downstream tasks, fan-ins, the scheduler and the client (for fan-out widths, through
+`map_width`) and resume read it there, so nobody has to ask the metadata service where an
+output is. The runtime writes these records; both backends and the client read them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from argosy.errors import ArtifactNotFound
+from argosy import ir
+from argosy.errors import ArtifactNotFound, PipelineError
 from argosy.metadata.schemas import TaskInput
 from argosy.store.addresses import output_key
 from argosy.store.base import ArtifactInfo, ArtifactStore
@@ -53,4 +58,39 @@ def read_output(store: ArtifactStore, run_id: str, step: str, index: int) -> Out
     return record
 
 
-__all__ = ["OutputRecord", "find_output", "read_output", "write_output"]
+def map_width(
+    pipeline: ir.Pipeline,
+    step: str,
+    *,
+    run_id: str,
+    params: Mapping[str, Any],
+    store: ArtifactStore,
+) -> int:
+    """How many tasks the mapped ``step`` has: the length of its mapped argument's source.
+
+    Known once that source is: a literal or parameter list at once, an upstream output when
+    its task has succeeded (its recorded length), a fan-in when its mapped step's width is.
+    """
+    node = pipeline.step(step)
+    source = node.mapped_input
+    where = {"pipeline": pipeline.name, "step": step, "argument": node.mapped}
+    if source is None:
+        return 1
+    if isinstance(source, ir.FanInInput):
+        return map_width(pipeline, source.step, run_id=run_id, params=params, store=store)
+    if isinstance(source, ir.OutputInput):
+        artifact = read_output(store, run_id, source.step, 0).artifact
+        if artifact.length is None:
+            raise PipelineError(
+                f"is mapped over the output of step {source.step!r}, a {artifact.type} with no "
+                "length; return a list, tuple or array from that step",
+                **where,
+            )
+        return artifact.length
+    value = params[source.name] if isinstance(source, ir.ParameterInput) else source.value
+    if not isinstance(value, list):
+        raise PipelineError(f"is mapped over a {type(value).__name__}, not a list", **where)
+    return len(value)
+
+
+__all__ = ["OutputRecord", "find_output", "map_width", "read_output", "write_output"]
