@@ -69,6 +69,28 @@ def test_parse_params_reads_json_and_falls_back_to_strings() -> None:
         p.parse_params(["text"])
 
 
+def test_parse_params_reads_each_value_as_its_parameter_type() -> None:
+    @step
+    def describe(creature: str, legs: int, label: int | str, flags: dict[str, bool]) -> str:
+        return creature
+
+    @pipeline
+    def p(creature: str, legs: int = 4, label: int | str = 0, flags: dict[str, bool] = {}):
+        return describe(creature, legs, label, flags)
+
+    assert p.parse_params(["creature=123", "legs=8", "label=7", 'flags={"wings": true}']) == {
+        "creature": "123",
+        "legs": 8,
+        "label": 7,
+        "flags": {"wings": True},
+    }
+    assert p.parse_params(["creature=true", "label=x"])["creature"] == "true"
+    assert p.parse_params(['creature="quoted"'])["creature"] == "quoted"
+    with pytest.raises(PipelineError, match="'many' is not valid") as caught:
+        p.parse_params(["creature=cat", "legs=many"])
+    assert (caught.value.pipeline, caught.value.argument) == ("p", "legs")
+
+
 def test_non_serializable_default_is_a_definition_error() -> None:
     with pytest.raises(PipelineError, match="not a JSON value") as caught:
 

@@ -212,7 +212,11 @@ class PipelineDefinition:
         return resolved
 
     def parse_params(self, assignments: Iterable[str]) -> dict[str, Any]:
-        """Resolve ``NAME=VALUE`` strings; a VALUE that parses as JSON is taken as JSON."""
+        """Resolve ``NAME=VALUE`` strings, each VALUE read as its parameter's type.
+
+        A VALUE that is JSON of that type is taken as JSON (``ks=[2,4]``, ``n=3``); any other is
+        the text itself, so a ``str`` parameter takes ``creature=123`` as ``"123"``.
+        """
         values: dict[str, Any] = {}
         for assignment in assignments:
             name, equals, text = assignment.partition("=")
@@ -221,11 +225,16 @@ class PipelineDefinition:
                     f"--param {assignment!r} is not NAME=VALUE (e.g. --param ks='[2,4]')",
                     pipeline=self.name,
                 )
-            try:
-                values[name.strip()] = json.loads(text)
-            except json.JSONDecodeError:
-                values[name.strip()] = text
+            values[name.strip()] = self._parse_value(name.strip(), text)
         return self.resolve_parameters(values)
+
+    def _parse_value(self, name: str, text: str) -> Any:
+        if name not in self._adapters:
+            return text  # resolve_parameters names the unknown parameter
+        try:
+            return self._adapters[name][1].validate_json(text)
+        except ValidationError:
+            return text  # checked as text by resolve_parameters, which says what is wrong
 
     def run(self, *, settings: Settings | None = None, **params: Any) -> Run:
         """Run locally on a warm worker pool; return the finished run (outputs, metrics, lineage).
