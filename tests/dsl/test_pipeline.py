@@ -91,6 +91,16 @@ def test_parse_params_reads_each_value_as_its_parameter_type() -> None:
     assert (caught.value.pipeline, caught.value.argument) == ("p", "legs")
 
 
+def test_an_unresolvable_parameter_annotation_is_named() -> None:
+    with pytest.raises(PipelineError, match=r"annotation 'Mode' cannot be resolved") as caught:
+
+        @pipeline
+        def p(mode: Mode):  # type: ignore[name-defined]  # noqa: F821
+            return None
+
+    assert (caught.value.pipeline, caught.value.argument) == ("p", "mode")
+
+
 def test_non_serializable_default_is_a_definition_error() -> None:
     with pytest.raises(PipelineError, match="not a JSON value") as caught:
 

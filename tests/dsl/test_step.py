@@ -85,6 +85,25 @@ def test_mapping_a_scalar_parameter_is_an_error() -> None:
         broken.ir
 
 
+def test_an_unresolvable_annotation_is_named_not_called_an_ambiguous_map() -> None:
+    @step
+    def scale(xs: list[int], factor: Factor) -> int:  # type: ignore[name-defined]  # noqa: F821
+        return len(xs)
+
+    @pipeline
+    def broken():
+        return scale.map(xs=[[1], [2]], factor=[3])
+
+    with pytest.raises(PipelineError, match=r"annotation 'Factor' cannot be resolved") as caught:
+        broken.ir
+    assert (caught.value.pipeline, caught.value.step, caught.value.argument) == (
+        "broken",
+        "scale",
+        "factor",
+    )
+    assert "NameError" in str(caught.value)
+
+
 def test_ambiguous_map_asks_for_over() -> None:
     @step
     def pair(a: int, b: int) -> int:

@@ -90,7 +90,7 @@ class PipelineDefinition:
 
     def _parameter_adapters(self) -> dict[str, tuple[inspect.Parameter, TypeAdapter[Any]]]:
         adapters = {}
-        hints = type_hints(self.__wrapped__)
+        hints = type_hints(self.__wrapped__, pipeline=self.name)
         for parameter in inspect.signature(self.__wrapped__).parameters.values():
             where = {"pipeline": self.name, "argument": parameter.name}
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):

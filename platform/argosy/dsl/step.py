@@ -15,6 +15,7 @@ import textwrap
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from argosy import ir
@@ -55,12 +56,34 @@ def code_digest(function: Callable[..., Any]) -> str:
     return hashlib.sha256(source).hexdigest()
 
 
-def type_hints(function: Callable[..., Any]) -> dict[str, Any]:
-    """The function's resolved annotations (the raw ones when forward references fail)."""
+def type_hints(function: Callable[..., Any], **where: str) -> dict[str, Any]:
+    """The function's resolved annotations; PipelineError naming one that does not resolve.
+
+    ``where`` (pipeline, step) places the error.
+    """
     try:
         return typing.get_type_hints(function)
-    except Exception:
-        return dict(getattr(function, "__annotations__", {}))
+    except Exception as error:
+        argument, annotation = _unresolved(function)
+        raise PipelineError(
+            f"the annotation {annotation!r} cannot be resolved ({type(error).__name__}: {error}); "
+            "import the names it uses at module level (not only under TYPE_CHECKING)",
+            argument=None if argument == "return" else argument,
+            **where,
+        ) from None
+
+
+def _unresolved(function: Callable[..., Any]) -> tuple[str | None, Any]:
+    """The first annotation of ``function`` that does not resolve on its own, and its name."""
+    annotations = dict(getattr(function, "__annotations__", {}))
+    namespace = getattr(function, "__globals__", {})
+    for name, annotation in annotations.items():
+        alone = SimpleNamespace(__annotations__={name: annotation})
+        try:
+            typing.get_type_hints(alone, globalns=namespace)
+        except Exception:
+            return name, annotation
+    return None, annotations
 
 
 def _is_list_type(annotation: Any) -> bool:
@@ -125,10 +148,10 @@ class Step(Generic[P, R]):
             )
         return self._record(builder, args, kwargs, over=over or "")  # type: ignore[return-value]
 
-    @property
-    def hints(self) -> dict[str, Any]:
+    def hints(self, where: dict[str, str]) -> dict[str, Any]:
+        """The function's resolved annotations; ``where`` places an error in them."""
         if self._hints is None:
-            self._hints = type_hints(self.function)
+            self._hints = type_hints(self.function, **where)
         return self._hints
 
     def _record(
@@ -166,7 +189,7 @@ class Step(Generic[P, R]):
             cache=self.options.cache,
             description=inspect.cleandoc(self.function.__doc__ or "").split("\n\n")[0],
         )
-        builder.add(step, self.function, self.hints.get("return"))
+        builder.add(step, self.function, self.hints(where).get("return"))
         if mapped is None:
             return OutputHandle(builder.pipeline, f"the output of step {name!r}", name)
         return FanInHandle(builder.pipeline, f"the outputs of mapped step {name!r}", name)
@@ -193,7 +216,8 @@ class Step(Generic[P, R]):
         candidates = [
             argument
             for argument, source in inputs.items()
-            if self._is_list_source(builder, source) and not _is_list_type(self.hints.get(argument))
+            if self._is_list_source(builder, source)
+            and not _is_list_type(self.hints(where).get(argument))
         ]
         if len(candidates) == 1:
             return candidates[0]
