@@ -178,12 +178,21 @@ class S3Server:
             if not self.running:
                 return False
             try:
-                client.list_buckets()
-            except Exception:  # not up yet: connection refused, 503, ...
+                self._serves_its_data(client)
+            except Exception:  # not up yet: connection refused, 503, a volume not back yet...
                 time.sleep(0.2)
             else:
                 return True
         return False
+
+    @staticmethod
+    def _serves_its_data(client: Minio) -> None:
+        """Raise unless the server answers, and (after a restart) reads what it held: the S3
+        gateway answers before the volume server has registered the volumes again."""
+        for bucket in client.list_buckets():
+            for item in client.list_objects(bucket.name, recursive=True):
+                client.get_object(bucket.name, str(item.object_name)).close()
+                break
 
     def _log_tail(self) -> str:
         log = self.data_dir / "weed.log"
