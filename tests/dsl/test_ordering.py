@@ -127,3 +127,14 @@ def test_a_list_of_handles_for_one_argument_says_what_to_do() -> None:
         "shout",
         "texts",
     )
+
+
+def test_shifting_onto_a_parameter_names_it() -> None:
+    @pipeline
+    def onto(n: int = 1):
+        echo("a") >> n
+
+    with pytest.raises(
+        PipelineError, match="cannot order pipeline parameter 'n' after step 'echo'"
+    ):
+        onto.ir

@@ -166,10 +166,9 @@ class StepHandle(Handle):
         before = []
         for other in _flatten(others):
             if not isinstance(other, StepHandle) or other.pipeline != self.pipeline:
-                what = other.description if isinstance(other, Handle) else repr(other)
                 raise PipelineError(
-                    f"cannot run after {what}; .after() and >> take what calls of steps of "
-                    "this pipeline return (or lists of them)",
+                    f"cannot run after {_described(other)}; .after() and >> take what calls "
+                    "of steps of this pipeline return (or lists of them)",
                     pipeline=self.pipeline, step=self.step,
                 )  # fmt: skip
             before.append(other.step)
@@ -181,8 +180,8 @@ class StepHandle(Handle):
         for handle in _flatten([then]):
             if not isinstance(handle, StepHandle):
                 raise PipelineError(
-                    f"cannot order {handle!r} after step {self.step!r}; >> takes what calls of "
-                    "steps return (or lists of them)",
+                    f"cannot order {_described(handle)} after step {self.step!r}; >> takes "
+                    "what calls of steps return (or lists of them)",
                     pipeline=self.pipeline,
                 )  # fmt: skip
             handle.after(self)
@@ -191,6 +190,10 @@ class StepHandle(Handle):
     def __rrshift__(self, first: list[StepHandle]) -> Self:
         """``[a, b] >> c``: ``c`` runs after ``a`` and ``b``."""
         return self.after(first)
+
+
+def _described(value: object) -> str:
+    return value.description if isinstance(value, Handle) else repr(value)
 
 
 def _flatten(values: Iterable[object]) -> list[object]:
