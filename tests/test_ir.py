@@ -96,3 +96,28 @@ def test_retry_backoff_grows_and_is_capped() -> None:
 def test_models_are_frozen() -> None:
     with pytest.raises(ValidationError):
         FAN_OUT.name = "q"  # type: ignore[misc]
+
+
+def test_ordering_edges_are_upstream_but_not_serialized_when_absent() -> None:
+    ordered = _pipeline(_step("a"), _step("b", after=["a"]))
+    assert ordered.step("b").upstream == ["a"]
+    assert ordered.downstream("a") == ["b"]
+    assert ir.Pipeline.model_validate_json(ordered.model_dump_json()) == ordered
+    assert "after" not in FAN_OUT.canonical_json()
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        ([_step("a", after=["nope"])], "step 'a': runs after unknown step 'nope'"),
+        ([_step("a", after=["a"])], r"a cycle \(a -> a,"),
+        (
+            [_step("a", after=["b"]), _step("b", inputs={"x": ir.OutputInput(step="a")})],
+            r"step 'a': runs after step 'b', which itself waits for it: a cycle \(a -> b -> a,",
+        ),
+        ([_step("a", after=["b"]), _step("b")], "runs after step 'b', which is listed after it"),
+    ],
+)
+def test_bad_ordering_edges_are_rejected(steps: list[ir.Step], message: str) -> None:
+    with pytest.raises(PipelineError, match=message):
+        _pipeline(*steps)

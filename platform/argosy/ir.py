@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
@@ -147,15 +148,18 @@ class Step(_Model):
     image: str | None = None
     cache: bool = False
     description: str = ""
+    after: list[str] = Field(default_factory=list, exclude_if=lambda names: not names)
+    """Steps that must finish first although this step reads nothing of theirs (ordering only).
+    Left out of the JSON while empty, so pipelines without it keep their digest."""
 
     @property
     def upstream(self) -> list[str]:
-        """Names of the steps whose outputs this step reads, in argument order, unique."""
+        """Steps that must finish first: those it reads in argument order, then `after`; unique."""
         names: list[str] = []
         for source in self.inputs.values():
             if isinstance(source, OutputInput | FanInInput) and source.step not in names:
                 names.append(source.step)
-        return names
+        return names + [name for name in self.after if name not in names]
 
     @property
     def mapped_input(self) -> Input | None:
@@ -199,7 +203,7 @@ class Pipeline(_Model):
             ) from None
 
     def downstream(self, name: str) -> list[str]:
-        """Steps that read the output of ``name``, directly."""
+        """Steps that read the output of ``name`` or run after it, directly."""
         return [step.name for step in self.steps if name in step.upstream]
 
     def canonical_json(self) -> str:
@@ -232,6 +236,8 @@ def _validate(pipeline: Pipeline) -> None:
             raise PipelineError("two steps share this name", pipeline=name, step=step.name)
         for argument, source in step.inputs.items():
             _check_input(pipeline, step, argument, source, parameters, seen)
+        for before in step.after:
+            _check_after(pipeline, step, before, seen)
         if step.mapped is not None and step.mapped not in step.inputs:
             raise PipelineError(
                 "the mapped argument is not one of the step's inputs",
@@ -283,6 +289,38 @@ def _check_input(
         )
 
 
+def _check_after(pipeline: Pipeline, step: Step, before: str, earlier: dict[str, Step]) -> None:
+    where = {"pipeline": pipeline.name, "step": step.name}
+    if before in earlier:
+        return
+    if before not in pipeline.steps_by_name:
+        raise PipelineError(f"runs after unknown step {before!r}", **where)
+    cycle = waiting_chain(pipeline.steps_by_name, before, step.name)
+    if cycle:
+        raise PipelineError(
+            f"runs after step {before!r}, which itself waits for it: a cycle "
+            f"({' -> '.join([step.name, *cycle])}, each waiting for the next)",
+            **where,
+        )
+    raise PipelineError(f"runs after step {before!r}, which is listed after it", **where)
+
+
+def waiting_chain(steps: Mapping[str, Step], start: str, goal: str) -> list[str]:
+    """Steps from ``start`` to ``goal``, each waiting for the next (`Step.upstream`), or []."""
+    stack: list[list[str]] = [[start]]
+    seen: set[str] = set()
+    while stack:
+        chain = stack.pop()
+        if chain[-1] == goal:
+            return chain
+        step = steps.get(chain[-1])
+        for upstream in [] if step is None else step.upstream:
+            if upstream not in seen:
+                seen.add(upstream)
+                stack.append([*chain, upstream])
+    return []
+
+
 def _bad_name(what: str) -> str:
     return (
         f"a {what} must start with a lower-case letter and hold only lower-case letters, "
@@ -302,4 +340,5 @@ __all__ = [
     "Resources",
     "Retry",
     "Step",
+    "waiting_chain",
 ]

@@ -25,6 +25,7 @@ SMALL = {
     "cooc": {"n_docs": 300, "vocab_size": 200},
     "incremental": {"n_chunks": 3, "chunk_size": 200},
     "gpu_embed": {"n_docs": 300, "vocab_size": 200, "dim": 8},
+    "release_checks": {"n": 200},
 }
 """Parameters that keep every example pipeline small enough for a 2-core test machine."""
 TIMED = {

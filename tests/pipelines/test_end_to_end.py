@@ -52,3 +52,17 @@ def test_wide_foreach_fans_out_to_the_width_it_is_given(tmp_path: Path, client: 
     assert [square.load() for square in run.output("square")[:4]] == [0, 1, 4, 9]
     assert run.output("total").load() == 249 * 250 * 499 // 6
     assert "250 squares sum to" in run.logs("total")
+
+
+def test_release_checks_publish_only_after_both_named_checks_pass(
+    tmp_path: Path, client: Client
+) -> None:
+    run = client.run(run_json(tmp_path, "run", "pipelines/release_checks.py", status="succeeded"))
+    assert run.output("publish").load()["count"] == 1000
+    assert "the summary is published" in run.logs("announce")
+    failed = client.run(
+        run_json(tmp_path, "run", "pipelines/release_checks.py", "--param", "n=0", status="failed")
+    )
+    statuses = {task.step: task.status for task in failed.tasks()}
+    assert statuses["check_count"] == statuses["check_mean"] == "failed"
+    assert statuses["publish"] == statuses["announce"] == "skipped"

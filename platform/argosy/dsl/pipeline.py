@@ -152,7 +152,7 @@ class PipelineDefinition:
             name=self.name,
             description=self.description,
             parameters=self.parameters,
-            steps=builder.steps,
+            steps=builder.ordered_steps(),
             output=None if result is None else result.step,
             max_parallel=self.max_parallel,
             allow_pickle=self.allow_pickle,

@@ -3,10 +3,12 @@
 Outside a ``@pipeline`` function a step is the plain function (call it, unit-test it). Inside
 one, calling it records a step and returns a handle to its output, and ``step.map(...)`` records
 a fan-out: one task per item of exactly one list-valued argument, the other arguments broadcast.
+A step called twice gets ``name_2`` for its second call unless ``step.named("...")`` names it.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 import json
@@ -120,6 +122,7 @@ class Step(Generic[P, R]):
         self.__module__ = function.__module__
         self.__wrapped__ = function
         self._hints: dict[str, Any] | None = None
+        self._named = False
 
     def __repr__(self) -> str:
         return f"<step {self.name} of {self.function.__module__}>"
@@ -148,6 +151,15 @@ class Step(Generic[P, R]):
             )
         return self._record(builder, args, kwargs, over=over or "")  # type: ignore[return-value]
 
+    def named(self, name: str) -> Step[P, R]:
+        """This step under ``name`` for one call: ``echo.named("greet")(x)``, or ``.map(...)``.
+
+        The name must be a valid step name that no other step of the pipeline has.
+        """
+        renamed = copy.copy(self)
+        renamed.name, renamed._named = name, True
+        return renamed
+
     def hints(self, where: dict[str, str]) -> dict[str, Any]:
         """The function's resolved annotations; ``where`` places an error in them."""
         if self._hints is None:
@@ -157,7 +169,7 @@ class Step(Generic[P, R]):
     def _record(
         self, builder: Builder, args: tuple[Any, ...], kwargs: dict[str, Any], over: str | None
     ) -> Handle:
-        name = builder.unique_name(self.name)
+        name = builder.claim_name(self.name) if self._named else builder.unique_name(self.name)
         where = {"pipeline": builder.pipeline, "step": name}
         accepted = self.signature.parameters
         takes_any = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
@@ -260,6 +272,15 @@ def _definitely_not_list(builder: Builder, source: ir.Input) -> bool:
 
 
 def _input_source(builder: Builder, step: str, argument: str, value: Any) -> ir.Input:
+    inside = _handle_inside(value)
+    if inside is not None:
+        raise PipelineError(
+            f"was given a {type(value).__name__} holding {inside.description}; an argument takes "
+            "one step output, not a collection of them. Pass each as its own argument, or make "
+            "them one mapped step's tasks (step.map) and pass its fan-in; to only wait for "
+            "steps, use .after()",
+            pipeline=builder.pipeline, step=step, argument=argument,
+        )  # fmt: skip
     if isinstance(value, Handle):
         if value.pipeline != builder.pipeline:
             raise PipelineError(
@@ -282,6 +303,19 @@ def _input_source(builder: Builder, step: str, argument: str, value: Any) -> ir.
             pipeline=builder.pipeline, step=step, argument=argument,
         ) from None  # fmt: skip
     return ir.LiteralInput(value=value)
+
+
+def _handle_inside(value: Any) -> Handle | None:
+    """A handle inside a list, tuple or dict (at any depth), which no constant may hold."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if not isinstance(value, list | tuple):
+        return None
+    for item in value:
+        found = item if isinstance(item, Handle) else _handle_inside(item)
+        if found is not None:
+            return found
+    return None
 
 
 @overload

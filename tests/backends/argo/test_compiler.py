@@ -381,3 +381,23 @@ def test_a_required_parameter_has_no_value_and_given_values_override() -> None:
     ]
     given = _doc(pipeline, parameters={"a": [1, 2], "b": "y"})["spec"]["arguments"]["parameters"]
     assert given == [{"name": "a", "value": "[1, 2]"}, {"name": "b", "value": '"y"'}]
+
+
+def test_ordering_edges_become_dag_dependencies_without_inputs() -> None:
+    pipeline = ir.Pipeline(
+        name="ordered",
+        steps=[
+            _step("gate"),
+            _step("naps", {"x": ir.LiteralInput(value=[1, 2])}, mapped="x"),
+            _step("last", {"x": ir.OutputInput(step="gate")}, after=["naps", "gate"]),
+            _step("report", after=["last"]),
+        ],
+    )
+    tasks = _tasks(_doc(pipeline))
+
+    assert tasks["last"]["depends"] == "gate && naps"
+    assert tasks["report"]["depends"] == "last"
+    assert "depends" not in tasks["gate"]
+    assert "arguments" not in tasks["report"]
+    resumed = _tasks(_doc(pipeline, done={"gate": compiler.DoneStep(width=1)}))
+    assert resumed["last"]["depends"] == "naps"

@@ -311,3 +311,18 @@ def chatter(kib: int, then: str) -> str:
 def chattering(kib: int, then: str = "return"):
     """A step that writes ``kib`` KiB of numbered 64-byte lines, then returns or is killed."""
     return chatter(kib, then)
+
+
+@step
+def gate(fail: bool) -> bool:
+    if fail:
+        raise RuntimeError("the gate fails on purpose")
+    return True
+
+
+@pipeline
+def ordered(fail: bool = False):
+    """``last`` reads nothing but waits for a gate and a fan-out; ``free`` waits for nothing."""
+    naps = nap.map([0.3, 0.3])
+    [gate(fail), naps] >> nap.named("last")(0.0)
+    return nap.named("free")(0.0)

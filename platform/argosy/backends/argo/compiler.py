@@ -1,11 +1,12 @@
 """Compile an `ir.Pipeline` into a Hera `Workflow`, `WorkflowTemplate` or `CronWorkflow`.
 
 One container template per step, all running the runtime entrypoint
-(``python -m argosy task ...``), and one DAG whose dependencies follow the data flow. Only task
-indices cross Argo: a mapped step is one DAG task with ``withSequence`` whose count comes from a
-tiny ``length`` output parameter of the step it maps over (or, for a pipeline parameter, an
-expression over the parameter), so the compiled document has the same size for a 10-wide and a
-100,000-wide fan-out. Values move through the artifact store at deterministic addresses.
+(``python -m argosy task ...``), and one DAG whose dependencies follow the data flow and the
+ordering-only ``after`` edges (`ir.Step.upstream`). Only task indices cross Argo: a mapped step
+is one DAG task with ``withSequence`` whose count comes from a tiny ``length`` output parameter
+of the step it maps over (or, for a pipeline parameter, an expression over the parameter), so the
+compiled document has the same size for a 10-wide and a 100,000-wide fan-out. Values move
+through the artifact store at deterministic addresses.
 
 Built from Hera objects only; callers turn the result into YAML with `to_yaml()` at the edge.
 Every ``{{...}}`` tag comes from `argosy.backends.argo.expressions`.

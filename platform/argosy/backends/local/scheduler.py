@@ -1,7 +1,8 @@
 """The ready-set loop of a local run: which task runs next, on which worker, and what then.
 
-A step becomes active when every step it reads has succeeded; its width (tasks) is known then,
-so a fan-out over an upstream output gets its width at run time. Active steps' tasks queue by
+A step becomes active when every step it reads or runs after (`ir.Step.upstream`) has succeeded;
+its width (tasks) is known then, so a fan-out over an upstream output gets its width at run
+time. Active steps' tasks queue by
 the time they may start (retries wait out their backoff) and go to idle workers while the
 machine has worker slots, memory and GPUs for them (`argosy.backends.local.slots`). Tasks of
 a step whose tasks have been short (a wide fan-out of small tasks) are also queued one deep
