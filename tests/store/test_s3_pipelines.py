@@ -17,6 +17,7 @@ EXAMPLES = [
     ("pipelines/cooc.py", ["--param", "n_docs=300", "--param", "vocab_size=200"]),
     ("pipelines/gpu_embed.py", ["--param", "n_docs=300", "--param", "vocab_size=200"]),
     ("pipelines/incremental.py", ["--param", "n_chunks=3", "--param", "chunk_size=500"]),
+    ("pipelines/release_checks.py", ["--param", "n=200"]),
 ]
 """Every example pipeline, with parameters that keep it small."""
 
