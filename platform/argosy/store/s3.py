@@ -17,7 +17,7 @@ what is left is a `StoreUnavailable` that says what to fix.
 An upload that fails is aborted by the SDK when the server can still be reached; one cut off by
 an outage, or whose process was killed, stays in the bucket as an incomplete multipart upload
 (its parts kept, and billed). `check` aborts those of blobs older than ``abandoned_after``
-seconds (a day by default); uploads of keys outside ``blobs/`` are left alone.
+seconds (a day by default; see `argosy.store.s3_uploads`).
 
 This module imports `minio`; `argosy.store` imports it only when an S3 store is asked for.
 """
@@ -27,14 +27,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import shutil
 import tempfile
 import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,7 +50,8 @@ from argosy.errors import (
 )
 from argosy.store.keys import blob_relpath, check_digest, check_record_key
 from argosy.store.range_hash import RangeHasher
-from argosy.store.staging import new_file, reporting_full_disk, sweep
+from argosy.store.s3_uploads import ChunksReader, abort_abandoned_uploads
+from argosy.store.staging import ABANDONED_AFTER, new_file, reporting_full_disk, sweep
 from argosy.store.verify import check_bytes, check_file, corrupted, remember
 
 T = TypeVar("T")
@@ -70,31 +69,6 @@ _CREDENTIAL_CODES = frozenset(
 )
 _MISSING_CODES = frozenset({"NoSuchKey", "NoSuchObject"})
 _TRANSIENT_ERRORS = (urllib3.exceptions.HTTPError, MinioException, ConnectionError)
-_BLOB_KEY = re.compile(r"blobs/[0-9a-f]{64}")
-ABANDONED_AFTER = 24 * 3600.0
-"""Default age, in seconds, past which `S3Store.check` aborts an incomplete upload of a blob."""
-
-
-class _ChunksReader:
-    """A file-like reader over buffers in memory: the SDK reads one part at a time from it."""
-
-    def __init__(self, chunks: Sequence[bytes | memoryview]) -> None:
-        self._chunks = [memoryview(chunk).cast("B") for chunk in chunks]
-        self._index = 0
-        self._offset = 0
-
-    def read(self, size: int = -1) -> bytes:
-        parts: list[memoryview] = []
-        wanted = size if size >= 0 else sum(chunk.nbytes for chunk in self._chunks)
-        while wanted > 0 and self._index < len(self._chunks):
-            chunk = self._chunks[self._index]
-            part = chunk[self._offset : self._offset + wanted]
-            parts.append(part)
-            wanted -= part.nbytes
-            self._offset += part.nbytes
-            if self._offset == chunk.nbytes:
-                self._index, self._offset = self._index + 1, 0
-        return b"".join(parts)
 
 
 def _remove_if_owner(directory: str, owner: int) -> None:
@@ -190,7 +164,7 @@ class S3Store:
             ) from exc
         except _TRANSIENT_ERRORS as exc:
             raise self._unreachable(exc, "checking the bucket", attempts=1) from exc
-        self._abort_abandoned_uploads(client)
+        abort_abandoned_uploads(client, self.bucket, older_than=self.abandoned_after)
 
     def uri(self, digest: str) -> str:
         return f"s3://{self.bucket}/{self._blob_key(digest)}"
@@ -233,7 +207,7 @@ class S3Store:
             lambda: self._client.put_object(
                 self.bucket,
                 self._blob_key(digest),
-                _ChunksReader(chunks),
+                ChunksReader(chunks),
                 size,
                 part_size=self._part_size(size),
                 num_parallel_uploads=self.parallel,
@@ -409,29 +383,6 @@ class S3Store:
             os.replace(path, cached)
         else:
             path.unlink(missing_ok=True)
-
-    def _abort_abandoned_uploads(self, client: Minio) -> None:
-        """Abort the incomplete uploads of blobs begun over ``abandoned_after`` seconds ago.
-
-        Best effort: a server or a key that may not list or abort uploads leaves them.
-        """
-        cutoff = datetime.now(UTC) - timedelta(seconds=self.abandoned_after)
-        marker: tuple[str | None, str | None] = (None, None)
-        try:
-            while True:
-                page = client._list_multipart_uploads(
-                    self.bucket, prefix="blobs/", key_marker=marker[0], upload_id_marker=marker[1]
-                )
-                for upload in page.uploads:
-                    begun = upload.initiated_time
-                    name = str(upload.object_name)
-                    if _BLOB_KEY.fullmatch(name) and begun is not None and begun < cutoff:
-                        client._abort_multipart_upload(self.bucket, name, str(upload.upload_id))
-                if not page.is_truncated or not page.uploads:
-                    return
-                marker = (page.uploads[-1].object_name, page.uploads[-1].upload_id)
-        except (S3Error, *_TRANSIENT_ERRORS):
-            return
 
     # -- errors and retries ---------------------------------------------------------------
 
