@@ -1,6 +1,7 @@
 """Argosy: ML pipelines as typed Python functions, run locally or on Argo Workflows.
 
-The public API is small: ``step``, ``pipeline``, ``Resources`` to write pipelines,
+The public API is small: ``step``, ``pipeline``, ``Resources``, ``when``, ``one_of`` and
+``run_status`` to write pipelines,
 ``log_metric`` inside a step, and ``Client`` to read past runs. ``Client`` and ``log_metric``
 are imported on first use, so ``import argosy`` stays fast. Importing the package also hands
 `argosy.launch` to every pipeline, for ``.run()``, ``.submit()`` and ``.compile()``.
@@ -11,7 +12,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from argosy import launch
-from argosy.dsl import PipelineDefinition, Resources, Retry, load_pipeline, pipeline, step
+from argosy.dsl import (
+    PipelineDefinition,
+    Resources,
+    Retry,
+    load_pipeline,
+    one_of,
+    pipeline,
+    run_status,
+    step,
+    when,
+)
 
 if TYPE_CHECKING:
     from argosy.client import Client
@@ -32,4 +43,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'argosy' has no attribute {name!r}")
 
 
-__all__ = ["Client", "Resources", "Retry", "load_pipeline", "log_metric", "pipeline", "step"]
+__all__ = [
+    "Client",
+    "Resources",
+    "Retry",
+    "load_pipeline",
+    "log_metric",
+    "one_of",
+    "pipeline",
+    "run_status",
+    "step",
+    "when",
+]

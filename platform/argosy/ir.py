@@ -31,6 +31,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _empty(value: Any) -> bool:
+    """Whether an optional field holds nothing (left out of the JSON, keeping digests)."""
+    return value is None or value is False or not value
+
+
 class Resources(_Model):
     """What one task of a step needs from the machine or the cluster."""
 
@@ -78,6 +83,11 @@ class Retry(_Model):
     max_backoff_seconds: float = 300.0
     """No wait is longer than this."""
 
+    def own(self, attempt: int) -> int:
+        """The try of a task that attempt number ``attempt`` is: a sub-pipeline run again as
+        a whole numbers its tasks' attempts on, ``limit + 1`` per run of it."""
+        return attempt % (self.limit + 1)
+
     def delay(self, attempt: int) -> float:
         """Seconds to wait before attempt number ``attempt`` (1 is the first retry)."""
         if attempt <= 0:
@@ -115,9 +125,75 @@ class LiteralInput(_Model):
     value: JsonValue
 
 
+class OneOfInput(_Model):
+    """An argument bound to the output of whichever of several steps ran (the join after an
+    if/else): the first of ``steps``, in order, that succeeded."""
+
+    kind: Literal["one_of"] = "one_of"
+    steps: list[str] = Field(min_length=2)
+
+
+class RunStatusInput(_Model):
+    """An argument bound to the run's outcome so far, ``"succeeded"`` or ``"failed"``: what an
+    exit handler is told."""
+
+    kind: Literal["run_status"] = "run_status"
+
+
 Input = Annotated[
-    ParameterInput | OutputInput | FanInInput | LiteralInput, Field(discriminator="kind")
+    ParameterInput | OutputInput | FanInInput | LiteralInput | OneOfInput | RunStatusInput,
+    Field(discriminator="kind"),
 ]
+
+Subject = Annotated[ParameterInput | OutputInput, Field(discriminator="kind")]
+"""What a condition or a run-time resource reads: a parameter, or an unmapped step's output."""
+
+Operator = Literal["==", "!=", "<", "<=", ">", ">="]
+_NEGATED: dict[str, Operator] = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+
+
+class Condition(_Model):
+    """``subject OP value``: a step runs only when it holds (Argo ``when``)."""
+
+    subject: Subject
+    op: Operator
+    value: JsonValue
+
+    def holds(self, actual: Any) -> bool:
+        """Whether the condition holds for the subject's value ``actual``."""
+        if self.op == "==":
+            return bool(actual == self.value)
+        if self.op == "!=":
+            return bool(actual != self.value)
+        try:
+            return bool(_ORDER[self.op](actual, self.value))
+        except TypeError:
+            raise PipelineError(
+                f"condition {self.describe()} cannot compare {actual!r} with {self.value!r}"
+            ) from None
+
+    def negated(self) -> Condition:
+        return self.model_copy(update={"op": _NEGATED[self.op]})
+
+    def describe(self) -> str:
+        """The condition as a reader writes it: ``flip == 'heads'``."""
+        subject = self.subject
+        name = subject.name if isinstance(subject, ParameterInput) else subject.step
+        return f"{name} {self.op} {self.value!r}"
+
+
+_ORDER: dict[str, Any] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+Outcome = Literal["failed", "any_succeeded", "all_failed", "finished"]
+"""What a step waits for of another besides success (`Step.runs_on`): it failed (any task, for
+good); at least one task succeeded; every task failed; it finished in any way, skipped too."""
+
+RESOURCE_FIELDS = ("cpu", "memory", "gpu")
 
 
 class Parameter(_Model):
@@ -148,23 +224,106 @@ class Step(_Model):
     image: str | None = None
     cache: bool = False
     description: str = ""
-    after: list[str] = Field(default_factory=list, exclude_if=lambda names: not names)
-    """Steps that must finish first although this step reads nothing of theirs (ordering only).
-    Left out of the JSON while empty, so pipelines without it keep their digest."""
+    after: list[str] = Field(default_factory=list, exclude_if=_empty)
+    """Steps that must succeed first although this step reads nothing of theirs (ordering only).
+    This and the fields below are left out of the JSON while empty (or off), so a pipeline that
+    does not use them keeps its digest."""
+    runs_on: dict[str, Outcome] = Field(default_factory=dict, exclude_if=_empty)
+    """Steps this one waits for with another outcome than success: it runs when each of them
+    ended so (``on_failure`` handlers, ``any_succeeded`` after a fan-out)."""
+    when: list[Condition] = Field(default_factory=list, exclude_if=_empty)
+    """Conditions that must all hold, or the step is skipped (and what needs it with it)."""
+    catch: bool = Field(default=False, exclude_if=_empty)
+    """A task that fails for good is recorded ``caught``, its output is None, and the run goes
+    on as if it had succeeded (Metaflow ``@catch``, Argo ``continueOn``)."""
+    exit: bool = Field(default=False, exclude_if=_empty)
+    """An exit handler: runs once every other step has ended, whatever the run's outcome."""
+    map_with: list[str] = Field(default_factory=list, exclude_if=_empty)
+    """Further mapped arguments, taken item by item with `mapped` (zip) or crossed with it."""
+    map_product: bool = Field(default=False, exclude_if=_empty)
+    """The mapped arguments are crossed (one task per combination, the last varying fastest)
+    rather than zipped."""
+    max_parallel: int | None = Field(default=None, exclude_if=_empty)
+    """At most this many tasks of this step at once."""
+    group: str | None = Field(default=None, exclude_if=_empty)
+    """The sub-pipeline call this step belongs to (`Pipeline.groups`), retried as a whole."""
+    resources_from: dict[str, Subject | FanInInput] = Field(default_factory=dict, exclude_if=_empty)
+    """Resources decided at run time (``cpu``, ``memory``, ``gpu``), overriding `resources`:
+    the value of a parameter or an upstream output, or a fan-in read item by item."""
 
     @property
     def upstream(self) -> list[str]:
-        """Steps that must finish first: those it reads in argument order, then `after`; unique."""
+        """Steps that must end first: those it reads in argument order, then `after`, `runs_on`,
+        the subjects of `when` and `resources_from`; each once."""
         names: list[str] = []
-        for source in self.inputs.values():
-            if isinstance(source, OutputInput | FanInInput) and source.step not in names:
-                names.append(source.step)
-        return names + [name for name in self.after if name not in names]
+        sources = [*self.inputs.values(), *(c.subject for c in self.when)]
+        for source in [*sources, *self.resources_from.values()]:
+            names += _steps_read(source)
+        names += self.after + list(self.runs_on)
+        return list(dict.fromkeys(names))
+
+    def outcome(self, upstream: str) -> Outcome | Literal["succeeded", "one_of"]:
+        """What this step needs of the step ``upstream``: success unless `runs_on` says
+        otherwise; ``one_of`` when it only reads it in a join (it may have been skipped)."""
+        if upstream in self.runs_on:
+            return self.runs_on[upstream]
+        needed = {
+            step
+            for source in [*self.inputs.values(), *(c.subject for c in self.when)]
+            for step in _steps_read(source)
+            if not isinstance(source, OneOfInput)
+        }
+        if upstream in needed or upstream in self.after or upstream in self.resources_from_steps:
+            return "succeeded"
+        return "one_of"
+
+    @property
+    def resources_from_steps(self) -> list[str]:
+        return [s for source in self.resources_from.values() for s in _steps_read(source)]
+
+    @property
+    def mapped_arguments(self) -> list[str]:
+        """Every mapped argument, `mapped` first; empty for an unmapped step."""
+        return [] if self.mapped is None else [self.mapped, *self.map_with]
 
     @property
     def mapped_input(self) -> Input | None:
-        """The source of the mapped argument, if this step is mapped."""
+        """The source of the (first) mapped argument, if this step is mapped."""
         return None if self.mapped is None else self.inputs[self.mapped]
+
+    def items(self, index: int, lengths: list[int]) -> dict[str, int]:
+        """The item of each mapped argument task ``index`` takes, given their ``lengths``."""
+        arguments = self.mapped_arguments
+        if not self.map_product:
+            return dict.fromkeys(arguments, index)
+        items: dict[str, int] = {}
+        for argument, length in zip(reversed(arguments), reversed(lengths), strict=True):
+            index, items[argument] = divmod(index, length)
+        return {argument: items[argument] for argument in arguments}
+
+
+def _steps_read(source: Input | Subject) -> list[str]:
+    """The steps an input reads."""
+    if isinstance(source, OutputInput | FanInInput):
+        return [source.step]
+    if isinstance(source, OneOfInput):
+        return list(source.steps)
+    return []
+
+
+class Group(_Model):
+    """A sub-pipeline called as one step of another: its steps run as a unit that is retried
+    as a whole (every step of it again) when one of its branches fails."""
+
+    name: str
+    """The call's name; its steps are named ``<name>__<step>``."""
+    pipeline: str
+    """The name of the pipeline called."""
+    retry: Retry = Field(default_factory=Retry)
+
+
+GROUP_SEPARATOR = "__"
+"""Between a sub-pipeline call's name and the names of its steps."""
 
 
 class Pipeline(_Model):
@@ -182,6 +341,8 @@ class Pipeline(_Model):
     """Steps may receive inputs stored with pickle (fitted models): unpickling runs code, so
     only for pipelines whose steps' outputs are trusted. Loads outside the run (`Client`,
     `argosy.store.load`) still ask for ``allow_pickle=True`` themselves."""
+    groups: list[Group] = Field(default_factory=list, exclude_if=_empty)
+    """Sub-pipelines called as steps (left out of the JSON while there are none)."""
 
     @model_validator(mode="after")
     def _check_graph(self) -> Pipeline:
@@ -201,6 +362,10 @@ class Pipeline(_Model):
             raise PipelineError(
                 f"no such step; steps are: {known}", pipeline=self.name, step=name
             ) from None
+
+    def group_steps(self, group: str) -> list[Step]:
+        """The steps of sub-pipeline call ``group``, in order."""
+        return [step for step in self.steps if step.group == group]
 
     def downstream(self, name: str) -> list[str]:
         """Steps that read the output of ``name`` or run after it, directly."""
@@ -236,18 +401,19 @@ def _validate(pipeline: Pipeline) -> None:
             raise PipelineError("two steps share this name", pipeline=name, step=step.name)
         for argument, source in step.inputs.items():
             _check_input(pipeline, step, argument, source, parameters, seen)
-        for before in step.after:
+        for before in [*step.after, *step.runs_on]:
             _check_after(pipeline, step, before, seen)
-        if step.mapped is not None and step.mapped not in step.inputs:
-            raise PipelineError(
-                "the mapped argument is not one of the step's inputs",
-                pipeline=name, step=step.name, argument=step.mapped,
-            )  # fmt: skip
+        for condition in step.when:
+            _check_input(pipeline, step, None, condition.subject, parameters, seen)
+        _check_mapping(pipeline, step)
+        _check_resources_from(pipeline, step, parameters, seen)
+        _check_exit(pipeline, step, seen)
         if step.timeout_seconds is not None and step.timeout_seconds <= 0:
             raise PipelineError("timeout must be positive", pipeline=name, step=step.name)
         if step.retry.limit < 0:
             raise PipelineError("retries must be zero or more", pipeline=name, step=step.name)
         seen[step.name] = step
+    _check_groups(pipeline)
     if pipeline.output is not None and pipeline.output not in seen:
         raise PipelineError(
             f"the pipeline's output names unknown step {pipeline.output!r}", pipeline=name
@@ -257,7 +423,7 @@ def _validate(pipeline: Pipeline) -> None:
 def _check_input(
     pipeline: Pipeline,
     step: Step,
-    argument: str,
+    argument: str | None,
     source: Input,
     parameters: set[str],
     earlier: dict[str, Step],
@@ -265,28 +431,116 @@ def _check_input(
     where = {"pipeline": pipeline.name, "step": step.name, "argument": argument}
     if isinstance(source, ParameterInput) and source.name not in parameters:
         raise PipelineError(f"reads unknown pipeline parameter {source.name!r}", **where)
-    if isinstance(source, OutputInput | FanInInput):
-        upstream = earlier.get(source.step)
+    if isinstance(source, RunStatusInput) and not step.exit:
+        raise PipelineError(
+            "reads the run's status, which only an exit handler (.on_exit()) is given", **where
+        )
+    for read in _steps_read(source):
+        upstream = earlier.get(read)
         if upstream is None:
             raise PipelineError(
-                f"reads step {source.step!r}, which is not defined before it "
-                "(unknown step, or a cycle)",
+                f"reads step {read!r}, which is not defined before it (unknown step, or a cycle)",
                 **where,
             )
-        if isinstance(source, OutputInput) and upstream.mapped is not None:
-            raise PipelineError(
-                f"step {source.step!r} is mapped; read it as a fan-in list", **where
-            )
+        if not isinstance(source, FanInInput) and upstream.mapped is not None:
+            raise PipelineError(f"step {read!r} is mapped; read it as a fan-in list", **where)
         if isinstance(source, FanInInput) and upstream.mapped is None:
-            raise PipelineError(f"step {source.step!r} is not mapped; it has no fan-in", **where)
+            raise PipelineError(f"step {read!r} is not mapped; it has no fan-in", **where)
     if (
-        step.mapped == argument
+        argument in step.mapped_arguments
         and isinstance(source, LiteralInput)
         and not isinstance(source.value, list)
     ):
         raise PipelineError(
             f"is mapped over, but its value is a {type(source.value).__name__}, not a list", **where
         )
+
+
+def _check_mapping(pipeline: Pipeline, step: Step) -> None:
+    where = {"pipeline": pipeline.name, "step": step.name}
+    for argument in step.mapped_arguments:
+        if argument not in step.inputs:
+            raise PipelineError(
+                "the mapped argument is not one of the step's inputs", argument=argument, **where
+            )
+        if isinstance(step.inputs[argument], OneOfInput | RunStatusInput):
+            raise PipelineError(
+                "is mapped over, but a join or the run's status is not a list to map over",
+                argument=argument, **where,
+            )  # fmt: skip
+    if len(set(step.mapped_arguments)) < len(step.mapped_arguments):
+        raise PipelineError("an argument is mapped over twice", **where)
+    if step.map_product and not step.map_with:
+        raise PipelineError("a product map needs two or more mapped arguments", **where)
+    if step.max_parallel is not None:
+        if step.mapped is None:
+            raise PipelineError(
+                "max_parallel limits the tasks of a map; this step is not mapped (set it on "
+                "the pipeline instead)",
+                **where,
+            )
+        if step.max_parallel < 1:
+            raise PipelineError("max_parallel must be 1 or more", **where)
+
+
+def _check_resources_from(
+    pipeline: Pipeline, step: Step, parameters: set[str], earlier: dict[str, Step]
+) -> None:
+    for field_name, source in step.resources_from.items():
+        where = {"pipeline": pipeline.name, "step": step.name, "argument": field_name}
+        if field_name not in RESOURCE_FIELDS:
+            raise PipelineError(
+                f"is not a resource decided at run time; those are {', '.join(RESOURCE_FIELDS)}",
+                **where,
+            )
+        if isinstance(source, FanInInput) and step.mapped is None:
+            raise PipelineError(
+                f"takes a resource item by item from the fan-in of {source.step!r}, but this step "
+                "is not mapped; pass an unmapped step's output or a parameter",
+                **where,
+            )
+        _check_input(pipeline, step, field_name, source, parameters, earlier)
+
+
+def _check_groups(pipeline: Pipeline) -> None:
+    groups = {group.name: group for group in pipeline.groups}
+    if len(groups) < len(pipeline.groups):
+        raise PipelineError("two sub-pipeline calls share a name", pipeline=pipeline.name)
+    for group in pipeline.groups:
+        if not NAME_PATTERN.match(group.name) or group.name in pipeline.steps_by_name:
+            raise PipelineError(
+                f"sub-pipeline call {group.name!r} needs a valid name no step has",
+                pipeline=pipeline.name,
+            )
+        if group.retry.limit < 0:
+            raise PipelineError(
+                f"sub-pipeline call {group.name!r}: retries must be zero or more",
+                pipeline=pipeline.name,
+            )
+    for step in pipeline.steps:
+        if step.group is None:
+            continue
+        where = {"pipeline": pipeline.name, "step": step.name}
+        if step.group not in groups:
+            raise PipelineError(f"belongs to unknown sub-pipeline call {step.group!r}", **where)
+        if step.exit:
+            raise PipelineError(
+                "is an exit handler inside a sub-pipeline; make exit handlers in the pipeline "
+                "that is run",
+                **where,
+            )
+
+
+def _check_exit(pipeline: Pipeline, step: Step, earlier: dict[str, Step]) -> None:
+    if step.exit:
+        return
+    for upstream in step.upstream:
+        if upstream in earlier and earlier[upstream].exit:
+            raise PipelineError(
+                f"waits for exit handler {upstream!r}; only other exit handlers may (an exit "
+                "handler runs once everything else has ended)",
+                pipeline=pipeline.name, step=step.name,
+            )  # fmt: skip
 
 
 def _check_after(pipeline: Pipeline, step: Step, before: str, earlier: dict[str, Step]) -> None:
@@ -329,16 +583,25 @@ def _bad_name(what: str) -> str:
 
 
 __all__ = [
+    "GROUP_SEPARATOR",
     "NAME_PATTERN",
+    "RESOURCE_FIELDS",
+    "Condition",
     "FanInInput",
+    "Group",
     "Input",
     "LiteralInput",
+    "OneOfInput",
+    "Operator",
+    "Outcome",
     "OutputInput",
     "Parameter",
     "ParameterInput",
     "Pipeline",
     "Resources",
     "Retry",
+    "RunStatusInput",
     "Step",
+    "Subject",
     "waiting_chain",
 ]

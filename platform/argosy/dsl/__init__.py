@@ -1,11 +1,24 @@
-"""The user API for writing pipelines: ``@step``, ``@pipeline``, ``Resources``, ``.map()``.
+"""The user API for writing pipelines: ``@step``, ``@pipeline``, ``Resources``, ``.map()``,
+``when`` (conditions), ``one_of`` (the join after branches) and ``run_status`` (exit handlers).
 
 It builds `argosy.ir.Pipeline` objects and knows nothing about Kubernetes, files or databases.
 """
 
+from argosy.dsl._context import one_of, run_status, when
 from argosy.dsl.loader import load_pipeline
 from argosy.dsl.pipeline import PipelineDefinition, pipeline
 from argosy.dsl.step import Step, step
 from argosy.ir import Resources, Retry
 
-__all__ = ["PipelineDefinition", "Resources", "Retry", "Step", "load_pipeline", "pipeline", "step"]
+__all__ = [
+    "PipelineDefinition",
+    "Resources",
+    "Retry",
+    "Step",
+    "load_pipeline",
+    "one_of",
+    "pipeline",
+    "run_status",
+    "step",
+    "when",
+]

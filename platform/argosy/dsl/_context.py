@@ -4,7 +4,10 @@ While a ``@pipeline`` function runs to build its IR, a `Builder` sits on a Conte
 a step records a step with the builder and returns a handle instead of running the function.
 Handles are placeholders: they cannot be looked at, iterated or branched on, because their
 values exist only when the pipeline runs. The handle of a step's output also orders steps that
-pass no data: ``b.after(a)``, or ``a >> b``, makes ``b`` wait for ``a``.
+pass no data: ``b.after(a)``, or ``a >> b``, makes ``b`` wait for ``a``; ``b.after(a,
+on="failed")`` makes ``b`` a failure handler of ``a``; ``b.on_exit()`` an exit handler of the
+run. Comparing a parameter or an output with a constant gives a `ConditionHandle`, which
+``with when(...)`` turns into a condition on every step called in its block.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, Self, TypeVar
+from typing import Any, Literal, NoReturn, Self, TypeVar
 
 from argosy import ir
 from argosy.errors import PipelineError
@@ -33,18 +36,32 @@ class Builder:
     functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
     annotations: dict[str, Any] = field(default_factory=dict)
     """Return annotation of each step, to tell list-valued outputs apart."""
+    conditions: list[ir.Condition] = field(default_factory=list)
+    """The conditions of the ``with when(...)`` blocks being defined, outermost first."""
+    groups: list[ir.Group] = field(default_factory=list)
+    """The sub-pipelines called so far."""
+    calls: list[str] = field(default_factory=list)
+    """The sub-pipeline calls being defined, outermost first: their names prefix step names."""
+
+    @property
+    def group(self) -> str | None:
+        """The sub-pipeline call the steps being defined belong to (the outermost one)."""
+        return self.calls[0] if self.calls else None
 
     def unique_name(self, wanted: str) -> str:
-        """``wanted``, or ``wanted_2``, ``wanted_3``... when a step is used more than once."""
-        taken = {step.name for step in self.steps}
-        name, n = wanted, 1
-        while name in taken:
+        """``wanted`` (after the names of the sub-pipeline calls being defined), or
+        ``wanted_2``, ``wanted_3``... when a step or a sub-pipeline is used more than once."""
+        taken = {step.name for step in self.steps} | {group.name for group in self.groups}
+        base = "".join(f"{call}{ir.GROUP_SEPARATOR}" for call in self.calls[-1:]) + wanted
+        name, n = base, 1
+        while name in taken or name in self.calls:
             n += 1
-            name = f"{wanted}_{n}"
+            name = f"{base}_{n}"
         return name
 
     def claim_name(self, name: str) -> str:
         """``name``, given with ``step.named(name)``; PipelineError if invalid or taken."""
+        name = "".join(f"{call}{ir.GROUP_SEPARATOR}" for call in self.calls[-1:]) + name
         if not ir.NAME_PATTERN.match(name):
             raise PipelineError(
                 "is not a valid step name: start with a lower-case letter, then lower-case "
@@ -59,8 +76,21 @@ class Builder:
             )  # fmt: skip
         return name
 
-    def order(self, name: str, before: list[str]) -> None:
-        """Make step ``name`` wait for the steps ``before``; PipelineError on a cycle."""
+    @contextmanager
+    def calling(self, name: str, pipeline: str, retry: ir.Retry) -> Iterator[None]:
+        """Steps defined in this block belong to the sub-pipeline call ``name``; a call inside
+        another one runs as part of the outer one (its steps only get the longer name)."""
+        if not self.calls:
+            self.groups.append(ir.Group(name=name, pipeline=pipeline, retry=retry))
+        self.calls.append(name)
+        try:
+            yield
+        finally:
+            self.calls.pop()
+
+    def order(self, name: str, before: list[str], on: ir.Outcome | None = None) -> None:
+        """Make step ``name`` wait for the steps ``before`` to succeed (or end as ``on`` says);
+        PipelineError on a cycle."""
         steps = {step.name: step for step in self.steps}
         for other in before:
             cycle = ir.waiting_chain(steps, other, name)
@@ -70,10 +100,16 @@ class Builder:
                     f"{' -> '.join([name, *cycle])} would be a cycle",
                     pipeline=self.pipeline, step=name,
                 )  # fmt: skip
+        step = steps[name]
+        if on is None:
+            self.update(name, after=step.after + [o for o in before if o not in step.after])
+        else:
+            self.update(name, runs_on={**step.runs_on, **dict.fromkeys(before, on)})
+
+    def update(self, name: str, **changes: Any) -> None:
+        """Change fields of the recorded step ``name`` (validated as a whole when built)."""
         index = next(i for i, step in enumerate(self.steps) if step.name == name)
-        after = self.steps[index].after
-        update = after + [other for other in before if other not in after]
-        self.steps[index] = self.steps[index].model_copy(update={"after": update})
+        self.steps[index] = self.steps[index].model_copy(update=changes)
 
     def ordered_steps(self) -> list[ir.Step]:
         """The steps in definition order, moved only as far as `after` needs: upstream first."""
@@ -137,12 +173,117 @@ class Handle:
     def __getitem__(self, key: object) -> NoReturn:
         self._refuse("indexed")
 
+    def _arithmetic(self, *_: object) -> NoReturn:
+        self._refuse("computed with (+ - * / // % **)")
 
-@dataclass(frozen=True)
-class ParameterHandle(Handle):
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _arithmetic
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _arithmetic
+    __mod__ = __rmod__ = __pow__ = __rpow__ = __neg__ = _arithmetic
+
+
+class _Comparable:
+    """A value conditions can test: ``x == "heads"`` is a `ConditionHandle`, not a bool."""
+
+    pipeline: str
+    description: str
+
+    def subject(self) -> ir.OutputInput | ir.ParameterInput:
+        raise NotImplementedError
+
+    def _compare(self, op: ir.Operator, value: object) -> ConditionHandle:
+        if isinstance(value, Handle):
+            raise PipelineError(
+                f"cannot compare {self.description} with {value.description}: a condition "
+                "compares a value with a constant; compute the comparison in a step and test "
+                "its output",
+                pipeline=self.pipeline,
+            )  # fmt: skip
+        try:
+            condition = ir.Condition(subject=self.subject(), op=op, value=value)  # type: ignore[arg-type]
+        except ValueError:
+            raise PipelineError(
+                f"a condition on {self.description} compares with {value!r}, which is not a "
+                "JSON value; compare with a number, string, boolean or None",
+                pipeline=self.pipeline,
+            ) from None  # fmt: skip
+        return ConditionHandle(self.pipeline, condition)
+
+    def __eq__(self, value: object) -> ConditionHandle:  # type: ignore[override]
+        return self._compare("==", value)
+
+    def __ne__(self, value: object) -> ConditionHandle:  # type: ignore[override]
+        return self._compare("!=", value)
+
+    def __lt__(self, value: object) -> ConditionHandle:
+        return self._compare("<", value)
+
+    def __le__(self, value: object) -> ConditionHandle:
+        return self._compare("<=", value)
+
+    def __gt__(self, value: object) -> ConditionHandle:
+        return self._compare(">", value)
+
+    def __ge__(self, value: object) -> ConditionHandle:
+        return self._compare(">=", value)
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.pipeline, self.description))
+
+
+@dataclass(frozen=True, eq=False)
+class ConditionHandle:
+    """``value OP constant`` while a pipeline is defined: give it to ``with when(...)``."""
+
+    pipeline: str
+    condition: ir.Condition
+
+    def __invert__(self) -> ConditionHandle:
+        """The opposite condition, for the other branch: ``with when(~heads):``."""
+        return ConditionHandle(self.pipeline, self.condition.negated())
+
+    def __bool__(self) -> bool:
+        raise PipelineError(
+            f"the condition {self.condition.describe()} has no value while the pipeline is being "
+            "defined, so `if` cannot test it; write `with argosy.when(...):` around the steps "
+            "that run only when it holds",
+            pipeline=self.pipeline,
+        )  # fmt: skip
+
+
+@contextmanager
+def when(condition: ConditionHandle) -> Iterator[None]:
+    """Steps called in this block run only when ``condition`` holds, and are skipped otherwise
+    (and so is what needs their outputs). Blocks nest: all their conditions must hold."""
+    builder = current()
+    if not isinstance(condition, ConditionHandle):
+        raise PipelineError(
+            f"when() takes a comparison of a parameter or step output with a constant "
+            f"(when(flip == 'heads')), not {_described(condition)}",
+            pipeline=None if builder is None else builder.pipeline,
+        )  # fmt: skip
+    if builder is None or builder.pipeline != condition.pipeline:
+        raise PipelineError(
+            "with when(...) makes steps conditional while their @pipeline function is defined",
+            pipeline=condition.pipeline,
+        )  # fmt: skip
+    builder.conditions.append(condition.condition)
+    try:
+        yield
+    finally:
+        builder.conditions.pop()
+
+
+@dataclass(frozen=True, eq=False)
+class ParameterHandle(_Comparable, Handle):
     """A pipeline parameter."""
 
     name: str
+
+    def subject(self) -> ir.ParameterInput:
+        return ir.ParameterInput(name=self.name)
+
+
+_OUTCOMES: tuple[ir.Outcome, ...] = ("failed", "any_succeeded", "all_failed", "finished")
 
 
 @dataclass(frozen=True)
@@ -151,16 +292,33 @@ class StepHandle(Handle):
 
     step: str
 
-    def after(self, *others: StepHandle | list[StepHandle]) -> Self:
+    def _builder(self, method: str) -> Builder:
+        builder = current()
+        if builder is None or builder.pipeline != self.pipeline:
+            raise PipelineError(
+                f".{method}() works while the @pipeline function of this step is being defined",
+                pipeline=self.pipeline, step=self.step,
+            )  # fmt: skip
+        return builder
+
+    def after(
+        self,
+        *others: StepHandle | list[StepHandle],
+        on: ir.Outcome | Literal["succeeded"] = ("succeeded"),
+    ) -> Self:
         """Run this step only once every step in ``others`` has succeeded; returns this handle.
 
         Nothing passes between them; a mapped step waits for all its tasks, and is waited for
         as a whole. When one of them fails, this step is skipped, like a step reading it.
+        ``on`` waits for another outcome: ``"failed"`` (a failure handler: it runs only when
+        they failed), ``"any_succeeded"`` or ``"all_failed"`` (of a map's tasks), or
+        ``"finished"`` (whatever happened, skipped included).
         """
-        builder = current()
-        if builder is None or builder.pipeline != self.pipeline:
+        builder = self._builder("after")
+        if on != "succeeded" and on not in _OUTCOMES:
             raise PipelineError(
-                ".after() orders steps while their @pipeline function is being defined",
+                f"after(..., on={on!r}) is not an outcome; use one of succeeded, "
+                f"{', '.join(_OUTCOMES)}",
                 pipeline=self.pipeline, step=self.step,
             )  # fmt: skip
         before = []
@@ -172,7 +330,52 @@ class StepHandle(Handle):
                     pipeline=self.pipeline, step=self.step,
                 )  # fmt: skip
             before.append(other.step)
-        builder.order(self.step, before)
+        builder.order(self.step, before, None if on == "succeeded" else on)
+        return self
+
+    def on_exit(self) -> Self:
+        """Make this step an exit handler: it runs once every other step of the run has ended,
+        whether the run succeeded or not (Argo ``onExit``, KFP ``ExitHandler``). Give it
+        ``argosy.run_status()`` as an argument to learn how the run went."""
+        builder = self._builder("on_exit")
+        for step in builder.steps:
+            if self.step in step.upstream and not step.exit:
+                raise PipelineError(
+                    f"cannot become an exit handler: step {step.name!r} waits for it; make this "
+                    "the last thing the pipeline does",
+                    pipeline=self.pipeline, step=self.step,
+                )  # fmt: skip
+        builder.update(self.step, exit=True)
+        return self
+
+    def with_resources(
+        self,
+        *,
+        cpu: Handle | float | str | None = None,
+        memory: Handle | str | None = None,
+        gpu: Handle | int | None = None,
+    ) -> Self:
+        """Resources of this call decided when it runs: each a pipeline parameter, the output of
+        an unmapped step, or for a mapped step the fan-in of another map over the same items
+        (task i gets item i); constants are taken as they are. Returns this handle."""
+        builder = self._builder("with_resources")
+        step = next(s for s in builder.steps if s.name == self.step)
+        static: dict[str, Any] = {}
+        dynamic = dict(step.resources_from)
+        for name, value in (("cpu", cpu), ("memory", memory), ("gpu", gpu)):
+            if value is None:
+                continue
+            if isinstance(value, Handle):
+                dynamic[name] = _resource_source(self, name, value)
+            else:
+                static[name] = value
+        try:
+            resources = ir.Resources.model_validate({**step.resources.model_dump(), **static})
+        except ValueError as error:
+            raise PipelineError(
+                f"bad resources: {error}", pipeline=self.pipeline, step=self.step
+            ) from None
+        builder.update(self.step, resources=resources, resources_from=dynamic)
         return self
 
     def __rshift__(self, then: T) -> T:
@@ -203,9 +406,26 @@ def _flatten(values: Iterable[object]) -> list[object]:
     ]
 
 
-@dataclass(frozen=True)
-class OutputHandle(StepHandle):
+def _resource_source(handle: StepHandle, name: str, value: Handle) -> ir.Subject | ir.FanInInput:
+    if isinstance(value, ParameterHandle):
+        return ir.ParameterInput(name=value.name)
+    if isinstance(value, OutputHandle):
+        return ir.OutputInput(step=value.step)
+    if isinstance(value, FanInHandle):
+        return ir.FanInInput(step=value.step)
+    raise PipelineError(
+        f"cannot take {name} from {value.description}; give a parameter, a step's output, or "
+        "a map's fan-in",
+        pipeline=handle.pipeline, step=handle.step, argument=name,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class OutputHandle(_Comparable, StepHandle):
     """The output of an unmapped step."""
+
+    def subject(self) -> ir.OutputInput:
+        return ir.OutputInput(step=self.step)
 
 
 @dataclass(frozen=True)
@@ -213,13 +433,63 @@ class FanInHandle(StepHandle):
     """The outputs of all tasks of a mapped step: a list in map order."""
 
 
+@dataclass(frozen=True)
+class OneOfHandle(Handle):
+    """The output of whichever of several steps ran: ``one_of(a, b)`` after an if/else."""
+
+    steps: tuple[str, ...]
+
+
+def one_of(*outputs: OutputHandle) -> OneOfHandle:
+    """The output of the first of ``outputs`` that ran and succeeded: the join after branches
+    of which only one runs (KFP ``dsl.OneOf``). A step reading it waits until every branch has
+    ended; it is skipped if none ran."""
+    builder = current()
+    pipeline = None if builder is None else builder.pipeline
+    if builder is None:
+        raise PipelineError("one_of() joins branches while a @pipeline function is defined")
+    if len(outputs) < 2:
+        raise PipelineError("one_of() joins two or more step outputs", pipeline=pipeline)
+    for output in outputs:
+        if not isinstance(output, OutputHandle) or output.pipeline != pipeline:
+            raise PipelineError(
+                f"one_of() takes outputs of unmapped steps of this pipeline, not "
+                f"{_described(output)}",
+                pipeline=pipeline,
+            )  # fmt: skip
+    names = ", ".join(repr(o.step) for o in outputs)
+    return OneOfHandle(
+        pipeline, f"the output of one of steps {names}", tuple(o.step for o in outputs)
+    )
+
+
+@dataclass(frozen=True)
+class RunStatusHandle(Handle):
+    """The run's outcome, ``"succeeded"`` or ``"failed"``, as an exit handler's argument."""
+
+
+def run_status() -> RunStatusHandle:
+    """The run's outcome so far, ``"succeeded"`` or ``"failed"``: an argument for a step made
+    an exit handler with ``.on_exit()``."""
+    builder = current()
+    if builder is None:
+        raise PipelineError("run_status() is an argument of an exit handler inside a @pipeline")
+    return RunStatusHandle(builder.pipeline, "the run's status")
+
+
 __all__ = [
     "Builder",
+    "ConditionHandle",
     "FanInHandle",
     "Handle",
+    "OneOfHandle",
     "OutputHandle",
     "ParameterHandle",
+    "RunStatusHandle",
     "StepHandle",
     "building",
     "current",
+    "one_of",
+    "run_status",
+    "when",
 ]

@@ -2,7 +2,8 @@
 
 The same reference loads the same pipeline in the CLI, in every local worker and in every Argo
 pod. A file is imported as a module named after it, with its folder first on ``sys.path`` so
-the modules beside it import as they would when run as a script.
+the modules beside it import as they would when run as a script. A file defining several
+pipelines names one by `file.py:NAME`, unless all but one are sub-pipelines the one calls.
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ def _pick(module: ModuleType, name: str, ref: str) -> PipelineDefinition:
         return found
     found_all = [v for v in vars(module).values() if isinstance(v, PipelineDefinition)]
     unique = list({id(v): v for v in found_all}.values())
+    if len(unique) > 1:  # those that other pipelines of the file call are sub-pipelines
+        called = {group.pipeline for p in unique for group in p.ir.groups}
+        unique = [p for p in unique if p.name not in called] or unique
     if len(unique) == 1:
         return unique[0]
     if not unique:

@@ -25,8 +25,9 @@ from argosy.dsl._context import (
     OutputHandle,
     ParameterHandle,
     building,
+    current,
 )
-from argosy.dsl.step import type_hints
+from argosy.dsl.step import parse_duration, type_hints
 from argosy.errors import PipelineError
 
 if TYPE_CHECKING:
@@ -67,11 +68,14 @@ class PipelineDefinition:
         description: str | None = None,
         max_parallel: int | None = None,
         allow_pickle: bool = False,
+        retry: ir.Retry | None = None,
     ) -> None:
         self.name = name or function.__name__
         self.description = description or inspect.cleandoc(function.__doc__ or "")
         self.max_parallel = max_parallel
         self.allow_pickle = allow_pickle
+        self.retry = retry or ir.Retry()
+        """How often a call of this pipeline inside another is run again as a whole."""
         self.ref = f"{function.__module__}:{function.__name__}"
         """How workers load this pipeline again; `load_pipeline` sets it to what it was given."""
         self.__doc__ = function.__doc__
@@ -82,11 +86,39 @@ class PipelineDefinition:
         return f"<pipeline {self.name} ({self.ref})>"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise PipelineError(
-            "a pipeline is not called directly; use .run(**params) to run it here, "
-            ".submit(namespace=..., **params) to run it on Argo, or `argosy run`",
-            pipeline=self.name,
-        )
+        """Inside another pipeline's definition: use this pipeline as one of its steps.
+
+        Its steps join the caller's, named ``<call>__<step>`` (the call is named after this
+        pipeline, ``_2``... for later calls), with the arguments in place of its parameters;
+        the call returns what this pipeline returns. When one of its branches fails, all of
+        its steps run again, up to this pipeline's ``retries``.
+        """
+        builder = current()
+        if builder is None:
+            raise PipelineError(
+                "a pipeline is not called directly; use .run(**params) to run it here, "
+                ".submit(namespace=..., **params) to run it on Argo, or `argosy run`; called "
+                "inside another @pipeline it becomes one of its steps",
+                pipeline=self.name,
+            )
+        where = {"pipeline": builder.pipeline, "step": self.name}
+        try:
+            bound = inspect.signature(self.__wrapped__).bind(*args, **kwargs)
+        except TypeError as error:
+            raise PipelineError(
+                f"bad arguments for sub-pipeline {self.name!r}: {error}", **where
+            ) from None
+        bound.apply_defaults()
+        call = builder.unique_name(self.name)
+        with builder.calling(call, self.name, self.retry):
+            result = self.__wrapped__(*bound.args, **bound.kwargs)
+        if result is not None and not isinstance(result, Handle):
+            raise PipelineError(
+                f"sub-pipeline {self.name!r} returns a {type(result).__name__}; a pipeline "
+                "returns the output of a step, or nothing",
+                **where,
+            )
+        return result
 
     def _parameter_adapters(self) -> dict[str, tuple[inspect.Parameter, TypeAdapter[Any]]]:
         adapters = {}
@@ -156,6 +188,7 @@ class PipelineDefinition:
             output=None if result is None else result.step,
             max_parallel=self.max_parallel,
             allow_pickle=self.allow_pickle,
+            groups=builder.groups,
         )
         return pipeline, builder.functions
 
@@ -268,6 +301,8 @@ def pipeline(
     description: str | None = None,
     max_parallel: int | None = None,
     allow_pickle: bool = False,
+    retries: int = 0,
+    backoff: str | float = 1.0,
 ) -> Callable[[Callable[..., Any]], PipelineDefinition]: ...
 
 
@@ -279,14 +314,18 @@ def pipeline(
     description: str | None = None,
     max_parallel: int | None = None,
     allow_pickle: bool = False,
+    retries: int = 0,
+    backoff: str | float = 1.0,
 ) -> PipelineDefinition | Callable[[Callable[..., Any]], PipelineDefinition]:
     """Make a function a pipeline: its parameters are the run parameters, its body wires steps.
 
     ``allow_pickle=True`` lets its steps receive values stored with pickle from the steps
     before them (fitted scikit-learn models, say): unpickling runs code, so declare it only when
     you trust every step's output. Reading the outputs afterwards asks for it again
-    (``Artifact.load(allow_pickle=True)``).
+    (``Artifact.load(allow_pickle=True)``). ``retries`` (after ``backoff``, doubling) apply
+    when the pipeline is called as a step of another: all of its steps run again.
     """
+    retry = ir.Retry(limit=retries, backoff_seconds=parse_duration(backoff))
 
     def decorate(f: Callable[..., Any]) -> PipelineDefinition:
         return PipelineDefinition(
@@ -295,6 +334,7 @@ def pipeline(
             description=description,
             max_parallel=max_parallel,
             allow_pickle=allow_pickle,
+            retry=retry,
         )
 
     return decorate if function is None else decorate(function)

@@ -25,8 +25,10 @@ from argosy.dsl._context import (
     Builder,
     FanInHandle,
     Handle,
+    OneOfHandle,
     OutputHandle,
     ParameterHandle,
+    RunStatusHandle,
     current,
 )
 from argosy.errors import PipelineError
@@ -106,6 +108,7 @@ class StepOptions:
     timeout_seconds: float | None
     image: str | None
     cache: bool
+    catch: bool = False
 
 
 class Step(Generic[P, R]):
@@ -140,8 +143,21 @@ class Step(Generic[P, R]):
             return self.function(*args, **kwargs)
         return self._record(builder, args, kwargs, over=None)  # type: ignore[return-value]
 
-    def map(self, *args: Any, over: str | None = None, **kwargs: Any) -> list[R]:
-        """Fan out: one task per item of the one list-valued argument (or of ``over``)."""
+    def map(
+        self,
+        *args: Any,
+        over: str | Sequence[str] | None = None,
+        product: bool = False,
+        max_parallel: int | None = None,
+        **kwargs: Any,
+    ) -> list[R]:
+        """Fan out: one task per item of the one list-valued argument (or of ``over``).
+
+        ``over`` naming several arguments zips them (task i takes item i of each; their lengths
+        must match), or with ``product=True`` crosses them (one task per combination, the last
+        argument varying fastest; the fan-in is flat in that order). ``max_parallel`` runs at
+        most that many of the map's tasks at once.
+        """
         builder = current()
         if builder is None:
             raise PipelineError(
@@ -149,7 +165,9 @@ class Step(Generic[P, R]):
                 f"one, call {self.name}(...) in a loop",
                 step=self.name,
             )
-        return self._record(builder, args, kwargs, over=over or "")  # type: ignore[return-value]
+        names = [over] if isinstance(over, str) else list(over or [])
+        mapping = _Mapping(names, product, max_parallel)
+        return self._record(builder, args, kwargs, over=mapping)  # type: ignore[return-value]
 
     def named(self, name: str) -> Step[P, R]:
         """This step under ``name`` for one call: ``echo.named("greet")(x)``, or ``.map(...)``.
@@ -167,7 +185,7 @@ class Step(Generic[P, R]):
         return self._hints
 
     def _record(
-        self, builder: Builder, args: tuple[Any, ...], kwargs: dict[str, Any], over: str | None
+        self, builder: Builder, args: tuple[Any, ...], kwargs: dict[str, Any], over: _Mapping | None
     ) -> Handle:
         name = builder.claim_name(self.name) if self._named else builder.unique_name(self.name)
         where = {"pipeline": builder.pipeline, "step": name}
@@ -187,13 +205,19 @@ class Step(Generic[P, R]):
             argument: _input_source(builder, name, argument, value)
             for argument, value in bound.arguments.items()
         }
-        mapped = None if over is None else self._mapped_argument(builder, name, inputs, over)
+        mapped = [] if over is None else self._mapped_arguments(builder, name, inputs, over)
         step = ir.Step(
             name=name,
             function=f"{self.function.__module__}:{self.function.__qualname__}",
             code_digest=code_digest(self.function),
             inputs=inputs,
-            mapped=mapped,
+            mapped=mapped[0] if mapped else None,
+            map_with=mapped[1:],
+            map_product=over is not None and over.product,
+            max_parallel=None if over is None else over.max_parallel,
+            when=list(builder.conditions),
+            catch=self.options.catch,
+            group=builder.group,
             resources=self.options.resources,
             retry=self.options.retry,
             timeout_seconds=self.options.timeout_seconds,
@@ -202,22 +226,33 @@ class Step(Generic[P, R]):
             description=inspect.cleandoc(self.function.__doc__ or "").split("\n\n")[0],
         )
         builder.add(step, self.function, self.hints(where).get("return"))
-        if mapped is None:
+        if not mapped:
             return OutputHandle(builder.pipeline, f"the output of step {name!r}", name)
         return FanInHandle(builder.pipeline, f"the outputs of mapped step {name!r}", name)
 
-    def _mapped_argument(
-        self, builder: Builder, step: str, inputs: dict[str, ir.Input], over: str
-    ) -> str:
+    def _mapped_arguments(
+        self, builder: Builder, step: str, inputs: dict[str, ir.Input], over: _Mapping
+    ) -> list[str]:
+        """The arguments mapped over: those ``over`` names, or the one list-valued argument."""
         where = {"pipeline": builder.pipeline, "step": step}
-        if over:
-            if over not in inputs:
-                raise PipelineError(f"map(over={over!r}) names no argument given", **where)
-            if _definitely_not_list(builder, inputs[over]):
+        if over.product and len(over.names) < 2:
+            raise PipelineError(
+                "map(product=True) crosses two or more arguments; name them with over=['a', 'b']",
+                **where,
+            )
+        if over.max_parallel is not None and over.max_parallel < 1:
+            raise PipelineError("map(max_parallel=...) must be 1 or more", **where)
+        for name in over.names:
+            if name not in inputs:
+                raise PipelineError(f"map(over={name!r}) names no argument given", **where)
+            if _definitely_not_list(builder, inputs[name]):
                 raise PipelineError(
-                    "is mapped over, but its value is not a list", argument=over, **where
+                    "is mapped over, but its value is not a list", argument=name, **where
                 )
-            return over
+        return over.names or [self._mapped_argument(builder, step, inputs)]
+
+    def _mapped_argument(self, builder: Builder, step: str, inputs: dict[str, ir.Input]) -> str:
+        where = {"pipeline": builder.pipeline, "step": step}
         if len(inputs) == 1:
             (only,) = inputs
             if _definitely_not_list(builder, inputs[only]):
@@ -261,6 +296,15 @@ class Step(Generic[P, R]):
         ) in (None, Any)
 
 
+@dataclass(frozen=True)
+class _Mapping:
+    """How ``.map()`` was asked to fan out."""
+
+    names: list[str]
+    product: bool
+    max_parallel: int | None
+
+
 def _definitely_not_list(builder: Builder, source: ir.Input) -> bool:
     """True when the source is known not to be a list (a scalar literal or parameter)."""
     if isinstance(source, ir.LiteralInput):
@@ -292,7 +336,15 @@ def _input_source(builder: Builder, step: str, argument: str, value: Any) -> ir.
             return ir.ParameterInput(name=value.name)
         if isinstance(value, FanInHandle):
             return ir.FanInInput(step=value.step)
-        assert isinstance(value, OutputHandle)
+        if isinstance(value, OneOfHandle):
+            return ir.OneOfInput(steps=list(value.steps))
+        if isinstance(value, RunStatusHandle):
+            return ir.RunStatusInput()
+        if not isinstance(value, OutputHandle):
+            raise PipelineError(
+                f"was given {value.description}, which a step cannot read",
+                pipeline=builder.pipeline, step=step, argument=argument,
+            )  # fmt: skip
         return ir.OutputInput(step=value.step)
     try:
         json.dumps(value, allow_nan=False)
@@ -331,6 +383,7 @@ def step(
     timeout: str | float | None = None,
     image: str | None = None,
     cache: bool = False,
+    catch: bool = False,
 ) -> Callable[[Callable[P, R]], Step[P, R]]: ...
 
 
@@ -344,12 +397,14 @@ def step(
     timeout: str | float | None = None,
     image: str | None = None,
     cache: bool = False,
+    catch: bool = False,
 ) -> Step[P, R] | Callable[[Callable[P, R]], Step[P, R]]:
     """Make a function a pipeline step.
 
     ``retries`` further attempts after a failure, the first after ``backoff`` (seconds or
     ``"30s"``), doubling each time; ``timeout`` per attempt (``"10m"``); ``cache`` reuses the
-    output of an earlier task with the same code, inputs and image.
+    output of an earlier task with the same code, inputs and image. ``catch`` lets the run go
+    on past a task that fails for good: it is recorded ``caught`` and its output is None.
     """
     retry = (
         retries
@@ -362,6 +417,7 @@ def step(
         timeout_seconds=None if timeout is None else parse_duration(timeout),
         image=image,
         cache=cache,
+        catch=catch,
     )
 
     def decorate(f: Callable[P, R]) -> Step[P, R]:
