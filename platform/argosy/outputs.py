@@ -8,6 +8,7 @@ output is. The runtime writes these records; both backends and the client read t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -66,16 +67,60 @@ def map_width(
     params: Mapping[str, Any],
     store: ArtifactStore,
 ) -> int:
-    """How many tasks the mapped ``step`` has: the length of its mapped argument's source.
+    """How many tasks the mapped ``step`` has: the length of its mapped argument's source (of
+    each, when it zips several: they must be equal; their product when it crosses them).
 
     Known once that source is: a literal or parameter list at once, an upstream output when
     its task has succeeded (its recorded length), a fan-in when its mapped step's width is.
     """
-    node = pipeline.step(step)
-    source = node.mapped_input
-    where = {"pipeline": pipeline.name, "step": step, "argument": node.mapped}
-    if source is None:
+    lengths = map_lengths(pipeline, step, run_id=run_id, params=params, store=store)
+    if not lengths:
         return 1
+    node = pipeline.step(step)
+    if node.map_product:
+        return math.prod(lengths)
+    if len(set(lengths)) > 1:
+        described = ", ".join(
+            f"{argument} has {length}"
+            for argument, length in zip(node.mapped_arguments, lengths, strict=True)
+        )
+        raise PipelineError(
+            f"zips its mapped arguments, whose lengths differ ({described}); give lists of one "
+            "length, or cross them with map(..., product=True)",
+            pipeline=pipeline.name,
+            step=step,
+        )
+    return lengths[0]
+
+
+def map_lengths(
+    pipeline: ir.Pipeline,
+    step: str,
+    *,
+    run_id: str,
+    params: Mapping[str, Any],
+    store: ArtifactStore,
+) -> list[int]:
+    """The length of each mapped argument of ``step``'s source, in `ir.Step.mapped_arguments`
+    order; empty for an unmapped step."""
+    node = pipeline.step(step)
+    return [
+        _source_length(pipeline, node, argument, run_id=run_id, params=params, store=store)
+        for argument in node.mapped_arguments
+    ]
+
+
+def _source_length(
+    pipeline: ir.Pipeline,
+    node: ir.Step,
+    argument: str,
+    *,
+    run_id: str,
+    params: Mapping[str, Any],
+    store: ArtifactStore,
+) -> int:
+    source = node.inputs[argument]
+    where = {"pipeline": pipeline.name, "step": node.name, "argument": argument}
     if isinstance(source, ir.FanInInput):
         return map_width(pipeline, source.step, run_id=run_id, params=params, store=store)
     if isinstance(source, ir.OutputInput):
@@ -87,10 +132,17 @@ def map_width(
                 **where,
             )
         return artifact.length
-    value = params[source.name] if isinstance(source, ir.ParameterInput) else source.value
+    value = params[source.name] if isinstance(source, ir.ParameterInput) else source.value  # type: ignore[union-attr]
     if not isinstance(value, list):
         raise PipelineError(f"is mapped over a {type(value).__name__}, not a list", **where)
     return len(value)
 
 
-__all__ = ["OutputRecord", "find_output", "map_width", "read_output", "write_output"]
+__all__ = [
+    "OutputRecord",
+    "find_output",
+    "map_lengths",
+    "map_width",
+    "read_output",
+    "write_output",
+]

@@ -1,7 +1,8 @@
 """``argosy task``: the runtime entrypoint, the one command that executes a step (hidden).
 
 Argo pods run ``python -m argosy task --pipeline REF --step NAME --run-id ID [--index I] ...``;
-the exit code is 0 if and only if the task succeeded.
+the exit code is 0 if and only if the task succeeded (a caught failure exits 1 too: Argo's
+``continueOn`` lets the run go on).
 """
 
 from __future__ import annotations
@@ -31,6 +32,15 @@ CodePackage = Annotated[
 ]
 Cache = Annotated[bool, typer.Option("--cache", help="Reuse an earlier identical task.")]
 GpuFallback = Annotated[bool, typer.Option("--gpu-fallback", help="Run without the GPUs.")]
+RunStatusOption = Annotated[
+    str | None, typer.Option("--run-status", help="How the run went (exit handlers).")
+]
+GroupAttempt = Annotated[
+    int, typer.Option("--group-attempt", help="Runs of the task's sub-pipeline before this one.")
+]
+WriteValue = Annotated[
+    bool, typer.Option("--write-value", help="Also write the output's JSON to the outputs dir.")
+]
 
 
 def task(
@@ -44,6 +54,9 @@ def task(
     code_package: CodePackage = None,
     cache: Cache = False,
     gpu_fallback: GpuFallback = False,
+    run_status: RunStatusOption = None,
+    write_value: WriteValue = False,
+    group_attempt: GroupAttempt = 0,
 ) -> None:
     """Run one task of a pipeline in this process (what every worker and pod executes)."""
     spec = TaskSpec(
@@ -55,12 +68,21 @@ def task(
         cache=cache,
         gpu_fallback=gpu_fallback,
         code_package=code_package,
+        run_status=run_status,
     )
-    record = run_entrypoint(spec, Settings(), assignments=param or [], outputs_dir=outputs_dir)
+    record = run_entrypoint(
+        spec,
+        Settings(),
+        assignments=param or [],
+        outputs_dir=outputs_dir,
+        write_value=write_value,
+        group_attempt=group_attempt,
+    )
     if record.status is not TaskStatus.SUCCEEDED:
         last = (record.error or "failed").strip().splitlines()[-1]
         console = Console(stderr=True, highlight=False)
-        console.print(f"[bold red]task {spec.task_id} failed:[/] {escape(last)}")
+        caught = " (caught: the run goes on)" if record.status is TaskStatus.CAUGHT else ""
+        console.print(f"[bold red]task {spec.task_id} failed{caught}:[/] {escape(last)}")
         sys.exit(1)
 
 

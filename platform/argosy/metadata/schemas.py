@@ -39,7 +39,9 @@ class TaskStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
-    """Not run because an upstream task failed."""
+    """Not run: a condition did not hold, or a step it needed did not succeed."""
+    CAUGHT = "caught"
+    """Failed for good in a ``catch`` step: its output is None and the run went on."""
 
 
 def _storable_time(value: datetime) -> datetime:

@@ -3,11 +3,14 @@
 Opens the store and the metadata sink from `Settings`, installs the code package when one is
 named, makes sure the run is recorded (idempotently: every pod of a run may be first), runs the
 task with its output echoed to the pod's log as well, and writes the small output files Argo
-reads: ``digest`` (the output artifact) and ``length`` (the width of a fan-out over it).
+reads: ``digest`` (the output artifact), ``length`` (the width of a fan-out over it) and, when
+asked, ``value`` (the output as JSON, for a condition or a resource Argo decides on).
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +23,7 @@ from argosy.metadata.schemas import RunCreate, TaskRecord
 from argosy.runtime.capture import limit_logs
 from argosy.runtime.execute import run_task
 from argosy.runtime.spec import TaskSpec
-from argosy.store import open_store
+from argosy.store import load, open_store
 
 
 def run_record(
@@ -57,12 +60,15 @@ def run_entrypoint(
     assignments: Sequence[str] = (),
     outputs_dir: Path | None = None,
     backend: str = "argo",
+    write_value: bool = False,
+    group_attempt: int = 0,
 ) -> TaskRecord:
     """Run the task ``spec`` names in this process and record it; the task's record.
 
     ``assignments``, when given, are the run parameters as the command line gives them
     (``NAME=VALUE``, JSON when it parses), read once the pipeline is loaded, instead of
-    ``spec.params``.
+    ``spec.params``. ``group_attempt`` counts the runs of the task's sub-pipeline call before
+    this one (Argo retries its DAG): its attempts are numbered on from theirs.
     """
     limit_logs(settings.max_log_bytes)
     store = open_store(settings)
@@ -76,7 +82,9 @@ def run_entrypoint(
         if assignments
         else definition.resolve_parameters(spec.params)
     )
-    spec = spec.model_copy(update={"params": params})
+    retry = definition.ir.step(spec.step).retry
+    attempt = group_attempt * (retry.limit + 1) + spec.attempt  # `ir.Retry.own` reads it back
+    spec = spec.model_copy(update={"params": params, "attempt": attempt})
     sink = open_sink(settings)
     sink.create_run(run_record(definition, spec.run_id, params, ref=spec.pipeline, backend=backend))
     record = run_task(spec, store=store, sink=sink, definition=definition, echo_logs=True)
@@ -85,7 +93,38 @@ def run_entrypoint(
         (outputs_dir / "digest").write_text(record.output.digest)
         if record.output.length is not None:
             (outputs_dir / "length").write_text(str(record.output.length))
+        if write_value:
+            _write_value(outputs_dir / "value", load(store, record.output), spec.step)
     return record
 
 
-__all__ = ["run_entrypoint", "run_record"]
+MAX_VALUE_BYTES = 65_536
+"""The most text an output parameter carries (Argo keeps it in the Workflow object)."""
+
+
+def value_text(value: Any) -> str:
+    """A value as Argo holds it in a parameter: a string as itself, anything else as JSON.
+
+    Workflow parameters and the ``value`` output parameter both use this form, so conditions
+    and resources read them alike, and a person typing a parameter in the Argo UI types the
+    text itself; `argosy task` reads it back by the parameter's type.
+    """
+    return value if isinstance(value, str) else json.dumps(value, allow_nan=False)
+
+
+def _write_value(path: Path, value: Any, step: str) -> None:
+    """The output as `value_text`, for Argo's ``when`` and resource expressions to read."""
+    scalar = value is None or isinstance(value, str | int | float | bool)
+    text = value_text(value) if scalar else ""
+    if not scalar or len(text) > MAX_VALUE_BYTES:
+        print(
+            f"[argosy] a condition or a resource on Argo reads the output of step {step!r}, so "
+            f"it must be a str, number, bool or None under {MAX_VALUE_BYTES:,} bytes; it "
+            f"returned a {type(value).__name__}",
+            file=sys.stderr,
+        )
+        return
+    path.write_text(text)
+
+
+__all__ = ["MAX_VALUE_BYTES", "run_entrypoint", "run_record", "value_text"]

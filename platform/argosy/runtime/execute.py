@@ -70,7 +70,13 @@ def run_task(
     try:
         params = definition.resolve_parameters(spec.params)
         resolved = resolve_inputs(
-            definition.ir, step, run_id=spec.run_id, index=spec.index, params=params, store=store
+            definition.ir,
+            step,
+            run_id=spec.run_id,
+            index=spec.index,
+            params=params,
+            store=store,
+            run_status=spec.run_status,
         )
         outcome.inputs = resolved.artifacts
         if spec.cache or step.cache:
@@ -91,7 +97,12 @@ def run_task(
             write_output(store, spec.run_id, spec.step, spec.index, record)
     except Exception as failure:  # resolving inputs or storing failed: so did the task
         outcome.error = _describe(failure)
-    record = _task_record(spec, started, outcome)
+    record = _task_record(
+        spec,
+        started,
+        outcome,
+        caught=step.catch and step.retry.own(spec.attempt) == step.retry.limit,
+    )
     sink.record_tasks([record])
     return record
 
@@ -148,14 +159,21 @@ def _describe(failure: BaseException) -> str:
     return "".join(traceback.format_exception(failure))[-_ERROR_LIMIT:]
 
 
-def _task_record(spec: TaskSpec, started: datetime, outcome: _Outcome) -> TaskRecord:
+def failed_status(caught: bool) -> TaskStatus:
+    """How a failed attempt is recorded: ``caught`` when it is the last of a ``catch`` step."""
+    return TaskStatus.CAUGHT if caught else TaskStatus.FAILED
+
+
+def _task_record(
+    spec: TaskSpec, started: datetime, outcome: _Outcome, *, caught: bool
+) -> TaskRecord:
     failed = outcome.error is not None
     return TaskRecord(
         run_id=spec.run_id,
         step=spec.step,
         index=spec.index,
         attempt=spec.attempt,
-        status=TaskStatus.FAILED if failed else TaskStatus.SUCCEEDED,
+        status=failed_status(caught) if failed else TaskStatus.SUCCEEDED,
         started_at=started,
         finished_at=datetime.now(UTC),
         inputs=outcome.inputs,
@@ -169,4 +187,4 @@ def _task_record(spec: TaskSpec, started: datetime, outcome: _Outcome) -> TaskRe
     )
 
 
-__all__ = ["run_task"]
+__all__ = ["failed_status", "run_task"]

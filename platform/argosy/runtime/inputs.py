@@ -2,8 +2,10 @@
 
 Parameters come from the run's parameters, literals from the IR, upstream outputs from the
 store through their output records, a fan-in as the children ``0..width-1`` of the mapped step
-in map order; the mapped argument then gives the task its item ``index``. Values stored with
-pickle are unpickled only for a pipeline declared with ``allow_pickle=True``.
+in map order, a join (``one_of``) as the output of the first of its steps that succeeded, the
+run's status from the scheduler or Argo; each mapped argument then gives the task its item. The
+output of a task of a ``catch`` step that failed for good is None. Values stored with pickle
+are unpickled only for a pipeline declared with ``allow_pickle=True``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pydantic import JsonValue
 from argosy import ir
 from argosy.errors import PipelineError
 from argosy.metadata.schemas import TaskInput
-from argosy.outputs import map_width, read_output
+from argosy.outputs import find_output, map_lengths, map_width, read_output
 from argosy.store import load
 from argosy.store.base import ArtifactInfo, ArtifactStore
 
@@ -33,7 +35,38 @@ class ResolvedInputs:
     artifacts: list[TaskInput] = field(default_factory=list)
     """The stored artifacts read (lineage); an item index when the task took one item."""
     plain: dict[str, JsonValue] = field(default_factory=dict)
-    """Arguments that came from parameters or literals, as the function receives them."""
+    """Arguments that came from parameters, literals or the run's status, as received."""
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What a task's inputs are read from: its run, the run's parameters, the store."""
+
+    pipeline: ir.Pipeline
+    run_id: str
+    params: Mapping[str, Any]
+    store: ArtifactStore
+    run_status: str | None = None
+    """``succeeded`` or ``failed``: given to exit handlers."""
+
+    def output(self, step: str, index: int = 0) -> tuple[Any, ArtifactInfo | None]:
+        """The output value of task ``index`` of ``step`` and its artifact; (None, None) for a
+        ``catch`` step's task that failed for good."""
+        if self.pipeline.step(step).catch:
+            record = find_output(self.store, self.run_id, step, index)
+            if record is None:
+                return None, None
+        else:
+            record = read_output(self.store, self.run_id, step, index)
+        return load(self.store, record.artifact, allow_pickle=self.pipeline.allow_pickle), (
+            record.artifact
+        )
+
+    def value(self, source: ir.Subject) -> Any:
+        """The value of a parameter or of an unmapped step's output."""
+        if isinstance(source, ir.ParameterInput):
+            return self.params[source.name]
+        return self.output(source.step)[0]
 
 
 def resolve_inputs(
@@ -44,27 +77,68 @@ def resolve_inputs(
     index: int,
     params: Mapping[str, Any],
     store: ArtifactStore,
+    run_status: str | None = None,
 ) -> ResolvedInputs:
     """The arguments of task ``index`` of ``step`` in run ``run_id``."""
+    run = RunView(pipeline, run_id, params, store, run_status)
     resolved = ResolvedInputs()
+    items = mapped_items(run, step, index)
     for argument, source in step.inputs.items():
-        item = index if argument == step.mapped else None
+        item = items.get(argument)
         if isinstance(source, ir.ParameterInput | ir.LiteralInput):
             value = params[source.name] if isinstance(source, ir.ParameterInput) else source.value
             value = _item(value, item, pipeline, step, argument)
             resolved.plain[argument] = value
+        elif isinstance(source, ir.RunStatusInput):
+            value = resolved.plain[argument] = run_status
         elif isinstance(source, ir.OutputInput):
-            artifact = read_output(store, run_id, source.step, 0).artifact
-            if item is None:
-                value = load(store, artifact, allow_pickle=pipeline.allow_pickle)
-            else:
-                whole = _mapped_source(store, artifact, pipeline.allow_pickle)
-                value = copy.deepcopy(_item(whole, item, pipeline, step, argument))
-            resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact, item=item))
+            value = _output(run, source.step, argument, item, step, resolved)
+        elif isinstance(source, ir.OneOfInput):
+            value = _one_of(run, source, argument, step, resolved)
         else:
-            value = _fan_in(pipeline, source.step, argument, item, run_id, params, store, resolved)
+            value = _fan_in(run, source.step, argument, item, resolved)
         resolved.values[argument] = value
     return resolved
+
+
+def mapped_items(run: RunView, step: ir.Step, index: int) -> dict[str, int]:
+    """The item of each mapped argument that task ``index`` of ``step`` takes."""
+    if step.mapped is None:
+        return {}
+    if not step.map_with:
+        return {step.mapped: index}
+    lengths = map_lengths(
+        run.pipeline, step.name, run_id=run.run_id, params=run.params, store=run.store
+    )
+    width = map_width(
+        run.pipeline, step.name, run_id=run.run_id, params=run.params, store=run.store
+    )
+    if not 0 <= index < width:
+        raise PipelineError(
+            f"task index {index} is out of range: the step has {width} tasks",
+            pipeline=run.pipeline.name, step=step.name,
+        )  # fmt: skip
+    return step.items(index, lengths)
+
+
+def _output(
+    run: RunView,
+    producer: str,
+    argument: str,
+    item: int | None,
+    step: ir.Step,
+    resolved: ResolvedInputs,
+) -> Any:
+    if item is None:
+        value, artifact = run.output(producer)
+    else:
+        record = read_output(run.store, run.run_id, producer, 0)
+        artifact = record.artifact
+        whole = _mapped_source(run.store, artifact, run.pipeline.allow_pickle)
+        value = copy.deepcopy(_item(whole, item, run.pipeline, step, argument))
+    if artifact is not None:
+        resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact, item=item))
+    return value
 
 
 @lru_cache(maxsize=4)
@@ -74,30 +148,36 @@ def _mapped_source(store: ArtifactStore, artifact: ArtifactInfo, allow_pickle: b
     return load(store, artifact, allow_pickle=allow_pickle)
 
 
+def _one_of(
+    run: RunView, source: ir.OneOfInput, argument: str, step: ir.Step, resolved: ResolvedInputs
+) -> Any:
+    """The output of the first step of the join that succeeded."""
+    for producer in source.steps:
+        if find_output(run.store, run.run_id, producer, 0) is not None:
+            return _output(run, producer, argument, None, step, resolved)
+    raise PipelineError(
+        f"joins steps {', '.join(source.steps)}, and none of them has an output: none ran",
+        pipeline=run.pipeline.name, step=step.name, argument=argument,
+    )  # fmt: skip
+
+
 def _fan_in(
-    pipeline: ir.Pipeline,
-    producer: str,
-    argument: str,
-    item: int | None,
-    run_id: str,
-    params: Mapping[str, Any],
-    store: ArtifactStore,
-    resolved: ResolvedInputs,
+    run: RunView, producer: str, argument: str, item: int | None, resolved: ResolvedInputs
 ) -> Any:
     """The outputs of the mapped ``producer`` in map order, or only child ``item`` of them."""
-    width = map_width(pipeline, producer, run_id=run_id, params=params, store=store)
+    width = map_width(run.pipeline, producer, run_id=run.run_id, params=run.params, store=run.store)
     if item is not None and not 0 <= item < width:
         raise PipelineError(
             f"task index {item} is out of range: step {producer!r} has {width} tasks",
-            pipeline=pipeline.name,
+            pipeline=run.pipeline.name,
             argument=argument,
         )
-    children = [item] if item is not None else range(width)
     values = []
-    for child in children:
-        artifact = read_output(store, run_id, producer, child).artifact
-        resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact))
-        values.append(load(store, artifact, allow_pickle=pipeline.allow_pickle))
+    for child in [item] if item is not None else range(width):
+        value, artifact = run.output(producer, child)
+        if artifact is not None:
+            resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact))
+        values.append(value)
     return values[0] if item is not None else values
 
 
@@ -115,4 +195,4 @@ def _item(value: Any, item: int | None, pipeline: ir.Pipeline, step: ir.Step, ar
         ) from None
 
 
-__all__ = ["ResolvedInputs", "resolve_inputs"]
+__all__ = ["ResolvedInputs", "RunView", "mapped_items", "resolve_inputs"]

@@ -6,7 +6,9 @@ The local scheduler sends it to a warm worker; the Argo compiler spells it as th
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from argosy.metadata.schemas import task_id
 
@@ -32,6 +34,16 @@ class TaskSpec(BaseModel):
     """The step asks for a GPU that is not there and runs on the CPU instead."""
     code_package: str | None = None
     """Digest of a code package to fetch and import before the pipeline is loaded."""
+    run_status: Literal["succeeded", "failed"] | None = None
+    """How the run went, for an exit handler (``argosy.run_status()``)."""
+
+    @field_validator("run_status", mode="before")
+    @classmethod
+    def _outcome(cls, status: object) -> object:
+        """Argo's ``Succeeded``, ``Failed`` and ``Error`` read as succeeded or failed."""
+        if isinstance(status, str):
+            return "succeeded" if status.lower() == "succeeded" else "failed"
+        return status
 
     @property
     def task_id(self) -> str:

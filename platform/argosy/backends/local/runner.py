@@ -24,7 +24,7 @@ from argosy.backends.local.pool import WorkerPool
 from argosy.backends.local.progress import RunProgress
 from argosy.backends.local.recorder import RunRecorder
 from argosy.backends.local.result import RunResult, StepResult
-from argosy.backends.local.scheduler import RunOptions, Scheduler, StepRun, StepState
+from argosy.backends.local.scheduler import RunOptions, Scheduler, StepRun, failed_steps
 from argosy.backends.local.signals import StopSignals, signal_name
 from argosy.backends.local.slots import Capacity, machine_memory
 from argosy.config import Settings
@@ -161,10 +161,9 @@ def _run(
         except BaseException as error:  # the run is recorded as ended, whatever stopped it
             _end_anyway(records, RunStatus.FAILED, f"{type(error).__name__}: {error}")
             raise
-        succeeded = all(run.state is StepState.SUCCEEDED for run in steps.values())
-        failed = [name for name, run in steps.items() if run.state is StepState.FAILED]
-        status = RunStatus.SUCCEEDED if succeeded else RunStatus.FAILED
-        error = None if succeeded else f"step(s) failed: {', '.join(failed)}"
+        failed = failed_steps(pipeline, steps)
+        status = RunStatus.FAILED if failed else RunStatus.SUCCEEDED
+        error = f"step(s) failed: {', '.join(failed)}" if failed else None
         records.close(RunUpdate(status=status, finished_at=datetime.now(UTC), error=error))
     return RunResult(
         run_id=options.run_id,

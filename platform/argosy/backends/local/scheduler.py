@@ -1,15 +1,21 @@
 """The ready-set loop of a local run: which task runs next, on which worker, and what then.
 
-A step becomes active when every step it reads or runs after (`ir.Step.upstream`) has succeeded;
-its width (tasks) is known then, so a fan-out over an upstream output gets its width at run
-time. Active steps' tasks queue by
-the time they may start (retries wait out their backoff) and go to idle workers while the
-machine has worker slots, memory and GPUs for them (`argosy.backends.local.slots`). Tasks of
-a step whose tasks have been short (a wide fan-out of small tasks) are also queued one deep
+A step is decided once every step it needs (`ir.Step.upstream`) has ended: it is skipped when
+one of them did not end as it needs (success, unless ``after(..., on=...)`` asks for a failure,
+any or no success, or any end; a join needs one branch to have run) or when one of its
+conditions is false; otherwise it becomes active, its width (tasks) and any resources decided
+at run time are known then, so a fan-out over an upstream output gets its width at run time.
+Exit handlers are decided once every other step has ended, and told how the run went. Active
+steps' tasks queue by the time they may start (retries wait out their backoff) and go to idle
+workers while the machine has worker slots, memory and GPUs for them
+(`argosy.backends.local.slots`), and while their map runs fewer than its ``max_parallel``. Tasks
+of a step whose tasks have been short (a wide fan-out of small tasks) are also queued one deep
 behind a worker's running task, so workers never wait for the scheduler between them. A
-failed task is retried while its step allows; a step whose task finally fails takes its
-downstream steps with it (skipped), while independent branches run on. Timeouts kill the
-worker running the task.
+failed task is retried while its step allows; one that fails for good fails its step (or, in a
+``catch`` step, is recorded caught and counts as done), while independent branches run on.
+Timeouts kill the worker running the task. A run fails as an Argo workflow does: when a last
+step of a branch failed, or was skipped because a step before it failed; or when all else
+succeeded and an exit handler failed.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +38,9 @@ from argosy.backends.local.slots import Capacity, Claim
 from argosy.errors import ArgosyError
 from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
 from argosy.runtime import TaskSpec, map_width
+from argosy.runtime.decisions import task_resources, unmet_condition
+from argosy.runtime.execute import failed_status
+from argosy.runtime.inputs import RunView
 from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactStore
 
@@ -59,9 +68,29 @@ class StepRun:
     done: dict[int, TaskRecord] = field(default_factory=dict)
     failed: dict[int, TaskRecord] = field(default_factory=dict)
     """The last attempt of each task that failed for good."""
+    caught: set[int] = field(default_factory=set)
+    """Tasks in `done` that failed for good in a ``catch`` step."""
     seconds: float = 0.0
     """Time its finished attempts took, together."""
     attempts: int = 0
+    resources: list[ir.Resources] | None = None
+    """Each task's resources, when some are decided at run time."""
+    base_attempt: int = 0
+    """The attempt number its tasks start from: its sub-pipeline's runs before took those."""
+
+    def reset(self, base_attempt: int) -> None:
+        """Wait again, as its sub-pipeline runs again as a whole."""
+        self.state, self.width, self.resources = StepState.WAITING, None, None
+        self.done, self.failed, self.caught = {}, {}, set()
+        self.base_attempt = base_attempt
+
+    @property
+    def ended(self) -> bool:
+        return self.state in (StepState.SUCCEEDED, StepState.FAILED, StepState.SKIPPED)
+
+    @property
+    def successes(self) -> int:
+        return len(self.done) - len(self.caught)
 
     @property
     def short(self) -> bool:
@@ -141,12 +170,32 @@ class Scheduler:
         self._capacity = capacity
         self._stop = stop
         """Called between events: raises (KeyboardInterrupt) when the run must stop."""
+        self._view = RunView(pipeline, options.run_id, options.params, store)
+        self._active: Counter[str] = Counter()
+        """Tasks of each step sent to workers and not yet back."""
+        self._exiting = False
+        """Every other step has ended: exit handlers may start."""
+        self._run_status: str | None = None
+        self._group_runs: Counter[str] = Counter()
+        """How often each sub-pipeline call has been run again."""
+        self._restarts: dict[str, float] = {}
+        """Sub-pipeline calls to run again, and when."""
 
     def run(self) -> dict[str, StepRun]:
         for step in self._pipeline.steps:
-            if not step.upstream:
-                self._activate(step.name)
-        while self._queue or self._running:
+            self._decide(step.name)
+        self._drain()
+        self._exiting = True
+        self._run_status = "failed" if failed_steps(self._pipeline, self._steps) else "succeeded"
+        for step in self._pipeline.steps:
+            self._decide(step.name)
+        self._drain()
+        return self._steps
+
+    def _drain(self) -> None:
+        """Run tasks until none is queued or running."""
+        while self._queue or self._running or self._restarts:
+            self._restart_due()
             self._dispatch()
             for event in self._pool.wait(self._wake_in()) if self._running else self._idle():
                 if isinstance(event, Finished):
@@ -159,10 +208,6 @@ class Scheduler:
             self._records.check()
             self._stop()
             self._progress.tick()
-        for run in self._steps.values():
-            if run.state is StepState.WAITING:
-                self._skip(run)
-        return self._steps
 
     # --- queue and dispatch ------------------------------------------------------------------
 
@@ -174,9 +219,14 @@ class Scheduler:
 
     def _dispatch(self) -> None:
         now = time.monotonic()
+        held: list[_Queued] = []
+        """Due tasks of maps running as many tasks as their ``max_parallel`` allows."""
         while self._queue and self._queue[0].not_before <= now:
             queued = self._queue[0]
-            step = self._steps[queued.step].step
+            step = self._task_step(queued)
+            if step.max_parallel is not None and self._active[step.name] >= step.max_parallel:
+                held.append(heapq.heappop(self._queue))
+                continue
             claim = self._capacity.claim(step, gpu_fallback=step.name in self._options.gpu_fallback)
             cuda = ",".join(self._capacity.next_gpus(claim)) if claim.gpus else None
             worker = self._pool.idle(cuda) if self._capacity.fits(claim) else None
@@ -187,17 +237,27 @@ class Scheduler:
             elif claim == _LIGHT and self._steps[queued.step].short:
                 worker = self._behind()
                 if worker is None:
-                    return
+                    break
                 self._running[worker].append(_Running(queued, claim, []))
             else:
-                return
+                break
             heapq.heappop(self._queue)
+            self._active[step.name] += 1
             environment: dict[str, str | None] = {}
             if cuda is not None:
                 environment["CUDA_VISIBLE_DEVICES"] = worker.cuda = cuda
             elif step.resources.gpu:
                 environment["CUDA_VISIBLE_DEVICES"] = ""
             self._pool.send(worker, self._spec(queued), environment)
+        for queued in held:
+            heapq.heappush(self._queue, queued)
+
+    def _task_step(self, queued: _Queued) -> ir.Step:
+        """The step of a queued task, with the task's own resources when decided at run time."""
+        run = self._steps[queued.step]
+        if run.resources is None:
+            return run.step
+        return run.step.model_copy(update={"resources": run.resources[queued.index]})
 
     def _behind(self) -> Worker | None:
         """A worker running one short single-slot CPU task and nothing queued behind it."""
@@ -220,6 +280,7 @@ class Scheduler:
                 "index": queued.index,
                 "attempt": queued.attempt,
                 "gpu_fallback": queued.step in self._options.gpu_fallback,
+                "run_status": self._run_status if self._steps[queued.step].step.exit else None,
             }
         )
 
@@ -227,6 +288,7 @@ class Scheduler:
         """The worker's running task finished: start the one queued behind it, if any."""
         tasks = self._running[worker]
         done = tasks.popleft()
+        self._active[done.task.step] -= 1
         if tasks:
             self._start(tasks[0], self._steps[tasks[0].task.step].step)  # takes over the slot
         else:
@@ -238,7 +300,9 @@ class Scheduler:
         """The worker is gone: free its resources, queue again what waited behind its task."""
         running, *waiting = self._running.pop(worker)
         self._capacity.give(running.claim, running.gpus)
+        self._active[running.task.step] -= 1
         for behind in waiting:
+            self._active[behind.task.step] -= 1
             self._push(behind.task.step, behind.task.index, behind.task.attempt)
         return running
 
@@ -249,6 +313,7 @@ class Scheduler:
         if self._queue and self._queue[0].not_before > now:  # else it waits for a worker
             due.append(self._queue[0].not_before - now)
         due += [t[0].deadline - now for t in self._running.values() if t[0].deadline is not None]
+        due += [at - now for at in self._restarts.values()]
         return max(0.0, min(due))
 
     def _idle(self) -> list[Finished | Died]:
@@ -283,12 +348,13 @@ class Scheduler:
     def _failure(
         self, task: _Queued, started: datetime, reason: str, *, log: str | None = None
     ) -> TaskRecord:
+        step = self._steps[task.step].step
         return TaskRecord(
             run_id=self._options.run_id,
             step=task.step,
             index=task.index,
             attempt=task.attempt,
-            status=TaskStatus.FAILED,
+            status=failed_status(step.catch and step.retry.own(task.attempt) == step.retry.limit),
             started_at=started,
             finished_at=datetime.now(UTC),
             error=f"task {task_id(self._options.run_id, task.step, task.index)}: {reason}",
@@ -302,30 +368,120 @@ class Scheduler:
         if record.started_at is not None and record.finished_at is not None:
             run.seconds += (record.finished_at - record.started_at).total_seconds()
             run.attempts += 1
-        if record.status is TaskStatus.SUCCEEDED:
+        if record.status in (TaskStatus.SUCCEEDED, TaskStatus.CAUGHT):
             run.done[task.index] = record
+            if record.status is TaskStatus.CAUGHT:
+                run.caught.add(task.index)
+                self._progress.note(task.step, f"[yellow]{len(run.caught)} caught")
             self._progress.advance(task.step)
-            self._complete(run)
+            self._settle(run)
             return
         retry = run.step.retry
-        if task.attempt < retry.limit:
+        if retry.own(task.attempt) < retry.limit:
             self._progress.note(task.step, f"[yellow]retrying #{task.index}")
-            self._push(task.step, task.index, task.attempt + 1, retry.delay(task.attempt + 1))
+            delay = retry.delay(retry.own(task.attempt) + 1)
+            self._push(task.step, task.index, task.attempt + 1, delay)
             return
         run.failed[task.index] = record
         self._progress.note(task.step, f"[red]{len(run.failed)} failed")
-        if run.state is StepState.ACTIVE:
-            run.state = StepState.FAILED
-            self._skip_downstream(task.step)
+        self._settle(run)
 
-    def _complete(self, run: StepRun) -> None:
-        if run.state is not StepState.ACTIVE or len(run.done) < (run.width or 0):
+    def _settle(self, run: StepRun) -> None:
+        """End the step once every task has, and decide the steps waiting for it."""
+        if run.state is not StepState.ACTIVE or len(run.done) + len(run.failed) < (run.width or 0):
             return
-        run.state = StepState.SUCCEEDED
-        for name in self._pipeline.downstream(run.step.name):
-            upstream = self._pipeline.step(name).upstream
-            if all(self._steps[u].state is StepState.SUCCEEDED for u in upstream):
-                self._activate(name)
+        run.state = StepState.FAILED if run.failed else StepState.SUCCEEDED
+        self._ended(run)
+
+    def _ended(self, run: StepRun) -> None:
+        """Decide what waits for the step that just ended (and for its sub-pipeline)."""
+        if run.step.group is not None:
+            self._end_group(run.step.group)
+        for downstream in self._pipeline.downstream(run.step.name):
+            self._decide(downstream)
+
+    def _end_group(self, group: str) -> None:
+        """Once every step of a sub-pipeline call has ended: run it again if one of its
+        branches failed and it may, or else decide the steps outside it that wait for it."""
+        runs = [self._steps[step.name] for step in self._pipeline.group_steps(group)]
+        if not all(run.ended for run in runs) or group in self._restarts:
+            return
+        retry = next(g for g in self._pipeline.groups if g.name == group).retry
+        failed = branch_failures([run.step for run in runs], self._steps)
+        if failed and self._group_runs[group] < retry.limit:
+            self._group_runs[group] += 1
+            self._restarts[group] = time.monotonic() + retry.delay(self._group_runs[group])
+            for run in runs:
+                self._progress.note(run.step.name, "[yellow]sub-pipeline runs again")
+            return
+        for run in runs:
+            for downstream in self._pipeline.downstream(run.step.name):
+                if self._steps[downstream].step.group != group:
+                    self._decide(downstream)
+
+    def _restart_due(self) -> None:
+        """Run again the sub-pipeline calls whose backoff is over, all their steps afresh."""
+        now = time.monotonic()
+        for group, at in list(self._restarts.items()):
+            if at > now:
+                continue
+            del self._restarts[group]
+            steps = self._pipeline.group_steps(group)
+            for step in steps:
+                self._steps[step.name].reset(self._group_runs[group] * (step.retry.limit + 1))
+            for step in steps:
+                self._decide(step.name)
+
+    def _waits_for_group(self, upstream: str, step: ir.Step) -> bool:
+        """Whether ``upstream`` is in a sub-pipeline call (not ``step``'s) not yet over."""
+        group = self._steps[upstream].step.group
+        if group is None or group == step.group:
+            return False
+        runs = [self._steps[s.name] for s in self._pipeline.group_steps(group)]
+        return group in self._restarts or not all(run.ended for run in runs)
+
+    def _decide(self, name: str) -> None:
+        """Activate or skip a waiting step once everything it needs has ended."""
+        run = self._steps[name]
+        step = run.step
+        if run.state is not StepState.WAITING or (step.exit and not self._exiting):
+            return
+        needed = [
+            upstream
+            for upstream in step.upstream
+            if not step.exit or self._steps[upstream].step.exit
+        ]
+        if not all(self._steps[upstream].ended for upstream in needed) or any(
+            self._waits_for_group(upstream, step) for upstream in needed
+        ):
+            return
+        reason = self._unmet_need(step, needed)
+        try:
+            if reason is None:
+                condition = unmet_condition(self._view, step)
+                reason = None if condition is None else f"condition {condition.describe()} is false"
+        except ArgosyError as error:
+            self._fail_step(run, error)
+            return
+        if reason is None:
+            self._activate(name)
+        else:
+            self._skip(run, reason)
+
+    def _unmet_need(self, step: ir.Step, needed: list[str]) -> str | None:
+        """Why ``step`` cannot run after how the steps it needs ended; None when it can."""
+        for upstream in needed:
+            outcome = step.outcome(upstream)
+            if not _ended_as(self._steps[upstream], outcome):
+                state = self._steps[upstream].state.value
+                wanted = "" if outcome in ("succeeded", "one_of") else f" (it runs on {outcome})"
+                return f"step {upstream!r} {state}{wanted}"
+        for source in step.inputs.values():
+            if isinstance(source, ir.OneOfInput) and not any(
+                self._steps[branch].state is StepState.SUCCEEDED for branch in source.steps
+            ):
+                return f"none of steps {', '.join(source.steps)} ran"
+        return None
 
     def _activate(self, name: str) -> None:
         run = self._steps[name]
@@ -342,36 +498,94 @@ class Scheduler:
                 if run.step.mapped
                 else 1
             )
+            if run.step.resources_from:
+                run.resources = [
+                    task_resources(self._view, run.step, index) for index in range(run.width)
+                ]
         except ArgosyError as error:
-            queued = _Queued(time.monotonic(), next(self._sequence), name, 0, 0)
-            failure = self._failure(queued, datetime.now(UTC), str(error))
-            run.width = 0
-            self._records.add(failure)
-            run.failed[0] = failure
-            run.state = StepState.FAILED
-            self._skip_downstream(name)
+            self._fail_step(run, error)
             return
         preset = self._preset.get(name, {})
         run.done.update({i: r for i, r in preset.items() if i < run.width})
         self._progress.total(name, run.width, done=len(run.done))
         for index in range(run.width):
             if index not in run.done:
-                self._push(name, index, 0)
-        self._complete(run)
+                self._push(name, index, run.base_attempt)
+        self._settle(run)
 
-    def _skip_downstream(self, name: str) -> None:
-        for downstream in self._pipeline.downstream(name):
-            run = self._steps[downstream]
-            if run.state is StepState.WAITING:
-                self._skip(run)
-                self._skip_downstream(downstream)
+    def _fail_step(self, run: StepRun, error: ArgosyError) -> None:
+        """The step cannot start (its width, resources or conditions cannot be known)."""
+        queued = _Queued(time.monotonic(), next(self._sequence), run.step.name, 0, run.base_attempt)
+        failure = self._failure(queued, datetime.now(UTC), str(error))
+        run.width = 0
+        self._records.add(failure)
+        run.failed[0] = failure
+        run.state = StepState.FAILED
+        self._ended(run)
 
-    def _skip(self, run: StepRun) -> None:
+    def _skip(self, run: StepRun, reason: str) -> None:
         run.state = StepState.SKIPPED
         self._progress.note(run.step.name, "[dim]skipped")
         self._records.add(
-            TaskRecord(run_id=self._options.run_id, step=run.step.name, status=TaskStatus.SKIPPED)
+            TaskRecord(
+                run_id=self._options.run_id,
+                step=run.step.name,
+                attempt=run.base_attempt,
+                status=TaskStatus.SKIPPED,
+                error=f"skipped: {reason}",
+            )
         )
+        self._ended(run)
 
 
-__all__ = ["RunOptions", "Scheduler", "StepRun", "StepState"]
+def _ended_as(run: StepRun, outcome: str) -> bool:
+    """Whether the ended step ``run`` ended as a step waiting for ``outcome`` of it needs."""
+    if outcome == "finished":
+        return True
+    if outcome == "one_of":
+        return run.state in (StepState.SUCCEEDED, StepState.SKIPPED)
+    if outcome == "failed":
+        return run.state is StepState.FAILED
+    if outcome == "any_succeeded":
+        return run.state is not StepState.SKIPPED and run.successes > 0
+    if outcome == "all_failed":
+        return run.state is not StepState.SKIPPED and bool(run.width) and run.successes == 0
+    return run.state is StepState.SUCCEEDED
+
+
+def failed_steps(pipeline: ir.Pipeline, steps: dict[str, StepRun]) -> list[str]:
+    """The failed steps that fail the run, as Argo decides a workflow's phase from its DAG's
+    last tasks (`branch_failures`); when nothing else did, a failed exit handler does."""
+    failed = branch_failures([step for step in pipeline.steps if not step.exit], steps)
+    if not failed:
+        failed = [
+            s.name for s in pipeline.steps if s.exit and steps[s.name].state is StepState.FAILED
+        ]
+    return failed
+
+
+def branch_failures(members: list[ir.Step], steps: dict[str, StepRun]) -> list[str]:
+    """The failed steps among ``members`` behind a last step of a branch of them: that step
+    failed, or was skipped below a failure. A failure a handler took care of (the handler ended
+    a branch) is not one of them."""
+    names = {step.name for step in members}
+    feeding = {upstream for step in members for upstream in step.upstream}
+    causes: dict[str, list[str]] = {}
+
+    def failures(name: str) -> list[str]:
+        if name not in causes:
+            run = steps[name]
+            causes[name] = (
+                [name]
+                if run.state is StepState.FAILED
+                else [f for u in run.step.upstream if u in names for f in failures(u)]
+                if run.state is StepState.SKIPPED
+                else []
+            )
+        return causes[name]
+
+    failed = [f for step in members if step.name not in feeding for f in failures(step.name)]
+    return list(dict.fromkeys(failed))
+
+
+__all__ = ["RunOptions", "Scheduler", "StepRun", "StepState", "branch_failures", "failed_steps"]
