@@ -173,24 +173,36 @@ def status_command(
 def finish_run_command(
     run_id: Annotated[str, typer.Option(help="The run (workflow name).")],
     status: Annotated[str, typer.Option(help="Argo's {{workflow.status}}.")],
+    exit_statuses: Annotated[
+        str | None,
+        typer.Option(help="How each exit handler ended: NAME=PHASE,... ({{tasks.X.status}})."),
+    ] = None,
 ) -> None:
-    """Mark a run finished in metadata (a Workflow's onExit handler runs this)."""
-    from argosy.metadata import open_sink
+    """Mark a run finished in metadata (a Workflow's onExit handler runs this), with a skipped
+    record for each step no task of which ran."""
+    from argosy.backends.argo.skipped import record_skipped
+    from argosy.metadata import open_reader, open_sink
     from argosy.metadata.schemas import RunStatus, RunUpdate
 
     run_status = RunStatus(_ARGO_STATUS.get(status, "failed"))
-    update = RunUpdate(
-        status=run_status,
-        finished_at=datetime.now(UTC),
-        error=None if run_status is RunStatus.SUCCEEDED else f"workflow {status.lower()}",
-    )
+    error = None if run_status is RunStatus.SUCCEEDED else f"workflow {status.lower()}"
+    failed_exits = [
+        name
+        for name, _, phase in (item.partition("=") for item in (exit_statuses or "").split(","))
+        if name and phase in ("Failed", "Error")
+    ]
+    if run_status is RunStatus.SUCCEEDED and failed_exits:
+        run_status, error = RunStatus.FAILED, f"exit handler(s) failed: {', '.join(failed_exits)}"
+    settings = Settings()
+    update = RunUpdate(status=run_status, finished_at=datetime.now(UTC), error=error)
     try:
-        open_sink(Settings()).update_run(run_id, update)
+        record_skipped(open_reader(settings), open_sink(settings), run_id)
+        open_sink(settings).update_run(run_id, update)
     except NotFound:
         _console().print(f"[yellow]run {run_id} is not in metadata; nothing to mark[/]")
         return
-    except Conflict as error:  # already finished otherwise: the handler must not fail the run
-        _console().print(f"[yellow]{error}[/]")
+    except Conflict as error_:  # already finished otherwise: the handler must not fail the run
+        _console().print(f"[yellow]{error_}[/]")
         return
     _console().print(f"run {run_id} marked {run_status.value}")
 

@@ -377,10 +377,10 @@ def test_a_required_parameter_has_no_value_and_given_values_override() -> None:
     )
     assert _doc(pipeline)["spec"]["arguments"]["parameters"] == [
         {"name": "a"},
-        {"name": "b", "value": '"x"'},
+        {"name": "b", "value": "x"},
     ]
     given = _doc(pipeline, parameters={"a": [1, 2], "b": "y"})["spec"]["arguments"]["parameters"]
-    assert given == [{"name": "a", "value": "[1, 2]"}, {"name": "b", "value": '"y"'}]
+    assert given == [{"name": "a", "value": "[1, 2]"}, {"name": "b", "value": "y"}]
 
 
 def test_ordering_edges_become_dag_dependencies_without_inputs() -> None:

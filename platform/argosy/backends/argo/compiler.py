@@ -1,15 +1,11 @@
 """Compile an `ir.Pipeline` into a Hera `Workflow`, `WorkflowTemplate` or `CronWorkflow`.
 
 One container template per step, all running the runtime entrypoint
-(``python -m argosy task ...``), and one DAG whose dependencies follow the data flow and the
-ordering-only ``after`` edges (`ir.Step.upstream`). Only task indices cross Argo: a mapped step
-is one DAG task with ``withSequence`` whose count comes from a tiny ``length`` output parameter
-of the step it maps over (or, for a pipeline parameter, an expression over the parameter), so the
-compiled document has the same size for a 10-wide and a 100,000-wide fan-out. Values move
-through the artifact store at deterministic addresses.
-
-Built from Hera objects only; callers turn the result into YAML with `to_yaml()` at the edge.
-Every ``{{...}}`` tag comes from `argosy.backends.argo.expressions`.
+(``python -m argosy task ...``), with the step's resources (a ``podSpecPatch`` for those decided
+at run time), retries and deadline, and the small output parameters Argo needs: ``length`` of an
+output a step maps over, ``value`` of one a condition or a resource reads. The DAGs that run
+them (main, sub-pipelines, the exit handler) are `argosy.backends.argo.dag`'s; only task
+indices cross Argo, values move through the artifact store at deterministic addresses.
 """
 
 from __future__ import annotations
@@ -21,12 +17,10 @@ from typing import Any, Literal, Protocol
 
 import yaml
 from hera.workflows import (
-    DAG,
     Container,
     CronWorkflow,
     Parameter,
     Resources,
-    Task,
     Workflow,
     WorkflowTemplate,
 )
@@ -36,7 +30,6 @@ from hera.workflows.models import (
 from hera.workflows.models import (
     LabelValueFrom,
     PodGC,
-    Sequence,
     TTLStrategy,
     ValueFrom,
     WorkflowMetadata,
@@ -48,7 +41,20 @@ from hera.workflows.models import (
 from argosy import ir
 from argosy.backends.argo import expressions, pod_settings
 from argosy.backends.argo.cluster import ClusterConfig, pod_env
+from argosy.backends.argo.conditions import VALUE_PARAMETER, dns, valued_steps
+from argosy.backends.argo.dag import (
+    EXIT_STATUSES_PARAMETER,
+    GROUP_ATTEMPT_PARAMETER,
+    INDEX_PARAMETER,
+    LENGTH_PARAMETER,
+    DagWriter,
+    DoneStep,
+    free_name,
+    group_retried,
+)
+from argosy.backends.argo.gpu import DEFAULT_GPU_RESOURCE
 from argosy.errors import CompileError
+from argosy.runtime.entrypoint import value_text
 
 Kind = Literal["workflow", "template", "cron"]
 
@@ -56,8 +62,6 @@ ENTRYPOINT = ["python", "-m", "argosy", "task"]
 FINISH_RUN = ["python", "-m", "argosy", "finish-run"]
 OUTPUTS_DIR = "/tmp/argosy-out"
 """Where a task writes ``digest`` and ``length`` for Argo to read as output parameters."""
-LENGTH_PARAMETER = "length"
-INDEX_PARAMETER = "index"
 MAX_MANIFEST_BYTES = 1_000_000
 """Argo stores a Workflow in etcd (1.5 MB per object, status included); stay well under."""
 
@@ -69,16 +73,6 @@ LABEL_INDEX = "argosy.io/index"
 ANNOTATION_TITLE = "workflows.argoproj.io/title"
 ANNOTATION_DESCRIPTION = "workflows.argoproj.io/description"
 ANNOTATION_VERSION = "argosy.io/pipeline-version"
-
-
-@dataclass(frozen=True, kw_only=True)
-class DoneStep:
-    """A step whose every task a resumed run took over from its origin: it gets no DAG task."""
-
-    width: int
-    """How many tasks it had (1 unless mapped)."""
-    length: int | None = None
-    """Length of its output, when a downstream step maps over it."""
 
 
 class Definition(Protocol):
@@ -103,6 +97,8 @@ class _Plan:
     values: Mapping[str, Any]
     counted: frozenset[str]
     """Steps whose output a downstream step maps over: they report its ``length``."""
+    valued: frozenset[str]
+    """Steps whose value a condition or a resource reads: they report it as ``value``."""
     done: Mapping[str, DoneStep]
     version: str
     """The pipeline's digest (its version)."""
@@ -144,24 +140,27 @@ def compile_pipeline(
         done=done or {},
         version=pipeline.digest(),
         counted=frozenset(
-            step.mapped_input.step
+            source.step
             for step in pipeline.steps
-            if isinstance(step.mapped_input, ir.OutputInput)
+            for source in (step.inputs[a] for a in step.mapped_arguments)
+            if isinstance(source, ir.OutputInput)
         ),
+        valued=valued_steps(pipeline),
     )
     workflow = _workflow_object(plan, kind, schedule)
     steps = [step for step in pipeline.steps if step.name not in plan.done]
-    if not steps:
+    if not any(not step.exit for step in steps):
         raise CompileError(f"pipeline {pipeline.name!r}: every step is done; nothing to run")
     with workflow:
         templates = {step.name: _container_template(plan, step) for step in steps}
         taken = {template.name for template in templates.values()}
-        with DAG(name=_free_name("main", taken)) as dag:
-            for step in steps:
-                _dag_task(plan, step, templates[step.name])
-        exit_template = _exit_template(plan, _free_name("finish-run", taken))
+        writer = DagWriter(pipeline=pipeline, done=plan.done, containers=templates, taken=taken)
+        dag = writer.main()
+        exits = [step for step in steps if step.exit]
+        finish = _finish_template(plan, free_name("finish-run", taken), with_exits=bool(exits))
+        exit_handler = writer.exit_handler(exits, finish)
     workflow.entrypoint = dag.name
-    workflow.on_exit = exit_template
+    workflow.on_exit = exit_handler
     check_size(workflow)
     return workflow
 
@@ -227,19 +226,20 @@ def _workflow_metadata(plan: _Plan) -> WorkflowMetadata:
 
 
 def _arguments(plan: _Plan) -> list[Parameter]:
-    """One workflow parameter per pipeline parameter, its value as JSON text.
+    """One workflow parameter per pipeline parameter, its value as text (`value_text`: a string
+    as itself, anything else as JSON).
 
     A required parameter without a given value has none: Argo then asks for it at submit.
     """
     arguments = []
     for parameter in plan.pipeline.parameters:
         if parameter.name in plan.values:
-            value = json.dumps(plan.values[parameter.name])
+            value = value_text(plan.values[parameter.name])
         elif parameter.required:
             arguments.append(Parameter(name=parameter.name))
             continue
         else:
-            value = json.dumps(parameter.default)
+            value = value_text(parameter.default)
         arguments.append(Parameter(name=parameter.name, value=value))
     return arguments
 
@@ -261,6 +261,8 @@ def _template_defaults(plan: _Plan) -> ModelTemplate:
 def _container_template(plan: _Plan, step: ir.Step) -> Container:
     """The pod of one task of ``step``: the runtime entrypoint with the step's resources."""
     profile = plan.cluster.gpu_profiles.for_step(step)
+    inputs = [INDEX_PARAMETER] if step.mapped is not None else []
+    inputs += [GROUP_ATTEMPT_PARAMETER] if group_retried(plan.pipeline, step) else []
     return Container(
         name=_dns(step.name),
         image=_image(plan, step),
@@ -268,15 +270,42 @@ def _container_template(plan: _Plan, step: ir.Step) -> Container:
         command=list(ENTRYPOINT),
         args=_task_args(plan, step),
         resources=pod_settings.resources(step, profile),
+        pod_spec_patch=_resources_patch(step, profile.resource if profile else None),
         node_selector=dict(profile.node_selector) if profile and profile.node_selector else None,
         tolerations=pod_settings.tolerations(profile),
         retry_strategy=pod_settings.retry_strategy(step.retry),
         active_deadline_seconds=pod_settings.deadline(step),
-        inputs=[Parameter(name=INDEX_PARAMETER)] if step.mapped is not None else None,
+        inputs=[Parameter(name=name) for name in [*inputs, *step.resources_from]] or None,
         outputs=_outputs(plan, step),
         labels={LABEL_STEP: step.name, LABEL_INDEX: _index(step)},
         annotations=_template_annotations(step),
     )
+
+
+def _resources_patch(step: ir.Step, gpu_resource: str | None) -> str | None:
+    """A ``podSpecPatch`` setting the resources decided at run time, as requests and limits.
+
+    Each input parameter holds its value as text (a quantity or a number); one from a fan-in
+    holds every child's outputs and the task takes its own child's.
+    """
+    if not step.resources_from:
+        return None
+    names = {"cpu": "cpu", "memory": "memory", "gpu": gpu_resource or DEFAULT_GPU_RESOURCE}
+    values = []
+    for field, source in step.resources_from.items():
+        if isinstance(source, ir.FanInInput):
+            term = expressions.output_item_term(
+                expressions.input_parameter_term(field),
+                expressions.input_parameter_term(INDEX_PARAMETER),
+                VALUE_PARAMETER,
+            )
+            value = expressions.expression(term)
+        else:
+            value = expressions.input_parameter(field)
+        values.append(f'"{names[field]}": "{value}"')
+    wanted = "{" + ", ".join(values) + "}"
+    resources = f'{{"requests": {wanted}, "limits": {wanted}}}'
+    return f'{{"containers": [{{"name": "main", "resources": {resources}}}]}}'
 
 
 def _template_annotations(step: ir.Step) -> dict[str, str] | None:
@@ -310,6 +339,12 @@ def _task_args(plan: _Plan, step: ir.Step) -> list[str]:
         args += ["--index", expressions.input_parameter(INDEX_PARAMETER)]
     if step.retry.limit > 0:
         args += ["--attempt", expressions.RETRIES]
+    if group_retried(plan.pipeline, step):
+        args += ["--group-attempt", expressions.input_parameter(GROUP_ATTEMPT_PARAMETER)]
+    if step.exit:
+        args += ["--run-status", expressions.WORKFLOW_STATUS]
+    if step.name in plan.valued:
+        args += ["--write-value"]
     for parameter in plan.pipeline.parameters:
         args += ["--param", f"{parameter.name}={expressions.workflow_parameter(parameter.name)}"]
     args += ["--outputs-dir", OUTPUTS_DIR]
@@ -323,60 +358,27 @@ def _index(step: ir.Step) -> str:
 
 
 def _outputs(plan: _Plan, step: ir.Step) -> list[Parameter] | None:
-    """A ``length`` output parameter when a downstream step maps over this step's output."""
-    if step.name not in plan.counted:
-        return None
-    path = f"{OUTPUTS_DIR}/{LENGTH_PARAMETER}"
-    return [Parameter(name=LENGTH_PARAMETER, value_from=ValueFrom(path=path))]
+    """A ``length`` output parameter when a downstream step maps over this step's output; a
+    ``value`` one when a condition or a resource reads it."""
+    names = [LENGTH_PARAMETER] if step.name in plan.counted else []
+    names += [VALUE_PARAMETER] if step.name in plan.valued else []
+    return [
+        Parameter(name=name, value_from=ValueFrom(path=f"{OUTPUTS_DIR}/{name}")) for name in names
+    ] or None
 
 
-def _dag_task(plan: _Plan, step: ir.Step, template: Container) -> Task:
-    """The step's node in the DAG: after the steps it reads, fanned out when it is mapped.
-
-    The template is named, not passed: it is already in the workflow, and Hera would search
-    every template for it again (quadratic in steps).
-    """
-    upstream = [name for name in step.upstream if name not in plan.done]
-    depends = " && ".join(_dns(name) for name in upstream) or None
-    if step.mapped is None:
-        return Task(name=_dns(step.name), template=template.name, depends=depends)
-    return Task(
-        name=_dns(step.name),
-        template=template.name,
-        depends=depends,
-        arguments=[Parameter(name=INDEX_PARAMETER, value=expressions.ITEM)],
-        with_sequence=Sequence(count=width(plan.pipeline, step, plan.done)),
-    )
-
-
-def width(pipeline: ir.Pipeline, step: ir.Step, done: Mapping[str, DoneStep] | None = None) -> str:
-    """How many tasks a mapped step has, as Argo will know it when the step is ready."""
-    done = done or {}
-    source = step.mapped_input
-    if isinstance(source, ir.LiteralInput):
-        assert isinstance(source.value, list)  # the IR checks this
-        return str(len(source.value))
-    if isinstance(source, ir.ParameterInput):
-        return expressions.parameter_list_length(source.name)
-    if isinstance(source, ir.OutputInput):
-        if source.step in done:
-            return str(done[source.step].length)
-        return expressions.task_output_parameter(_dns(source.step), LENGTH_PARAMETER)
-    if isinstance(source, ir.FanInInput):
-        if source.step in done:
-            return str(done[source.step].width)
-        return width(pipeline, pipeline.step(source.step), done)
-    raise CompileError(f"step {step.name!r} is mapped over an input Argo cannot count")
-
-
-def _exit_template(plan: _Plan, name: str) -> Container:
-    """The onExit handler: marks the run finished in metadata with the workflow's status."""
+def _finish_template(plan: _Plan, name: str, *, with_exits: bool) -> Container:
+    """Marks the run finished in metadata with the workflow's status (and its exit handlers')."""
+    args = ["--run-id", expressions.WORKFLOW_NAME, "--status", expressions.WORKFLOW_STATUS]
+    if with_exits:
+        args += ["--exit-statuses", expressions.input_parameter(EXIT_STATUSES_PARAMETER)]
     return Container(
         name=name,
         image=_image(plan, plan.pipeline.steps[0]),
         image_pull_policy="IfNotPresent",
         command=list(FINISH_RUN),
-        args=["--run-id", expressions.WORKFLOW_NAME, "--status", expressions.WORKFLOW_STATUS],
+        args=args,
+        inputs=[Parameter(name=EXIT_STATUSES_PARAMETER)] if with_exits else None,
         resources=Resources(
             # a 100m limit throttles the interpreter's start to ~15 s; the request stays small
             cpu_request="100m",
@@ -387,17 +389,7 @@ def _exit_template(plan: _Plan, name: str) -> Container:
     )
 
 
-def _free_name(base: str, taken: set[str]) -> str:
-    """``base``, or ``base-x`` (``-x-x``...) when a step's template already has that name."""
-    name = base
-    while name in taken:
-        name = f"{name}-x"
-    return name
-
-
-def _dns(name: str) -> str:
-    """A step or pipeline name as Argo names templates and tasks (``[a-z0-9-]``)."""
-    return name.replace("_", "-")
+_dns = dns
 
 
 def manifest(workflow: Workflow) -> dict[str, Any]:
@@ -432,5 +424,4 @@ __all__ = [
     "compile_pipeline",
     "manifest",
     "render_yaml",
-    "width",
 ]

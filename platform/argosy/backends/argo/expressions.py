@@ -6,14 +6,24 @@ on Argo's real controller). Keeping them here means a tag is spelled once, in on
 * simple tags: ``{{workflow.name}}``, ``{{workflow.parameters.NAME}}``, ``{{workflow.status}}``,
   ``{{inputs.parameters.NAME}}``, ``{{tasks.TASK.outputs.parameters.NAME}}``, ``{{item}}``,
   ``{{retries}}``;
-* one expression tag: the length of a JSON list held in a workflow parameter,
-  ``{{=len(jsonpath(workflow.parameters['NAME'], '$'))}}`` (Argo evaluates ``{{=...}}`` with
-  expr-lang, where ``len`` is built in and ``jsonpath`` is one of Argo's own functions).
+* expression tags (Argo evaluates ``{{=...}}`` with expr-lang, where ``len`` is built in and
+  ``jsonpath``, ``asInt`` and ``asFloat`` are Argo's own functions; names with dashes are
+  indexed, ``tasks['name']``): the length of a JSON list held in a workflow parameter, the
+  product of several widths, a step's conditions (``when``), and one item of a JSON list;
+* DAG ``depends`` results: ``TASK.Succeeded``, ``.Failed``, ``.Errored``, ``.Skipped``,
+  ``.Omitted``, ``.AnySucceeded``, ``.AllFailed``.
+
+Values compared by conditions are text as a parameter holds it (a string as itself, anything
+else as JSON; see `argosy.runtime.entrypoint.value_text`), the same in workflow parameters and a
+task's ``value`` output parameter: numbers compare ``asFloat`` of it, anything else the text.
 
 See https://argo-workflows.readthedocs.io/en/latest/variables/.
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 WORKFLOW_NAME = "{{workflow.name}}"
 """The workflow's name: the run id of an Argosy run on Argo."""
@@ -45,13 +55,79 @@ def parameter_list_length(name: str) -> str:
     return f"{{{{=len(jsonpath(workflow.parameters['{name}'], '$'))}}}}"
 
 
+def expression(body: str) -> str:
+    """An expression tag: Argo evaluates ``body`` with expr-lang."""
+    return f"{{{{={body}}}}}"
+
+
+def task_status(task: str) -> str:
+    """The phase of an earlier task of the same DAG (``Succeeded``, ``Failed``, ...)."""
+    return f"{{{{tasks.{task}.status}}}}"
+
+
+def task_outputs(task: str) -> str:
+    """Every output parameter of a fanned-out task: a JSON list of one map per child."""
+    return f"{{{{tasks.{task}.outputs.parameters}}}}"
+
+
+def task_output_term(task: str, name: str) -> str:
+    """An earlier task's output parameter inside an expression."""
+    return f"tasks['{task}'].outputs.parameters['{name}']"
+
+
+def workflow_parameter_term(name: str) -> str:
+    """A workflow parameter inside an expression."""
+    return f"workflow.parameters['{name}']"
+
+
+def input_parameter_term(name: str) -> str:
+    """An input parameter of the current template inside an expression."""
+    return f"inputs.parameters['{name}']"
+
+
+def list_length_term(json_list: str) -> str:
+    """The length of the JSON list ``json_list`` (a term) inside an expression."""
+    return f"len(jsonpath({json_list}, '$'))"
+
+
+def int_term(text: str) -> str:
+    """A number written as text (a term) as an int inside an expression."""
+    return f"asInt({text})"
+
+
+def output_item_term(outputs: str, index: str, name: str) -> str:
+    """Output ``name`` of child ``index`` (a term) of a fanned-out task, given its aggregated
+    outputs (a term holding `task_outputs`)."""
+    return f"jsonpath({outputs}, '$')[asInt({index})]['{name}']"
+
+
+def compare(subject: str, op: str, value: Any) -> str:
+    """``subject OP value`` inside an expression, ``subject`` a term holding a value as a
+    parameter holds it (a string as itself, anything else as JSON): numbers compare as
+    numbers, anything else as that text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"asFloat({subject}) {op} {value!r}"
+    text = value if isinstance(value, str) else json.dumps(value)
+    return f"{subject} {op} {json.dumps(text)}"
+
+
 __all__ = [
     "ITEM",
     "RETRIES",
     "WORKFLOW_NAME",
     "WORKFLOW_STATUS",
+    "compare",
+    "expression",
     "input_parameter",
+    "input_parameter_term",
+    "int_term",
+    "list_length_term",
+    "output_item_term",
     "parameter_list_length",
     "task_output_parameter",
+    "task_output_term",
+    "task_outputs",
+    "task_status",
     "workflow_parameter",
+    "workflow_parameter_term",
 ]

@@ -13,6 +13,7 @@ clones them (new output records pointing at the same artifacts, task records wit
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from typing import Any
 from argosy import ir
 from argosy.backends.argo.cluster import ClusterConfig
 from argosy.backends.argo.compiler import DoneStep, compile_pipeline, manifest
+from argosy.backends.argo.conditions import VALUE_PARAMETER, valued_steps
 from argosy.backends.argo.gpu import load_gpu_profiles
 from argosy.backends.argo.kube import KubeApi
 from argosy.backends.argo.watch import WorkflowApi, WorkflowSnapshot, snapshot, watch_workflow
@@ -31,9 +33,10 @@ from argosy.dsl.loader import durable_ref
 from argosy.errors import ArgosyError, PipelineError
 from argosy.metadata.schemas import RunStatus, RunUpdate
 from argosy.run_ids import new_nonce, new_run_id
-from argosy.runtime import map_width, read_output
-from argosy.runtime.entrypoint import run_record
+from argosy.runtime import OutputRecord, map_width, read_output
+from argosy.runtime.entrypoint import run_record, value_text
 from argosy.runtime.resume import clone_outputs, reusable_outputs
+from argosy.store.base import ArtifactStore
 
 
 @dataclass
@@ -189,11 +192,13 @@ def resume_run(
     params = definition.resolve_parameters(origin.parameters)
     reusable = reusable_outputs(origin_ir, definition.ir, origin=run_id, params=params, store=store)
     done: dict[str, DoneStep] = {}
+    valued = valued_steps(definition.ir)
     for step, outputs in reusable.items():
         count = map_width(definition.ir, step, run_id=run_id, params=params, store=store)
         if len(outputs) == count:
             length = outputs[0].artifact.length if outputs else None
-            done[step] = DoneStep(width=count, length=length)
+            value = _value(definition.ir.step(step), outputs, store) if step in valued else None
+            done[step] = DoneStep(width=count, length=length, value=value)
     new_id = new_run_id(definition.ir.name)
     clones = clone_outputs(
         {s: reusable[s] for s in done}, origin=run_id, run_id=new_id, store=store
@@ -213,6 +218,17 @@ def resume_run(
     )
     open_sink(settings).record_tasks([task for tasks in clones.values() for task in tasks.values()])
     return handle
+
+
+def _value(step: ir.Step, outputs: Mapping[int, OutputRecord], store: ArtifactStore) -> str:
+    """What the ``value`` output parameter of a resumed step held: its value as text, or for a
+    mapped step the JSON list of its children's output parameters."""
+    from argosy.store import load
+
+    texts = [value_text(load(store, outputs[i].artifact)) for i in sorted(outputs)]
+    if step.mapped is None:
+        return texts[0]
+    return json.dumps([{VALUE_PARAMETER: text} for text in texts])
 
 
 def _pack(definition: PipelineDefinition, settings: Settings) -> tuple[str, str]:
