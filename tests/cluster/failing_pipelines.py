@@ -14,7 +14,7 @@ import time
 from minio import Minio
 from minio.error import S3Error
 
-from argosy import pipeline, step
+from argosy import pipeline, run_status, step
 
 MARKERS = "markers/"
 
@@ -112,3 +112,33 @@ def hello(name: str) -> str:
 @pipeline
 def greeting(name: str = "cron"):
     return hello(name)
+
+
+@step
+def breaks(marker: str) -> int:
+    raise RuntimeError(f"breaks on purpose ({marker})")
+
+
+@step
+def uses(value: int) -> int:
+    return value
+
+
+@step
+def recover(note: str) -> str:
+    """A failure handler: runs only because ``breaks`` failed."""
+    return note
+
+
+@step
+def notify(status: str) -> str:
+    """The exit handler: what a notification would say."""
+    return f"the run {status}"
+
+
+@pipeline
+def guarded(marker: str = "unset"):
+    broken = breaks(marker)
+    uses(broken)
+    recover("recovered").after(broken, on="failed")
+    notify(run_status()).on_exit()

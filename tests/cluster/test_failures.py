@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from argosy.backends.argo import ClusterConfig, compile_pipeline
 from argosy.backends.argo.compiler import manifest
 from argosy.backends.argo.gpu import load_gpu_profiles
 from argosy.backends.argo.kube import KubeApi
+from argosy.backends.local import run_pipeline
 from argosy.code_package import pack, package_ref
 from argosy.config import Settings
 from argosy.dsl import load_pipeline
@@ -33,6 +35,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(900)]
 PIPELINES = "tests/cluster/failing_pipelines.py"
 STEP_LABEL = "argosy.io/step"
 DONE = {"Succeeded", "Failed", "Error"}
+POD_TEMPLATES = ("breaks", "uses", "recover", "notify", "finish-run")
 
 
 def _marker() -> str:
@@ -96,7 +99,38 @@ def test_a_step_past_its_deadline_fails_its_dependents_never_run_and_on_exit_rec
     tasks = {
         task.step: task.status.value for task in open_reader(client_settings).list_tasks(run_id)
     }
-    assert "after_slow" not in tasks
+    assert tasks["after_slow"] == "skipped"  # no pod, recorded by the onExit handler
+
+
+def test_a_failure_handler_and_an_exit_handler_run_as_they_do_locally(
+    argosy_env: dict[str, str], client_settings: Settings, tmp_path: Path
+) -> None:
+    marker = _marker()
+    run_id = _submit(argosy_env, "guarded", f"marker={marker}", succeed=False)
+    workflow = kubectl(argosy_env, "get", "workflow", run_id, "-n", "argosy")
+    assert workflow["status"]["phase"] == "Failed"  # `uses` never ran: that branch failed
+    phases = {name: [n["phase"] for n in _pod_nodes(workflow, name)] for name in POD_TEMPLATES}
+    assert phases == {
+        "breaks": ["Failed"], "uses": [], "recover": ["Succeeded"], "notify": ["Succeeded"],
+        "finish-run": ["Succeeded"],
+    }  # fmt: skip
+
+    reader = open_reader(client_settings)
+    statuses = {task.step: task.status.value for task in reader.list_tasks(run_id)}
+    assert reader.get_run(run_id).status.value == "failed"
+    store = open_store(client_settings)
+    told = load(store, read_output(store, run_id, "notify", 0).artifact)
+    assert told == "the run failed"
+
+    definition = load_pipeline(f"{PIPELINES}:guarded")
+    local = run_pipeline(
+        definition, {"marker": marker}, Settings(home=tmp_path / "local"), progress=False
+    )
+    assert local.status.value == "failed"
+    assert {name: step.state for name, step in local.steps.items()} == {
+        "breaks": "failed", "uses": "skipped", "recover": "succeeded", "notify": "succeeded"
+    }
+    assert statuses == {name: step.state for name, step in local.steps.items()}
 
 
 def test_a_failed_run_is_inspected_and_resumed_rerunning_only_what_failed(

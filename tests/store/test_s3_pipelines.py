@@ -18,6 +18,8 @@ EXAMPLES = [
     ("pipelines/gpu_embed.py", ["--param", "n_docs=300", "--param", "vocab_size=200"]),
     ("pipelines/incremental.py", ["--param", "n_chunks=3", "--param", "chunk_size=500"]),
     ("pipelines/release_checks.py", ["--param", "n=200"]),
+    ("pipelines/control_flow.py", ["--param", "n=300"]),
+    ("pipelines/sub_pipelines.py", ["--param", "n=200", "--param", "held_out_n=60"]),
 ]
 """Every example pipeline, with parameters that keep it small."""
 

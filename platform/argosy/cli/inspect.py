@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 from rich.tree import Tree
 
+from argosy import ir
 from argosy.client import Client, Run, Task
 from argosy.errors import NotFound
 from argosy.metadata.reader import Direction
@@ -36,6 +37,7 @@ _STATUS_STYLE = {
     "running": "yellow",
     "pending": "dim",
     "skipped": "dim",
+    "caught": "yellow",
     "cancelled": "magenta",
 }
 
@@ -109,8 +111,10 @@ def runs(
 def _step_summary(run: Run, step: str, tasks: list[Task]) -> dict[str, Any]:
     statuses = Counter(task.status for task in tasks)
     durations = [task.duration for task in tasks if task.duration is not None]
+    node = run.pipeline_ir.step(step)
     return {
-        "mapped": run.pipeline_ir.step(step).mapped is not None,
+        "mapped": node.mapped is not None,
+        "role": _role(node),
         "tasks": len(tasks),
         "statuses": dict(statuses),
         "retried": sum(task.attempt > 0 for task in tasks),
@@ -119,6 +123,17 @@ def _step_summary(run: Run, step: str, tasks: list[Task]) -> dict[str, Any]:
         "seconds": sum(durations) if durations else None,
         "outputs": [task.output.digest for task in tasks if task.output is not None],
     }
+
+
+def _role(step: ir.Step) -> list[str]:
+    """What sets the step apart from a plain one: ``exit handler``, ``catch``, its conditions,
+    the outcomes of other steps it runs on, its sub-pipeline call."""
+    role = ["exit handler"] if step.exit else []
+    role += ["catch"] if step.catch else []
+    role += [f"if {condition.describe()}" for condition in step.when]
+    role += [f"on {outcome} of {other}" for other, outcome in step.runs_on.items()]
+    role += [f"in {step.group}"] if step.group else []
+    return role
 
 
 def _show_payload(run: Run, tasks: list[Task], metrics: list[MetricPublic]) -> dict[str, Any]:
@@ -177,8 +192,9 @@ def _steps_table(steps: dict[str, dict[str, Any]]) -> Table:
             output = f"{len(outputs)} artifacts"
         else:
             output = outputs[0][:SHORT] if outputs else "-"
+        tags = ["map"] * summary["mapped"] + summary["role"]
         table.add_row(
-            name + (" (map)" if summary["mapped"] else ""),
+            name + (f" [dim]({escape(', '.join(tags))})[/]" if tags else ""),
             str(summary["tasks"]),
             " ".join(_status(status) + f" {count}" for status, count in summary["statuses"].items())
             or _status("pending"),
