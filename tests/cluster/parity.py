@@ -28,7 +28,7 @@ SMALL = {
     "gpu_embed": {"n_docs": 300, "vocab_size": 200, "dim": 8},
     "release_checks": {"n": 200},
     "control_flow": {"n": 300},
-    "sub_pipelines": {"n": 200, "held_out_n": 60},
+    "sub_pipelines": {"n": 200, "held_out_n": 60, "min_rows": 10},
 }
 """Parameters that keep every example pipeline small enough for a 2-core test machine."""
 TIMED = {

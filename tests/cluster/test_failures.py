@@ -128,7 +128,10 @@ def test_a_failure_handler_and_an_exit_handler_run_as_they_do_locally(
     )
     assert local.status.value == "failed"
     assert {name: step.state for name, step in local.steps.items()} == {
-        "breaks": "failed", "uses": "skipped", "recover": "succeeded", "notify": "succeeded"
+        "breaks": "failed",
+        "uses": "skipped",
+        "recover": "succeeded",
+        "notify": "succeeded",
     }
     assert statuses == {name: step.state for name, step in local.steps.items()}
 

@@ -23,7 +23,8 @@ from argosy.outputs import OutputRecord, write_output
 from argosy.runtime.cache import cache_key
 from argosy.runtime.capture import captured_output
 from argosy.runtime.context import collecting_metrics
-from argosy.runtime.inputs import resolve_inputs
+from argosy.runtime.decisions import task_resources
+from argosy.runtime.inputs import RunView, resolve_inputs
 from argosy.runtime.spec import TaskSpec
 from argosy.runtime.threads import limited_threads
 from argosy.store import save
@@ -85,7 +86,10 @@ def run_task(
             outcome.cache_hit = outcome.output is not None
         if outcome.output is None:
             function = definition.function(step.name)
-            with limited_threads(step.resources.cpu):
+            cpu = task_resources(
+                RunView(definition.ir, spec.run_id, params, store), step, spec.index
+            ).cpu
+            with limited_threads(cpu):
                 _call(function, resolved.values, spec, store, outcome, echo_logs, capture_to)
         if outcome.output is not None:
             record = OutputRecord(

@@ -28,6 +28,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from argosy import ir
 from argosy.backends.local.guardian import guardian
 from argosy.backends.local.memory_limit import (
     INTERVAL,
@@ -137,8 +138,17 @@ class WorkerPool:
                 return worker
         return self.replace(free[0])
 
-    def send(self, worker: Worker, spec: TaskSpec, environment: Environment) -> None:
-        worker.sent.append(memory_limit(self._definition.ir.step(spec.step).resources))
+    def send(
+        self,
+        worker: Worker,
+        spec: TaskSpec,
+        environment: Environment,
+        resources: ir.Resources | None = None,
+    ) -> None:
+        """Send a task; ``resources`` when the task's own differ from its step's (decided at
+        run time) set its memory limit."""
+        resources = resources or self._definition.ir.step(spec.step).resources
+        worker.sent.append(memory_limit(resources))
         order = Order(spec=spec, environment=dict(environment))
         worker.connection.send_bytes(order.model_dump_json().encode())
 

@@ -136,7 +136,8 @@ def _run(
     sink = open_sink(settings)
     sink.check()
     replayed = replay_spools(spool_dir(settings), sink)
-    gpus = visible_gpus() if any(s.resources.gpu for s in pipeline.steps) else []
+    asks = any(s.resources.gpu or "gpu" in s.resources_from for s in pipeline.steps)
+    gpus = visible_gpus() if asks else []
     fallback = gpu_fallback_steps(pipeline, gpus, fallback=knobs.gpu_fallback)
     slots = knobs.max_workers or settings.max_workers or os.cpu_count() or 1
     slots = min(slots, pipeline.max_parallel or slots)

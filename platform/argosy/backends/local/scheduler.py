@@ -35,7 +35,7 @@ from argosy.backends.local.pool import Died, Finished, Worker, WorkerPool
 from argosy.backends.local.progress import RunProgress
 from argosy.backends.local.recorder import RunRecorder
 from argosy.backends.local.slots import Capacity, Claim
-from argosy.errors import ArgosyError
+from argosy.errors import ArgosyError, ResourceError
 from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
 from argosy.runtime import TaskSpec, map_width
 from argosy.runtime.decisions import task_resources, unmet_condition
@@ -248,7 +248,7 @@ class Scheduler:
                 environment["CUDA_VISIBLE_DEVICES"] = worker.cuda = cuda
             elif step.resources.gpu:
                 environment["CUDA_VISIBLE_DEVICES"] = ""
-            self._pool.send(worker, self._spec(queued), environment)
+            self._pool.send(worker, self._spec(queued), environment, step.resources)
         for queued in held:
             heapq.heappush(self._queue, queued)
 
@@ -473,12 +473,14 @@ class Scheduler:
         for upstream in needed:
             outcome = step.outcome(upstream)
             if not _ended_as(self._steps[upstream], outcome):
-                state = self._steps[upstream].state.value
+                ended = self._steps[upstream]
+                state = "failed (caught)" if ended.caught else ended.state.value
                 wanted = "" if outcome in ("succeeded", "one_of") else f" (it runs on {outcome})"
                 return f"step {upstream!r} {state}{wanted}"
         for source in step.inputs.values():
             if isinstance(source, ir.OneOfInput) and not any(
-                self._steps[branch].state is StepState.SUCCEEDED for branch in source.steps
+                self._steps[branch].state is StepState.SUCCEEDED and not self._steps[branch].caught
+                for branch in source.steps
             ):
                 return f"none of steps {', '.join(source.steps)} ran"
         return None
@@ -502,6 +504,7 @@ class Scheduler:
                 run.resources = [
                     task_resources(self._view, run.step, index) for index in range(run.width)
                 ]
+                self._check_gpus(run.step, run.resources)
         except ArgosyError as error:
             self._fail_step(run, error)
             return
@@ -512,6 +515,16 @@ class Scheduler:
             if index not in run.done:
                 self._push(name, index, run.base_attempt)
         self._settle(run)
+
+    def _check_gpus(self, step: ir.Step, resources: list[ir.Resources]) -> None:
+        """ResourceError when a task asks, at run time, for more GPUs than the machine has."""
+        wanted = max(r.gpu for r in resources)
+        if wanted > len(self._capacity.gpus):
+            raise ResourceError(
+                f"step {step.name!r} decided at run time to ask for {wanted} GPU(s), but this "
+                f"machine has {len(self._capacity.gpus)}; run it where there are GPUs (`argosy "
+                "submit`)"
+            )
 
     def _fail_step(self, run: StepRun, error: ArgosyError) -> None:
         """The step cannot start (its width, resources or conditions cannot be known)."""
@@ -542,10 +555,12 @@ def _ended_as(run: StepRun, outcome: str) -> bool:
     """Whether the ended step ``run`` ended as a step waiting for ``outcome`` of it needs."""
     if outcome == "finished":
         return True
-    if outcome == "one_of":
-        return run.state in (StepState.SUCCEEDED, StepState.SKIPPED)
-    if outcome == "failed":
-        return run.state is StepState.FAILED
+    if outcome == "one_of":  # a branch that ran, or that was skipped; a caught one failed
+        return run.state is StepState.SKIPPED or (
+            run.state is StepState.SUCCEEDED and not run.caught
+        )
+    if outcome == "failed":  # a caught failure is one too, as on Argo (continueOn)
+        return run.state is StepState.FAILED or bool(run.caught)
     if outcome == "any_succeeded":
         return run.state is not StepState.SKIPPED and run.successes > 0
     if outcome == "all_failed":
