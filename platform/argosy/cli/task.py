@@ -1,8 +1,8 @@
 """``argosy task``: the runtime entrypoint, the one command that executes a step (hidden).
 
 Argo pods run ``python -m argosy task --pipeline REF --step NAME --run-id ID [--index I] ...``;
-the exit code is 0 if and only if the task succeeded (a caught failure exits 1 too: Argo's
-``continueOn`` lets the run go on).
+the exit code is 0 if and only if the task succeeded, or failed and was caught (recorded
+``caught``, its output None: the run goes on).
 """
 
 from __future__ import annotations
@@ -81,8 +81,10 @@ def task(
     if record.status is not TaskStatus.SUCCEEDED:
         last = (record.error or "failed").strip().splitlines()[-1]
         console = Console(stderr=True, highlight=False)
-        caught = " (caught: the run goes on)" if record.status is TaskStatus.CAUGHT else ""
-        console.print(f"[bold red]task {spec.task_id} failed{caught}:[/] {escape(last)}")
+        if record.status is TaskStatus.CAUGHT:
+            console.print(f"[yellow]task {spec.task_id} failed, caught:[/] {escape(last)}")
+            return
+        console.print(f"[bold red]task {spec.task_id} failed:[/] {escape(last)}")
         sys.exit(1)
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from argosy import ir
 from argosy.dsl import PipelineDefinition, load_pipeline
 from argosy.errors import StoreError
 from argosy.metadata.schemas import TaskInput, TaskRecord, TaskStatus
@@ -101,14 +102,30 @@ def run_task(
             write_output(store, spec.run_id, spec.step, spec.index, record)
     except Exception as failure:  # resolving inputs or storing failed: so did the task
         outcome.error = _describe(failure)
-    record = _task_record(
-        spec,
-        started,
-        outcome,
-        caught=step.catch and step.retry.own(spec.attempt) == step.retry.limit,
-    )
+    caught = outcome.error is not None and is_caught(step, spec.attempt)
+    if caught:
+        try:
+            outcome.output = store_caught(store, spec, outcome.inputs)
+        except StoreError as error:
+            caught, outcome.error = False, f"{outcome.error}\n(its None output: {error})"
+    record = _task_record(spec, started, outcome, caught=caught)
     sink.record_tasks([record])
     return record
+
+
+def is_caught(step: ir.Step, attempt: int) -> bool:
+    """Whether a failure of attempt ``attempt`` is caught: the step has ``catch`` and the
+    attempt was its last try."""
+    return step.catch and step.retry.own(attempt) == step.retry.limit
+
+
+def store_caught(store: ArtifactStore, spec: TaskSpec, inputs: list[TaskInput]) -> ArtifactInfo:
+    """A caught task's output, None, stored and recorded as any output: what reads it (a
+    fan-in, a join, a condition) gets None, on either backend, with no special case."""
+    artifact = save(store, None)
+    record = OutputRecord(artifact=artifact, task=spec.task_id, inputs=inputs)
+    write_output(store, spec.run_id, spec.step, spec.index, record)
+    return artifact
 
 
 def _call(
@@ -163,21 +180,17 @@ def _describe(failure: BaseException) -> str:
     return "".join(traceback.format_exception(failure))[-_ERROR_LIMIT:]
 
 
-def failed_status(caught: bool) -> TaskStatus:
-    """How a failed attempt is recorded: ``caught`` when it is the last of a ``catch`` step."""
-    return TaskStatus.CAUGHT if caught else TaskStatus.FAILED
-
-
 def _task_record(
     spec: TaskSpec, started: datetime, outcome: _Outcome, *, caught: bool
 ) -> TaskRecord:
-    failed = outcome.error is not None
+    failed = outcome.error is not None and not caught
+    status = TaskStatus.CAUGHT if caught else TaskStatus.FAILED if failed else TaskStatus.SUCCEEDED
     return TaskRecord(
         run_id=spec.run_id,
         step=spec.step,
         index=spec.index,
         attempt=spec.attempt,
-        status=failed_status(caught) if failed else TaskStatus.SUCCEEDED,
+        status=status,
         started_at=started,
         finished_at=datetime.now(UTC),
         inputs=outcome.inputs,
@@ -191,4 +204,4 @@ def _task_record(
     )
 
 
-__all__ = ["failed_status", "run_task"]
+__all__ = ["is_caught", "run_task", "store_caught"]

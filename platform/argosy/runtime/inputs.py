@@ -3,8 +3,8 @@
 Parameters come from the run's parameters, literals from the IR, upstream outputs from the
 store through their output records, a fan-in as the children ``0..width-1`` of the mapped step
 in map order, a join (``one_of``) as the output of the first of its steps that succeeded, the
-run's status from the scheduler or Argo; each mapped argument then gives the task its item. The
-output of a task of a ``catch`` step that failed for good is None. Values stored with pickle
+run's status from the scheduler or Argo; each mapped argument then gives the task its item (a
+``catch`` step's task that failed for good left None as its output). Values stored with pickle
 are unpickled only for a pipeline declared with ``allow_pickle=True``.
 """
 
@@ -49,15 +49,9 @@ class RunView:
     run_status: str | None = None
     """``succeeded`` or ``failed``: given to exit handlers."""
 
-    def output(self, step: str, index: int = 0) -> tuple[Any, ArtifactInfo | None]:
-        """The output value of task ``index`` of ``step`` and its artifact; (None, None) for a
-        ``catch`` step's task that failed for good."""
-        if self.pipeline.step(step).catch:
-            record = find_output(self.store, self.run_id, step, index)
-            if record is None:
-                return None, None
-        else:
-            record = read_output(self.store, self.run_id, step, index)
+    def output(self, step: str, index: int = 0) -> tuple[Any, ArtifactInfo]:
+        """The output value of task ``index`` of ``step``, and its artifact."""
+        record = read_output(self.store, self.run_id, step, index)
         return load(self.store, record.artifact, allow_pickle=self.pipeline.allow_pickle), (
             record.artifact
         )
@@ -136,8 +130,7 @@ def _output(
         artifact = record.artifact
         whole = _mapped_source(run.store, artifact, run.pipeline.allow_pickle)
         value = copy.deepcopy(_item(whole, item, run.pipeline, step, argument))
-    if artifact is not None:
-        resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact, item=item))
+    resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact, item=item))
     return value
 
 
@@ -175,8 +168,7 @@ def _fan_in(
     values = []
     for child in [item] if item is not None else range(width):
         value, artifact = run.output(producer, child)
-        if artifact is not None:
-            resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact))
+        resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact))
         values.append(value)
     return values[0] if item is not None else values
 

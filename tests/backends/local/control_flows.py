@@ -200,14 +200,14 @@ def risky(text: str) -> str:
 
 @pipeline
 def caught_then_handled():
-    """A failure handler of a catch step: a caught failure is a failure (as Argo's continueOn
-    leaves the task Failed)."""
+    """A failure handler of a catch step: a caught failure is no failure to it (on Argo the
+    caught task's pod ends well)."""
     return label.named("alert")("risky failed").after(risky("risky"), on="failed")
 
 
 @pipeline
 def caught_join(go: str = "risky"):
-    """A join whose only branch that ran was caught: no branch gave it an output."""
+    """A join whose only branch that ran was caught: it gets the caught task's None."""
     with when(go == "risky"):
         caught = risky("branch")
     with when(go != "risky"):

@@ -335,20 +335,23 @@ def test_gpus_decided_beyond_the_machine_fail_the_step_instead_of_waiting_for_ev
     assert "decided at run time to ask for 2 GPU(s), but this machine has 0" in error
 
 
-def test_a_caught_failure_runs_the_failure_handler_as_on_argo(settings: Settings) -> None:
+def test_a_caught_failure_is_no_failure_to_a_handler_as_on_argo(settings: Settings) -> None:
     result = _run(flows.caught_then_handled, settings)
 
     assert result.succeeded
-    assert _ends(settings, result.run_id) == {"risky": "caught", "alert": SUCCEEDED}
+    assert _ends(settings, result.run_id) == {
+        "risky": "caught",
+        "alert": "skipped: step 'risky' succeeded (it runs on failed)",
+    }
 
 
-def test_a_join_whose_only_branch_that_ran_was_caught_is_skipped_as_on_argo(
-    settings: Settings,
-) -> None:
+def test_a_join_whose_only_branch_that_ran_was_caught_gets_its_none(settings: Settings) -> None:
     result = _run(flows.caught_join, settings)
 
+    assert result.succeeded
     assert _ends(settings, result.run_id) == {
         "risky": "caught",
         "other": "skipped: condition go != 'risky' is false",
-        "joined": "skipped: step 'risky' failed (caught)",
+        "joined": SUCCEEDED,
     }
+    assert output(settings, result, "joined") is None

@@ -1,9 +1,11 @@
 """Whether a DAG task runs: its ``depends`` expression and its ``when`` expression.
 
 ``depends`` spells what a step needs of each step before it (`ir.Step.outcome`) with Argo's
-task results: success is the bare task name (succeeded, or skipped, or failed with
-``continueOn`` for a ``catch`` step) unless that task has conditions of its own, since a task
-skipped by its ``when`` would count as done; then ``.Succeeded`` is spelled out. A failure is
+task results: success is the bare task name (succeeded, or skipped) unless that task has
+conditions of its own, since a task skipped by its ``when`` would count as done; then
+``.Succeeded`` is spelled out. (A ``catch`` step's caught task succeeds as far as Argo knows:
+its pod records it ``caught`` and ends well; Argo 4 refuses ``continueOn`` beside
+``depends``.) A failure is
 ``.Failed || .Errored``; a map's ``any_succeeded`` and ``all_failed`` are ``.AnySucceeded`` and
 ``.AllFailed``; a join's branches may have been ``.Skipped`` or ``.Omitted`` but one must have
 succeeded. ``when`` compares each condition's subject, as text, with its constant.
@@ -72,22 +74,14 @@ def needs(pipeline: ir.Pipeline, scope: Scope, upstream: str, outcome: str) -> s
     if task is None:
         return None
     if task != dns(upstream):  # another sub-pipeline call: its DAG stands for its steps
-        return _needs_of(task, outcome, conditional=False, catch=False, mapped=False)
+        return _needs_of(task, outcome, conditional=False, mapped=False)
     step = pipeline.step(upstream)
-    return _needs_of(
-        task, outcome, conditional=bool(step.when), catch=step.catch, mapped=step.mapped is not None
-    )
+    return _needs_of(task, outcome, conditional=bool(step.when), mapped=step.mapped is not None)
 
 
-def _needs_of(task: str, outcome: str, *, conditional: bool, catch: bool, mapped: bool) -> str:
+def _needs_of(task: str, outcome: str, *, conditional: bool, mapped: bool) -> str:
     if outcome == "succeeded":
-        if not conditional:
-            return task
-        return (
-            f"({task}.Succeeded || {task}.Failed || {task}.Errored)"
-            if catch
-            else (f"{task}.Succeeded")
-        )
+        return f"{task}.Succeeded" if conditional else task
     if outcome == "one_of":
         return _any_of(task, ("Succeeded", "Skipped", "Omitted"))
     if outcome == "finished":

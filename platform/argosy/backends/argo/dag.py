@@ -2,15 +2,14 @@
 
 Each step is one DAG task running its container template (`argosy.backends.argo.compiler`
 makes those): after the steps it needs and if its conditions hold
-(`argosy.backends.argo.conditions`), with ``continueOn`` when it is a ``catch`` step, fanned out
-with ``withSequence`` when it is mapped. The width comes from a tiny ``length`` output
-parameter of the step it maps over, an expression over a pipeline parameter, or a product of
-those for a crossed map, so the document has the same size for a 10-wide and a 100,000-wide
-fan-out. A map with ``max_parallel`` runs inside a DAG template of its own with that
-``parallelism``. A sub-pipeline call is a DAG template with the call's ``retryStrategy``, run
-by one task of the main DAG; values crossing its border travel as parameters
-(`argosy.backends.argo.scopes`). The workflow's ``onExit`` runs the exit handlers, then the task
-that records the run's end.
+(`argosy.backends.argo.conditions`), fanned out with ``withSequence`` when it is mapped. The
+width comes from a tiny ``length`` output parameter of the step it maps over, an expression
+over a pipeline parameter, or a product of those for a crossed map, so the document has the
+same size for a 10-wide and a 100,000-wide fan-out. A map with ``max_parallel`` runs inside a
+DAG template of its own with that ``parallelism``. A sub-pipeline call is a DAG template with
+the call's ``retryStrategy``, run by one task of the main DAG; values crossing its border
+travel as parameters (`argosy.backends.argo.scopes`). The workflow's ``onExit`` runs the exit
+handlers, then the task that records the run's end.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hera.workflows import DAG, Container, Parameter, Task
-from hera.workflows.models import ContinueOn, Sequence, ValueFrom
+from hera.workflows.models import Sequence, ValueFrom
 
 from argosy import ir
 from argosy.backends.argo import conditions, expressions, pod_settings
@@ -148,7 +147,6 @@ class DagWriter:
             template=template,
             depends=conditions.depends(self.pipeline, step, self.done, scope),
             when=conditions.when(self.pipeline, step, self.done, scope),
-            continue_on=ContinueOn(failed=True, error=True) if step.catch else None,
             arguments=arguments or None,
             with_sequence=fan_out,
         )
@@ -191,7 +189,6 @@ class DagWriter:
             Task(
                 name=dns(step.name),
                 template=self.containers[step.name].name,
-                continue_on=ContinueOn(failed=True, error=True) if step.catch else None,
                 arguments=[
                     Parameter(name=INDEX_PARAMETER, value=expressions.ITEM),
                     *(Parameter(name=n, value=expressions.input_parameter(n)) for n in passed),

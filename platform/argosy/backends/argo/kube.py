@@ -8,6 +8,7 @@ configuration. Every API failure becomes a `ClusterError` that says what to chec
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -113,13 +114,22 @@ class KubeApi:
             hint = {
                 401: "the kubeconfig's credentials were refused",
                 403: "the account may not do this; check its RBAC (Role and RoleBinding)",
-            }.get(error.status or 0, error.reason)
+            }.get(error.status or 0, _message(error.body) or error.reason)
             raise ClusterError(f"cannot {what}: HTTP {error.status}: {hint}") from None
         except HTTPError as error:
             raise ClusterError(
                 f"cannot {what}: the Kubernetes API is unreachable ({error}); check the "
                 "kubeconfig's server and that the cluster is up"
             ) from None
+
+
+def _message(body: object) -> str | None:
+    """The ``message`` of a Kubernetes ``Status`` response (what was refused, and why)."""
+    try:
+        status = json.loads(body) if isinstance(body, str | bytes) else None
+    except ValueError:
+        return None
+    return status.get("message") if isinstance(status, dict) else None
 
 
 __all__ = ["GROUP", "MAIN_CONTAINER", "PLURALS", "VERSION", "KubeApi", "ObjectNotFound"]

@@ -12,7 +12,8 @@ workers while the machine has worker slots, memory and GPUs for them
 of a step whose tasks have been short (a wide fan-out of small tasks) are also queued one deep
 behind a worker's running task, so workers never wait for the scheduler between them. A
 failed task is retried while its step allows; one that fails for good fails its step (or, in a
-``catch`` step, is recorded caught and counts as done), while independent branches run on.
+``catch`` step, is recorded caught, its output None, and counts as done), while independent
+branches run on.
 Timeouts kill the worker running the task. A run fails as an Argo workflow does: when a last
 step of a branch failed, or was skipped because a step before it failed; or when all else
 succeeded and an exit handler failed.
@@ -35,11 +36,11 @@ from argosy.backends.local.pool import Died, Finished, Worker, WorkerPool
 from argosy.backends.local.progress import RunProgress
 from argosy.backends.local.recorder import RunRecorder
 from argosy.backends.local.slots import Capacity, Claim
-from argosy.errors import ArgosyError, ResourceError
-from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
+from argosy.errors import ArgosyError, ResourceError, StoreError
+from argosy.metadata.schemas import TaskRecord, TaskStatus
 from argosy.runtime import TaskSpec, map_width
 from argosy.runtime.decisions import task_resources, unmet_condition
-from argosy.runtime.execute import failed_status
+from argosy.runtime.execute import is_caught, store_caught
 from argosy.runtime.inputs import RunView
 from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactStore
@@ -87,10 +88,6 @@ class StepRun:
     @property
     def ended(self) -> bool:
         return self.state in (StepState.SUCCEEDED, StepState.FAILED, StepState.SKIPPED)
-
-    @property
-    def successes(self) -> int:
-        return len(self.done) - len(self.caught)
 
     @property
     def short(self) -> bool:
@@ -348,16 +345,24 @@ class Scheduler:
     def _failure(
         self, task: _Queued, started: datetime, reason: str, *, log: str | None = None
     ) -> TaskRecord:
-        step = self._steps[task.step].step
+        spec = self._spec(task)
+        error = f"task {spec.task_id}: {reason}"
+        output = None
+        if is_caught(self._steps[task.step].step, task.attempt):
+            try:
+                output = store_caught(self._store, spec, [])
+            except StoreError as store_error:
+                error += f"\n(its None output: {store_error})"
         return TaskRecord(
             run_id=self._options.run_id,
             step=task.step,
             index=task.index,
             attempt=task.attempt,
-            status=failed_status(step.catch and step.retry.own(task.attempt) == step.retry.limit),
+            status=TaskStatus.FAILED if output is None else TaskStatus.CAUGHT,
             started_at=started,
             finished_at=datetime.now(UTC),
-            error=f"task {task_id(self._options.run_id, task.step, task.index)}: {reason}",
+            output=output,
+            error=error,
             log_key=log,
             gpu_fallback=task.step in self._options.gpu_fallback,
         )
@@ -473,14 +478,12 @@ class Scheduler:
         for upstream in needed:
             outcome = step.outcome(upstream)
             if not _ended_as(self._steps[upstream], outcome):
-                ended = self._steps[upstream]
-                state = "failed (caught)" if ended.caught else ended.state.value
+                state = self._steps[upstream].state.value
                 wanted = "" if outcome in ("succeeded", "one_of") else f" (it runs on {outcome})"
                 return f"step {upstream!r} {state}{wanted}"
         for source in step.inputs.values():
             if isinstance(source, ir.OneOfInput) and not any(
-                self._steps[branch].state is StepState.SUCCEEDED and not self._steps[branch].caught
-                for branch in source.steps
+                self._steps[branch].state is StepState.SUCCEEDED for branch in source.steps
             ):
                 return f"none of steps {', '.join(source.steps)} ran"
         return None
@@ -555,16 +558,15 @@ def _ended_as(run: StepRun, outcome: str) -> bool:
     """Whether the ended step ``run`` ended as a step waiting for ``outcome`` of it needs."""
     if outcome == "finished":
         return True
-    if outcome == "one_of":  # a branch that ran, or that was skipped; a caught one failed
-        return run.state is StepState.SKIPPED or (
-            run.state is StepState.SUCCEEDED and not run.caught
-        )
-    if outcome == "failed":  # a caught failure is one too, as on Argo (continueOn)
-        return run.state is StepState.FAILED or bool(run.caught)
+    # a caught task counts as done, as on Argo, where its pod ends well having recorded it
+    if outcome == "one_of":
+        return run.state in (StepState.SUCCEEDED, StepState.SKIPPED)
+    if outcome == "failed":
+        return run.state is StepState.FAILED
     if outcome == "any_succeeded":
-        return run.state is not StepState.SKIPPED and run.successes > 0
+        return run.state is not StepState.SKIPPED and bool(run.done)
     if outcome == "all_failed":
-        return run.state is not StepState.SKIPPED and bool(run.width) and run.successes == 0
+        return run.state is not StepState.SKIPPED and bool(run.width) and not run.done
     return run.state is StepState.SUCCEEDED
 
 
