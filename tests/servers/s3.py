@@ -158,6 +158,10 @@ class S3Server:
             "-webdav=false",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
+            # a test makes a bucket (a collection of volumes) of its own: left to size itself by
+            # the free disk, SeaweedFS refuses writes (InternalError) after ~60 of them
+            "-volume.max=2000",
+            "-master.volumeSizeLimitMB=64",
             f"-s3.config={identities}",
             *(f"-{name}.port={port}" for name, port in self.ports.items()),
         ]
