@@ -227,14 +227,14 @@ def test_resources_from_a_map_take_the_item_of_each_task() -> None:
     document = _doc(sized)
     templates, tasks = _templates(document), _tasks(document)
 
-    item = "jsonpath(inputs.parameters['memory'], '$')[asInt(inputs.parameters['index'])]['value']"
+    item = "jsonpath(inputs.parameters['memory'], '$')[asInt(inputs.parameters['index'])]"
     patch = json.loads(templates["sized-map"]["podSpecPatch"])
     assert patch["containers"][0]["resources"]["limits"] == {"memory": f"{{{{={item}}}}}"}
     assert templates["sized-map"]["inputs"] == {
         "parameters": [{"name": "index"}, {"name": "memory"}]
     }
     assert _arguments(tasks["sized-map"]) == {
-        "memory": "{{tasks.size.outputs.parameters}}",
+        "memory": "{{tasks.size.outputs.parameters.value}}",
         "index": "{{item}}",
     }
     assert templates["size"]["outputs"]["parameters"] == [VALUE_OUTPUT]

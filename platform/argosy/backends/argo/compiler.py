@@ -286,7 +286,7 @@ def _resources_patch(step: ir.Step, gpu_resource: str | None) -> str | None:
     """A ``podSpecPatch`` setting the resources decided at run time, as requests and limits.
 
     Each input parameter holds its value as text (a quantity or a number); one from a fan-in
-    holds every child's outputs and the task takes its own child's.
+    holds Argo's JSON list of the sizing tasks' values, and the task takes its own item.
     """
     if not step.resources_from:
         return None
@@ -294,10 +294,9 @@ def _resources_patch(step: ir.Step, gpu_resource: str | None) -> str | None:
     values = []
     for field, source in step.resources_from.items():
         if isinstance(source, ir.FanInInput):
-            term = expressions.output_item_term(
+            term = expressions.item_term(
                 expressions.input_parameter_term(field),
                 expressions.input_parameter_term(INDEX_PARAMETER),
-                VALUE_PARAMETER,
             )
             value = expressions.expression(term)
         else:

@@ -122,15 +122,14 @@ def value_source(
     done: Mapping[str, Resumed],
     scope: Scope,
 ) -> str:
-    """A template argument holding ``source``'s value as text (a fan-in: every child's outputs,
-    a JSON list of maps)."""
+    """A template argument holding ``source``'s value as text (a fan-in: Argo's JSON list of
+    its tasks' values)."""
     if isinstance(source, ir.ParameterInput):
         return expressions.workflow_parameter(source.name)
     _check_in_scope(pipeline, step, source.step)
     if source.step in done:
         return _resumed_value(done, source.step)
-    name = AGGREGATE if isinstance(source, ir.FanInInput) else VALUE_PARAMETER
-    return scope.output(source.step, name)[0]
+    return scope.output(source.step, VALUE_PARAMETER)[0]
 
 
 def _subject(
@@ -175,11 +174,7 @@ def valued_steps(pipeline: ir.Pipeline) -> frozenset[str]:
     return frozenset(names)
 
 
-AGGREGATE = ""
-"""The name standing for every output parameter of a fanned-out task (a JSON list of maps)."""
-
 __all__ = [
-    "AGGREGATE",
     "VALUE_PARAMETER",
     "Resumed",
     "depends",

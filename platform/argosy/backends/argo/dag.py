@@ -45,8 +45,8 @@ class DoneStep:
     length: int | None = None
     """Length of its output, when a downstream step maps over it."""
     value: str | None = None
-    """Its ``value`` output parameter (the JSON list of its children's output parameters when
-    it is mapped), when a condition or a resource reads it."""
+    """Its ``value`` output parameter (Argo's JSON list of its tasks' values when it is mapped),
+    when a condition or a resource reads it."""
 
 
 def group_retried(pipeline: ir.Pipeline, step: ir.Step) -> bool:

@@ -65,11 +65,6 @@ def task_status(task: str) -> str:
     return f"{{{{tasks.{task}.status}}}}"
 
 
-def task_outputs(task: str) -> str:
-    """Every output parameter of a fanned-out task: a JSON list of one map per child."""
-    return f"{{{{tasks.{task}.outputs.parameters}}}}"
-
-
 def task_output_term(task: str, name: str) -> str:
     """An earlier task's output parameter inside an expression."""
     return f"tasks['{task}'].outputs.parameters['{name}']"
@@ -95,10 +90,10 @@ def int_term(text: str) -> str:
     return f"asInt({text})"
 
 
-def output_item_term(outputs: str, index: str, name: str) -> str:
-    """Output ``name`` of child ``index`` (a term) of a fanned-out task, given its aggregated
-    outputs (a term holding `task_outputs`)."""
-    return f"jsonpath({outputs}, '$')[asInt({index})]['{name}']"
+def item_term(values: str, index: str) -> str:
+    """Item ``index`` (a term) of the JSON list ``values`` (a term): one task's output parameter
+    out of Argo's list of a fanned-out task's values."""
+    return f"jsonpath({values}, '$')[asInt({index})]"
 
 
 def compare(subject: str, op: str, value: Any) -> str:
@@ -121,12 +116,11 @@ __all__ = [
     "input_parameter",
     "input_parameter_term",
     "int_term",
+    "item_term",
     "list_length_term",
-    "output_item_term",
     "parameter_list_length",
     "task_output_parameter",
     "task_output_term",
-    "task_outputs",
     "task_status",
     "workflow_parameter",
     "workflow_parameter_term",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from argosy import ir
 from argosy.backends.argo import expressions
-from argosy.backends.argo.conditions import AGGREGATE, dns
+from argosy.backends.argo.conditions import dns
 
 
 @dataclass
@@ -42,12 +42,12 @@ class Scope:
         return dns(group) if self.group is None and group is not None else None
 
     def output(self, step: str, name: str) -> tuple[str, str]:
-        """Output parameter ``name`` of ``step`` (`AGGREGATE`: all its children's outputs) as
-        seen from this DAG: a tag for arguments, a term for expressions."""
+        """Output parameter ``name`` of ``step`` as seen from this DAG (of a mapped step, Argo's
+        JSON list of its tasks' values): a tag for arguments, a term for expressions."""
         group = self.pipeline.step(step).group
         if group == self.group:
             return _task_output(dns(step), name)
-        local = f"{dns(step)}-{name or 'outputs'}"
+        local = f"{dns(step)}-{name}"
         if self.group is None:
             assert group is not None
             self.exports.setdefault(group, {})[local] = _task_output(dns(step), name)[0]
@@ -58,8 +58,6 @@ class Scope:
 
 
 def _task_output(task: str, name: str) -> tuple[str, str]:
-    if name == AGGREGATE:
-        return expressions.task_outputs(task), f"tasks['{task}'].outputs.parameters"
     return expressions.task_output_parameter(task, name), expressions.task_output_term(task, name)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from argosy import ir
 from argosy.backends.argo.cluster import ClusterConfig
 from argosy.backends.argo.compiler import DoneStep, compile_pipeline, manifest
-from argosy.backends.argo.conditions import VALUE_PARAMETER, valued_steps
+from argosy.backends.argo.conditions import valued_steps
 from argosy.backends.argo.gpu import load_gpu_profiles
 from argosy.backends.argo.kube import KubeApi
 from argosy.backends.argo.watch import WorkflowApi, WorkflowSnapshot, snapshot, watch_workflow
@@ -222,13 +222,16 @@ def resume_run(
 
 def _value(step: ir.Step, outputs: Mapping[int, OutputRecord], store: ArtifactStore) -> str:
     """What the ``value`` output parameter of a resumed step held: its value as text, or for a
-    mapped step the JSON list of its children's output parameters."""
+    mapped step Argo's JSON list of its tasks' values."""
     from argosy.store import load
 
     texts = [value_text(load(store, outputs[i].artifact)) for i in sorted(outputs)]
     if step.mapped is None:
         return texts[0]
-    return json.dumps([{VALUE_PARAMETER: text} for text in texts])
+    try:  # as Argo aggregates them: decoded when every one is JSON, else the texts
+        return json.dumps([json.loads(text) for text in texts])
+    except ValueError:
+        return json.dumps(texts)
 
 
 def _pack(definition: PipelineDefinition, settings: Settings) -> tuple[str, str]:
