@@ -412,7 +412,7 @@ class Scheduler:
         if not all(run.ended for run in runs) or group in self._restarts:
             return
         retry = next(g for g in self._pipeline.groups if g.name == group).retry
-        failed = branch_failures([run.step for run in runs], self._steps)
+        failed = call_failures(group, self._steps)
         if failed and self._group_runs[group] < retry.limit:
             self._group_runs[group] += 1
             self._restarts[group] = time.monotonic() + retry.delay(self._group_runs[group])
@@ -477,7 +477,7 @@ class Scheduler:
         """Why ``step`` cannot run after how the steps it needs ended; None when it can."""
         for upstream in needed:
             outcome = step.outcome(upstream)
-            if not _ended_as(self._steps[upstream], outcome):
+            if not _ended_as(self._as_seen_by(step, upstream), outcome):
                 state = self._steps[upstream].state.value
                 wanted = "" if outcome in ("succeeded", "one_of") else f" (it runs on {outcome})"
                 return f"step {upstream!r} {state}{wanted}"
@@ -487,6 +487,16 @@ class Scheduler:
             ):
                 return f"none of steps {', '.join(source.steps)} ran"
         return None
+
+    def _as_seen_by(self, step: ir.Step, upstream: str) -> StepRun:
+        """How ``upstream`` ended as ``step`` waits for it: a step of another sub-pipeline call
+        is waited for as that whole call (Argo runs the call as one DAG task), so it failed
+        when a branch of the call failed for good."""
+        run = self._steps[upstream]
+        group = run.step.group
+        if group is None or group == step.group or not call_failures(group, self._steps):
+            return run
+        return StepRun(run.step, state=StepState.FAILED, width=run.width)
 
     def _activate(self, name: str) -> None:
         run = self._steps[name]
@@ -595,14 +605,35 @@ def branch_failures(members: list[ir.Step], steps: dict[str, StepRun]) -> list[s
             causes[name] = (
                 [name]
                 if run.state is StepState.FAILED
-                else [f for u in run.step.upstream if u in names for f in failures(u)]
+                else [f for u in run.step.upstream if u in names for f in behind(run, u)]
                 if run.state is StepState.SKIPPED
                 else []
             )
         return causes[name]
 
+    def behind(run: StepRun, upstream: str) -> list[str]:
+        """The failures a skipped step inherits from ``upstream``: those of its whole
+        sub-pipeline call when it lies in another one."""
+        group = steps[upstream].step.group
+        if group is not None and group != run.step.group:
+            return call_failures(group, steps)
+        return failures(upstream)
+
     failed = [f for step in members if step.name not in feeding for f in failures(step.name)]
     return list(dict.fromkeys(failed))
 
 
-__all__ = ["RunOptions", "Scheduler", "StepRun", "StepState", "branch_failures", "failed_steps"]
+def call_failures(group: str, steps: dict[str, StepRun]) -> list[str]:
+    """The failures that fail sub-pipeline call ``group`` (`branch_failures` of its steps)."""
+    return branch_failures([run.step for run in steps.values() if run.step.group == group], steps)
+
+
+__all__ = [
+    "RunOptions",
+    "Scheduler",
+    "StepRun",
+    "StepState",
+    "branch_failures",
+    "call_failures",
+    "failed_steps",
+]
