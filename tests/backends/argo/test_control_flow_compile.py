@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from argosy import one_of, pipeline, run_status, step, when
 from argosy.backends.argo.compiler import compile_pipeline
-from argosy.dsl import PipelineDefinition
 from argosy.errors import CompileError
-from tests.backends.argo.argo_schema import assert_valid
+from tests.backends.argo import compiled
 
-IMAGE = "argosy/base:abc"
 VALUE_OUTPUT = {"name": "value", "valueFrom": {"path": "/tmp/argosy-out/value"}}
 
 
@@ -105,26 +102,8 @@ def finishing(seed: int = 0, channel: str = "email"):
         echo.named("cleanup")("c").on_exit()
 
 
-def _doc(definition: PipelineDefinition) -> dict[str, Any]:
-    document = compile_pipeline(definition, image=IMAGE).to_dict()
-    assert_valid(document)
-    return document
-
-
-def _templates(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {template["name"]: template for template in document["spec"]["templates"]}
-
-
-def _tasks(document: dict[str, Any], dag: str = "main") -> dict[str, dict[str, Any]]:
-    return {task["name"]: task for task in _templates(document)[dag]["dag"]["tasks"]}
-
-
-def _arguments(task: dict[str, Any]) -> dict[str, str]:
-    return {p["name"]: p["value"] for p in task.get("arguments", {}).get("parameters", [])}
-
-
 def test_conditions_become_when_expressions_over_parameters_and_reported_values() -> None:
-    tasks = _tasks(_doc(branching))
+    tasks = compiled.tasks(compiled.document(branching))
 
     flip_value = "tasks['flip'].outputs.parameters['value']"
     assert tasks["heads"]["when"] == f'{{{{={flip_value} == "heads"}}}}'
@@ -137,7 +116,7 @@ def test_conditions_become_when_expressions_over_parameters_and_reported_values(
 
 
 def test_a_step_a_condition_reads_reports_its_value_and_no_other_does() -> None:
-    templates = _templates(_doc(branching))
+    templates = compiled.templates(compiled.document(branching))
 
     assert "--write-value" in templates["flip"]["container"]["args"]
     assert templates["flip"]["outputs"]["parameters"] == [VALUE_OUTPUT]
@@ -146,7 +125,7 @@ def test_a_step_a_condition_reads_reports_its_value_and_no_other_does() -> None:
 
 
 def test_readers_of_conditional_steps_need_their_success_and_joins_one_branch() -> None:
-    tasks = _tasks(_doc(branching))
+    tasks = compiled.tasks(compiled.document(branching))
 
     assert tasks["loud"]["depends"] == "heads.Succeeded"  # a bare name would accept Skipped
     assert tasks["joined"]["depends"] == (
@@ -157,7 +136,7 @@ def test_readers_of_conditional_steps_need_their_success_and_joins_one_branch() 
 
 
 def test_outcomes_of_a_map_become_depends_and_catch_steps_need_no_continue_on() -> None:
-    tasks = _tasks(_doc(outcomes))
+    tasks = compiled.tasks(compiled.document(outcomes))
 
     assert tasks["on-failure"]["depends"] == "(many.Failed || many.Errored)"
     assert tasks["some"]["depends"] == "many.AnySucceeded"
@@ -173,7 +152,7 @@ def test_outcomes_of_a_map_become_depends_and_catch_steps_need_no_continue_on() 
 
 
 def test_zipped_and_crossed_maps_count_their_tasks() -> None:
-    tasks = _tasks(_doc(grids))
+    tasks = compiled.tasks(compiled.document(grids))
 
     lengths = [
         f"len(jsonpath(workflow.parameters['{name}'], '$'))" for name in ("letters", "numbers")
@@ -181,16 +160,16 @@ def test_zipped_and_crossed_maps_count_their_tasks() -> None:
     assert tasks["zipped"]["withSequence"] == {"count": f"{{{{={lengths[0]}}}}}"}
     assert tasks["crossed"]["withSequence"] == {"count": "{{=2 * 3}}"}
     assert tasks["crossed-params"]["withSequence"] == {"count": f"{{{{={' * '.join(lengths)}}}}}"}
-    assert _arguments(tasks["crossed"]) == {"index": "{{item}}"}
+    assert compiled.arguments(tasks["crossed"]) == {"index": "{{item}}"}
 
 
 def test_a_limited_map_runs_in_a_wrapper_dag_with_parallelism_and_a_count_input() -> None:
-    document = _doc(grids)
-    templates, tasks = _templates(document), _tasks(document)
+    document = compiled.document(grids)
+    templates, tasks = compiled.templates(document), compiled.tasks(document)
 
     assert tasks["limited"]["template"] == "limited-limited"
     assert "withSequence" not in tasks["limited"]
-    assert _arguments(tasks["limited"]) == {
+    assert compiled.arguments(tasks["limited"]) == {
         "count": "{{=len(jsonpath(workflow.parameters['letters'], '$'))}}"
     }
     wrapper = templates["limited-limited"]
@@ -199,13 +178,13 @@ def test_a_limited_map_runs_in_a_wrapper_dag_with_parallelism_and_a_count_input(
     (inner,) = wrapper["dag"]["tasks"]
     assert inner["template"] == "limited"
     assert inner["withSequence"] == {"count": "{{inputs.parameters.count}}"}
-    assert _arguments(inner) == {"index": "{{item}}"}
+    assert compiled.arguments(inner) == {"index": "{{item}}"}
     assert "container" in templates["limited"]
 
 
 def test_resources_decided_at_run_time_are_template_inputs_and_a_pod_spec_patch() -> None:
-    document = _doc(sized)
-    templates, tasks = _templates(document), _tasks(document)
+    document = compiled.document(sized)
+    templates, tasks = compiled.templates(document), compiled.tasks(document)
 
     one = templates["sized-one"]
     assert one["inputs"] == {"parameters": [{"name": "cpu"}, {"name": "memory"}]}
@@ -214,7 +193,7 @@ def test_resources_decided_at_run_time_are_template_inputs_and_a_pod_spec_patch(
     assert json.loads(one["podSpecPatch"]) == {
         "containers": [{"name": "main", "resources": resources}]
     }
-    assert _arguments(tasks["sized-one"]) == {
+    assert compiled.arguments(tasks["sized-one"]) == {
         "cpu": "{{tasks.cores.outputs.parameters.value}}",
         "memory": "{{workflow.parameters.memory}}",
     }
@@ -224,8 +203,8 @@ def test_resources_decided_at_run_time_are_template_inputs_and_a_pod_spec_patch(
 
 
 def test_resources_from_a_map_take_the_item_of_each_task() -> None:
-    document = _doc(sized)
-    templates, tasks = _templates(document), _tasks(document)
+    document = compiled.document(sized)
+    templates, tasks = compiled.templates(document), compiled.tasks(document)
 
     item = "jsonpath(inputs.parameters['memory'], '$')[asInt(inputs.parameters['index'])]"
     patch = json.loads(templates["sized-map"]["podSpecPatch"])
@@ -233,7 +212,7 @@ def test_resources_from_a_map_take_the_item_of_each_task() -> None:
     assert templates["sized-map"]["inputs"] == {
         "parameters": [{"name": "index"}, {"name": "memory"}]
     }
-    assert _arguments(tasks["sized-map"]) == {
+    assert compiled.arguments(tasks["sized-map"]) == {
         "memory": "{{tasks.size.outputs.parameters.value}}",
         "index": "{{item}}",
     }
@@ -241,23 +220,24 @@ def test_resources_from_a_map_take_the_item_of_each_task() -> None:
     assert "--write-value" in templates["size"]["container"]["args"]
     limited = templates["sized-limited-limited"]
     assert limited["inputs"] == {"parameters": [{"name": "count"}, {"name": "memory"}]}
-    assert _arguments(limited["dag"]["tasks"][0])["memory"] == "{{inputs.parameters.memory}}"
-    assert _arguments(tasks["sized-limited"])["memory"] == "{{workflow.parameters.memory}}"
+    inner = limited["dag"]["tasks"][0]
+    assert compiled.arguments(inner)["memory"] == "{{inputs.parameters.memory}}"
+    assert compiled.arguments(tasks["sized-limited"])["memory"] == "{{workflow.parameters.memory}}"
 
 
 def test_exit_handlers_form_the_on_exit_dag_that_records_the_run_last() -> None:
-    document = _doc(finishing)
-    templates = _templates(document)
+    document = compiled.document(finishing)
+    templates = compiled.templates(document)
 
     assert document["spec"]["onExit"] == "exit-handler"
-    assert set(_tasks(document)) == {"flip"}
-    exits = _tasks(document, "exit-handler")
+    assert set(compiled.tasks(document)) == {"flip"}
+    exits = compiled.tasks(document, "exit-handler")
     assert set(exits) == {"report", "cleanup", "finish-run"}
     ended = "({0}.Succeeded || {0}.Failed || {0}.Errored || {0}.Skipped || {0}.Omitted)"
     assert (
         exits["finish-run"]["depends"] == f"{ended.format('report')} && {ended.format('cleanup')}"
     )
-    assert _arguments(exits["finish-run"]) == {
+    assert compiled.arguments(exits["finish-run"]) == {
         "exit-statuses": "report={{tasks.report.status}},cleanup={{tasks.cleanup.status}}"
     }
     assert exits["cleanup"]["when"] == "{{=workflow.parameters['channel'] != \"none\"}}"
@@ -270,11 +250,11 @@ def test_exit_handlers_form_the_on_exit_dag_that_records_the_run_last() -> None:
 
 
 def test_without_exit_handlers_the_run_is_recorded_by_finish_run_alone() -> None:
-    document = _doc(branching)
+    document = compiled.document(branching)
 
     assert document["spec"]["onExit"] == "finish-run"
-    assert "exit-handler" not in _templates(document)
-    assert "--exit-statuses" not in _templates(document)["finish-run"]["container"]["args"]
+    assert "exit-handler" not in compiled.templates(document)
+    assert "--exit-statuses" not in compiled.templates(document)["finish-run"]["container"]["args"]
 
 
 def exit_condition_on_a_step(seed: int = 0):
@@ -314,4 +294,4 @@ def test_what_argo_cannot_run_is_a_compile_error(body: Callable[..., None], mess
     definition = pipeline(body)
 
     with pytest.raises(CompileError, match=message):
-        compile_pipeline(definition, image=IMAGE)
+        compile_pipeline(definition, image=compiled.IMAGE)

@@ -4,15 +4,10 @@ document valid against Argo's schema."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from argosy import pipeline, step, when
-from argosy.backends.argo.compiler import compile_pipeline
-from argosy.dsl import PipelineDefinition, load_pipeline
-from tests.backends.argo.argo_schema import assert_valid
+from argosy.dsl import load_pipeline
+from tests.backends.argo import compiled
 from tests.backends.local import sub_flows
-
-IMAGE = "argosy/base:abc"
 
 
 @step
@@ -47,36 +42,19 @@ def judged(n: int = 4):
         shout("big")
 
 
-def _doc(definition: PipelineDefinition) -> dict[str, Any]:
-    document = compile_pipeline(definition, image=IMAGE).to_dict()
-    assert_valid(document)
-    return document
-
-
-def _templates(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {template["name"]: template for template in document["spec"]["templates"]}
-
-
-def _tasks(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {task["name"]: task for task in template["dag"]["tasks"]}
-
-
-def _arguments(task: dict[str, Any]) -> dict[str, str]:
-    return {p["name"]: p["value"] for p in task.get("arguments", {}).get("parameters", [])}
-
-
 def test_a_call_is_a_dag_template_retried_as_a_whole_and_told_its_run() -> None:
-    templates = _templates(_doc(sub_flows.retried))
+    document = compiled.document(sub_flows.retried)
+    templates = compiled.templates(document)
 
-    main = _tasks(templates["main"])
+    main = compiled.tasks(document)
     assert main["prepare"]["template"] == "prepare"
     assert main["double"]["depends"] == "prepare"  # the call's task stands for its steps
     call = templates["prepare"]
     assert call["retryStrategy"]["limit"] == 1
-    inner = _tasks(call)
+    inner = compiled.tasks(document, "prepare")
     assert set(inner) == {"prepare--add-one", "prepare--flaky", "prepare--combine"}
     assert inner["prepare--combine"]["depends"] == "prepare--add-one"
-    assert all(_arguments(t) == {"group-attempt": "{{retries}}"} for t in inner.values())
+    assert all(compiled.arguments(t) == {"group-attempt": "{{retries}}"} for t in inner.values())
     container = templates["prepare--flaky"]
     assert container["inputs"] == {"parameters": [{"name": "group-attempt"}]}
     args = container["container"]["args"]
@@ -84,20 +62,19 @@ def test_a_call_is_a_dag_template_retried_as_a_whole_and_told_its_run() -> None:
 
 
 def test_a_call_without_retries_gets_no_attempt_count() -> None:
-    templates = _templates(_doc(sub_flows.not_retried))
+    templates = compiled.templates(compiled.document(sub_flows.not_retried))
 
     assert "retryStrategy" not in templates["prepare-once"]
     assert "--group-attempt" not in templates["prepare-once--flaky"]["container"]["args"]
 
 
 def test_values_cross_the_border_of_a_call_as_its_inputs_and_outputs() -> None:
-    templates = _templates(_doc(judged))
-
-    call, main = templates["judge"], _tasks(templates["main"])
+    document = compiled.document(judged)
+    call, main = compiled.templates(document)["judge"], compiled.tasks(document)
     width = "{{inputs.parameters.numbers-length}}"
-    assert _tasks(call)["judge--square"]["withSequence"] == {"count": width}
+    assert compiled.tasks(document, "judge")["judge--square"]["withSequence"] == {"count": width}
     assert call["inputs"] == {"parameters": [{"name": "numbers-length"}]}
-    assert _arguments(main["judge"]) == {
+    assert compiled.arguments(main["judge"]) == {
         "numbers-length": "{{tasks.numbers.outputs.parameters.length}}"
     }
     assert call["outputs"]["parameters"] == [
@@ -112,8 +89,8 @@ def test_values_cross_the_border_of_a_call_as_its_inputs_and_outputs() -> None:
 
 
 def test_the_example_compiles_with_both_calls() -> None:
-    templates = _templates(_doc(load_pipeline("pipelines/sub_pipelines.py")))
+    document = compiled.document(load_pipeline("pipelines/sub_pipelines.py"))
 
-    assert {"prepare", "prepare-2"} <= set(templates)
-    main = _tasks(templates["main"])
+    assert {"prepare", "prepare-2"} <= set(compiled.templates(document))
+    main = compiled.tasks(document)
     assert main["compare"]["depends"] == "prepare && prepare-2"
