@@ -235,7 +235,7 @@ class Step(_Model):
     """Conditions that must all hold, or the step is skipped (and what needs it with it)."""
     catch: bool = Field(default=False, exclude_if=_empty)
     """A task that fails for good is recorded ``caught``, its output is None, and the run goes
-    on as if it had succeeded (Metaflow ``@catch``, Argo ``continueOn``)."""
+    on as if it had succeeded (Metaflow ``@catch``)."""
     exit: bool = Field(default=False, exclude_if=_empty)
     """An exit handler: runs once every other step has ended, whatever the run's outcome."""
     map_with: list[str] = Field(default_factory=list, exclude_if=_empty)

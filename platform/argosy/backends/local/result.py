@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from argosy.backends.local.scheduler import StepRun
+from argosy.backends.local.outcomes import StepRun
 from argosy.metadata.schemas import RunStatus
 
 

@@ -20,11 +20,12 @@ from typing import Any
 
 from argosy import ir
 from argosy.backends.local.gpu import gpu_fallback_steps, visible_gpus
+from argosy.backends.local.outcomes import StepRun, failed_steps
 from argosy.backends.local.pool import WorkerPool
 from argosy.backends.local.progress import RunProgress
 from argosy.backends.local.recorder import RunRecorder
 from argosy.backends.local.result import RunResult, StepResult
-from argosy.backends.local.scheduler import RunOptions, Scheduler, StepRun, failed_steps
+from argosy.backends.local.scheduler import RunOptions, Scheduler
 from argosy.backends.local.signals import StopSignals, signal_name
 from argosy.backends.local.slots import Capacity, machine_memory
 from argosy.config import Settings

@@ -28,10 +28,16 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from argosy import ir
+from argosy.backends.local.outcomes import (
+    StepRun,
+    StepState,
+    call_failures,
+    ended_as,
+    failed_steps,
+)
 from argosy.backends.local.pool import Died, Finished, Worker, WorkerPool
 from argosy.backends.local.progress import RunProgress
 from argosy.backends.local.recorder import RunRecorder
@@ -45,54 +51,9 @@ from argosy.runtime.inputs import RunView
 from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactStore
 
-_SHORT_SECONDS = 0.05
-"""Tasks shorter than this on average are queued behind a worker's running task..."""
 _LIGHT = Claim(slots=1)
-"""...when they, and the task they queue behind, take one slot and nothing else."""
-
-
-class StepState(StrEnum):
-    WAITING = "waiting"
-    ACTIVE = "active"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-@dataclass
-class StepRun:
-    """How far one step has come in this run."""
-
-    step: ir.Step
-    state: StepState = StepState.WAITING
-    width: int | None = None
-    done: dict[int, TaskRecord] = field(default_factory=dict)
-    failed: dict[int, TaskRecord] = field(default_factory=dict)
-    """The last attempt of each task that failed for good."""
-    caught: set[int] = field(default_factory=set)
-    """Tasks in `done` that failed for good in a ``catch`` step."""
-    seconds: float = 0.0
-    """Time its finished attempts took, together."""
-    attempts: int = 0
-    resources: list[ir.Resources] | None = None
-    """Each task's resources, when some are decided at run time."""
-    base_attempt: int = 0
-    """The attempt number its tasks start from: its sub-pipeline's runs before took those."""
-
-    def reset(self, base_attempt: int) -> None:
-        """Wait again, as its sub-pipeline runs again as a whole."""
-        self.state, self.width, self.resources = StepState.WAITING, None, None
-        self.done, self.failed, self.caught = {}, {}, set()
-        self.base_attempt = base_attempt
-
-    @property
-    def ended(self) -> bool:
-        return self.state in (StepState.SUCCEEDED, StepState.FAILED, StepState.SKIPPED)
-
-    @property
-    def short(self) -> bool:
-        """Its tasks take so little time that the way to and from a worker matters."""
-        return self.attempts >= 2 and self.seconds / self.attempts < _SHORT_SECONDS
+"""Tasks that take one slot and nothing else are queued behind a worker's running task of the
+same kind when their step's tasks are short (`StepRun.short`)."""
 
 
 @dataclass(order=True)
@@ -477,7 +438,7 @@ class Scheduler:
         """Why ``step`` cannot run after how the steps it needs ended; None when it can."""
         for upstream in needed:
             outcome = step.outcome(upstream)
-            if not _ended_as(self._as_seen_by(step, upstream), outcome):
+            if not ended_as(self._as_seen_by(step, upstream), outcome):
                 state = self._steps[upstream].state.value
                 wanted = "" if outcome in ("succeeded", "one_of") else f" (it runs on {outcome})"
                 return f"step {upstream!r} {state}{wanted}"
@@ -564,76 +525,4 @@ class Scheduler:
         self._ended(run)
 
 
-def _ended_as(run: StepRun, outcome: str) -> bool:
-    """Whether the ended step ``run`` ended as a step waiting for ``outcome`` of it needs."""
-    if outcome == "finished":
-        return True
-    # a caught task counts as done, as on Argo, where its pod ends well having recorded it
-    if outcome == "one_of":
-        return run.state in (StepState.SUCCEEDED, StepState.SKIPPED)
-    if outcome == "failed":
-        return run.state is StepState.FAILED
-    if outcome == "any_succeeded":
-        return run.state is not StepState.SKIPPED and bool(run.done)
-    if outcome == "all_failed":
-        return run.state is not StepState.SKIPPED and bool(run.width) and not run.done
-    return run.state is StepState.SUCCEEDED
-
-
-def failed_steps(pipeline: ir.Pipeline, steps: dict[str, StepRun]) -> list[str]:
-    """The failed steps that fail the run, as Argo decides a workflow's phase from its DAG's
-    last tasks (`branch_failures`); when nothing else did, a failed exit handler does."""
-    failed = branch_failures([step for step in pipeline.steps if not step.exit], steps)
-    if not failed:
-        failed = [
-            s.name for s in pipeline.steps if s.exit and steps[s.name].state is StepState.FAILED
-        ]
-    return failed
-
-
-def branch_failures(members: list[ir.Step], steps: dict[str, StepRun]) -> list[str]:
-    """The failed steps among ``members`` behind a last step of a branch of them: that step
-    failed, or was skipped below a failure. A failure a handler took care of (the handler ended
-    a branch) is not one of them."""
-    names = {step.name for step in members}
-    feeding = {upstream for step in members for upstream in step.upstream}
-    causes: dict[str, list[str]] = {}
-
-    def failures(name: str) -> list[str]:
-        if name not in causes:
-            run = steps[name]
-            causes[name] = (
-                [name]
-                if run.state is StepState.FAILED
-                else [f for u in run.step.upstream if u in names for f in behind(run, u)]
-                if run.state is StepState.SKIPPED
-                else []
-            )
-        return causes[name]
-
-    def behind(run: StepRun, upstream: str) -> list[str]:
-        """The failures a skipped step inherits from ``upstream``: those of its whole
-        sub-pipeline call when it lies in another one."""
-        group = steps[upstream].step.group
-        if group is not None and group != run.step.group:
-            return call_failures(group, steps)
-        return failures(upstream)
-
-    failed = [f for step in members if step.name not in feeding for f in failures(step.name)]
-    return list(dict.fromkeys(failed))
-
-
-def call_failures(group: str, steps: dict[str, StepRun]) -> list[str]:
-    """The failures that fail sub-pipeline call ``group`` (`branch_failures` of its steps)."""
-    return branch_failures([run.step for run in steps.values() if run.step.group == group], steps)
-
-
-__all__ = [
-    "RunOptions",
-    "Scheduler",
-    "StepRun",
-    "StepState",
-    "branch_failures",
-    "call_failures",
-    "failed_steps",
-]
+__all__ = ["RunOptions", "Scheduler"]
