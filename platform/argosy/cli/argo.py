@@ -197,6 +197,9 @@ def finish_run_command(
     update = RunUpdate(status=run_status, finished_at=datetime.now(UTC), error=error)
     try:
         record_skipped(open_reader(settings), open_sink(settings), run_id)
+    except ArgosyError as error_:  # the run's end matters more than its skipped steps' records
+        _console().print(f"[yellow]cannot record the skipped steps: {error_}[/]")
+    try:
         open_sink(settings).update_run(run_id, update)
     except NotFound:
         _console().print(f"[yellow]run {run_id} is not in metadata; nothing to mark[/]")
