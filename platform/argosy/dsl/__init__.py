@@ -4,7 +4,7 @@
 It builds `argosy.ir.Pipeline` objects and knows nothing about Kubernetes, files or databases.
 """
 
-from argosy.dsl._context import one_of, run_status, when
+from argosy.dsl.flow import one_of, run_status, when
 from argosy.dsl.loader import load_pipeline
 from argosy.dsl.pipeline import PipelineDefinition, pipeline
 from argosy.dsl.step import Step, step

@@ -7,7 +7,7 @@ values exist only when the pipeline runs. The handle of a step's output also ord
 pass no data: ``b.after(a)``, or ``a >> b``, makes ``b`` wait for ``a``; ``b.after(a,
 on="failed")`` makes ``b`` a failure handler of ``a``; ``b.on_exit()`` an exit handler of the
 run. Comparing a parameter or an output with a constant gives a `ConditionHandle`, which
-``with when(...)`` turns into a condition on every step called in its block.
+``with when(...)`` (`argosy.dsl.flow`) turns into a condition on every step called in its block.
 """
 
 from __future__ import annotations
@@ -250,29 +250,6 @@ class ConditionHandle:
         )  # fmt: skip
 
 
-@contextmanager
-def when(condition: ConditionHandle) -> Iterator[None]:
-    """Steps called in this block run only when ``condition`` holds, and are skipped otherwise
-    (and so is what needs their outputs). Blocks nest: all their conditions must hold."""
-    builder = current()
-    if not isinstance(condition, ConditionHandle):
-        raise PipelineError(
-            f"when() takes a comparison of a parameter or step output with a constant "
-            f"(when(flip == 'heads')), not {_described(condition)}",
-            pipeline=None if builder is None else builder.pipeline,
-        )  # fmt: skip
-    if builder is None or builder.pipeline != condition.pipeline:
-        raise PipelineError(
-            "with when(...) makes steps conditional while their @pipeline function is defined",
-            pipeline=condition.pipeline,
-        )  # fmt: skip
-    builder.conditions.append(condition.condition)
-    try:
-        yield
-    finally:
-        builder.conditions.pop()
-
-
 @dataclass(frozen=True, eq=False)
 class ParameterHandle(_Comparable, Handle):
     """A pipeline parameter."""
@@ -325,7 +302,7 @@ class StepHandle(Handle):
         for other in _flatten(others):
             if not isinstance(other, StepHandle) or other.pipeline != self.pipeline:
                 raise PipelineError(
-                    f"cannot run after {_described(other)}; .after() and >> take what calls "
+                    f"cannot run after {described(other)}; .after() and >> take what calls "
                     "of steps of this pipeline return (or lists of them)",
                     pipeline=self.pipeline, step=self.step,
                 )  # fmt: skip
@@ -383,7 +360,7 @@ class StepHandle(Handle):
         for handle in _flatten([then]):
             if not isinstance(handle, StepHandle):
                 raise PipelineError(
-                    f"cannot order {_described(handle)} after step {self.step!r}; >> takes "
+                    f"cannot order {described(handle)} after step {self.step!r}; >> takes "
                     "what calls of steps return (or lists of them)",
                     pipeline=self.pipeline,
                 )  # fmt: skip
@@ -395,7 +372,7 @@ class StepHandle(Handle):
         return self.after(first)
 
 
-def _described(value: object) -> str:
+def described(value: object) -> str:
     return value.description if isinstance(value, Handle) else repr(value)
 
 
@@ -433,63 +410,15 @@ class FanInHandle(StepHandle):
     """The outputs of all tasks of a mapped step: a list in map order."""
 
 
-@dataclass(frozen=True)
-class OneOfHandle(Handle):
-    """The output of whichever of several steps ran: ``one_of(a, b)`` after an if/else."""
-
-    steps: tuple[str, ...]
-
-
-def one_of(*outputs: OutputHandle) -> OneOfHandle:
-    """The output of the first of ``outputs`` that ran and succeeded: the join after branches
-    of which only one runs (KFP ``dsl.OneOf``). A step reading it waits until every branch has
-    ended; it is skipped if none ran."""
-    builder = current()
-    pipeline = None if builder is None else builder.pipeline
-    if builder is None:
-        raise PipelineError("one_of() joins branches while a @pipeline function is defined")
-    if len(outputs) < 2:
-        raise PipelineError("one_of() joins two or more step outputs", pipeline=pipeline)
-    for output in outputs:
-        if not isinstance(output, OutputHandle) or output.pipeline != pipeline:
-            raise PipelineError(
-                f"one_of() takes outputs of unmapped steps of this pipeline, not "
-                f"{_described(output)}",
-                pipeline=pipeline,
-            )  # fmt: skip
-    names = ", ".join(repr(o.step) for o in outputs)
-    return OneOfHandle(
-        pipeline, f"the output of one of steps {names}", tuple(o.step for o in outputs)
-    )
-
-
-@dataclass(frozen=True)
-class RunStatusHandle(Handle):
-    """The run's outcome, ``"succeeded"`` or ``"failed"``, as an exit handler's argument."""
-
-
-def run_status() -> RunStatusHandle:
-    """The run's outcome so far, ``"succeeded"`` or ``"failed"``: an argument for a step made
-    an exit handler with ``.on_exit()``."""
-    builder = current()
-    if builder is None:
-        raise PipelineError("run_status() is an argument of an exit handler inside a @pipeline")
-    return RunStatusHandle(builder.pipeline, "the run's status")
-
-
 __all__ = [
     "Builder",
     "ConditionHandle",
     "FanInHandle",
     "Handle",
-    "OneOfHandle",
     "OutputHandle",
     "ParameterHandle",
-    "RunStatusHandle",
     "StepHandle",
     "building",
     "current",
-    "one_of",
-    "run_status",
-    "when",
+    "described",
 ]

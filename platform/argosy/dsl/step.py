@@ -25,12 +25,11 @@ from argosy.dsl._context import (
     Builder,
     FanInHandle,
     Handle,
-    OneOfHandle,
     OutputHandle,
     ParameterHandle,
-    RunStatusHandle,
     current,
 )
+from argosy.dsl.flow import OneOfHandle, RunStatusHandle
 from argosy.errors import PipelineError
 
 P = ParamSpec("P")
