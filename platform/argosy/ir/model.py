@@ -1,0 +1,25 @@
+"""What every IR model shares: frozen pydantic models, the name rule, empty optional fields."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+"""Step and parameter names: Python identifiers in lower case, short enough for Kubernetes."""
+
+
+class Model(BaseModel):
+    """A frozen IR model that refuses unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def empty(value: Any) -> bool:
+    """Whether an optional field holds nothing (left out of the JSON, keeping digests)."""
+    return value is None or value is False or not value
+
+
+__all__ = ["NAME_PATTERN", "Model", "empty"]
