@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 """The Alembic head these models match; a database at another revision gets migrated."""
 
 
@@ -101,6 +101,8 @@ class RunRow(Base):
         Index(None, "created_at", "id"),
         Index(None, "pipeline", "created_at", "id"),
         Index(None, "status", "created_at", "id"),
+        Index(None, "project", "created_at", "id"),
+        Index(None, "owner", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -121,6 +123,21 @@ class RunRow(Base):
     nonce: Mapped[str | None] = mapped_column(Text)
     """Drawn once by the process that started the run: tells a retried create_run from another
     run whose id collided with this one."""
+    project: Mapped[str | None] = mapped_column(Text)
+    """The project the run belongs to (``@pipeline(project=...)`` or ``--project``)."""
+    owner: Mapped[str | None] = mapped_column(Text)
+    """Whose run it is, Metaflow's namespace: ``user:<name>`` or ``production``."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RunTagRow(Base):
+    """A tag on a run, given when it started or added afterwards."""
+
+    __tablename__ = "run_tags"
+    __table_args__ = (Index(None, "tag", "run_id"),)
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(Text, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -195,6 +212,10 @@ class EventRow(Base):
     run_id: Mapped[str] = mapped_column(Text, index=True)
     argument: Mapped[str | None] = mapped_column(Text)
     item: Mapped[int | None] = mapped_column(Integer)
+    artifact_name: Mapped[str | None] = mapped_column(Text)
+    """The file or folder name of a path artifact, as its writer named it."""
+    artifact_metadata: Mapped[dict[str, Any] | None]
+    """What the writing task said of the artifact (`argosy.Artifact` metadata)."""
 
 
 class MetricRow(Base):
@@ -243,6 +264,7 @@ __all__ = [
     "PipelineRow",
     "PipelineVersionRow",
     "RunRow",
+    "RunTagRow",
     "TaskRow",
     "UTCDateTime",
     "utcnow",
