@@ -1,7 +1,7 @@
 """Argosy: ML pipelines as typed Python functions, run locally or on Argo Workflows.
 
-The public API is small: ``step``, ``pipeline``, ``Resources``, ``when``, ``one_of`` and
-``run_status`` to write pipelines,
+The public API is small: ``step``, ``pipeline``, ``Resources``, ``when``, ``one_of``,
+``run_status``, ``each`` and ``importer`` to write pipelines,
 ``log_metric`` inside a step, and ``Client`` to read past runs. ``Client`` and ``log_metric``
 are imported on first use, so ``import argosy`` stays fast. Importing the package also hands
 `argosy.launch` to every pipeline, for ``.run()``, ``.submit()`` and ``.compile()``.
@@ -16,6 +16,8 @@ from argosy.dsl import (
     PipelineDefinition,
     Resources,
     Retry,
+    each,
+    importer,
     load_pipeline,
     one_of,
     pipeline,
@@ -47,6 +49,8 @@ __all__ = [
     "Client",
     "Resources",
     "Retry",
+    "each",
+    "importer",
     "load_pipeline",
     "log_metric",
     "one_of",

@@ -19,6 +19,7 @@ from argosy.errors import ArtifactNotFound, PipelineError
 from argosy.metadata.schemas import TaskInput
 from argosy.store.addresses import output_key
 from argosy.store.base import ArtifactInfo, ArtifactStore
+from argosy.store.fields import field_info
 
 
 class OutputRecord(BaseModel):
@@ -57,6 +58,14 @@ def read_output(store: ArtifactStore, run_id: str, step: str, index: int) -> Out
             f"succeeded; run its upstream steps first (or `argosy resume {run_id}`)"
         )
     return record
+
+
+def output_artifact(
+    store: ArtifactStore, run_id: str, step: str, index: int, field: str | None = None
+) -> ArtifactInfo:
+    """The artifact of task (run_id, step, index)'s output, or of its named output ``field``."""
+    artifact = read_output(store, run_id, step, index).artifact
+    return artifact if field is None else field_info(store, artifact, field)
 
 
 def map_width(
@@ -124,10 +133,10 @@ def _source_length(
     if isinstance(source, ir.FanInInput):
         return map_width(pipeline, source.step, run_id=run_id, params=params, store=store)
     if isinstance(source, ir.OutputInput):
-        artifact = read_output(store, run_id, source.step, 0).artifact
+        artifact = output_artifact(store, run_id, source.step, 0, source.field)
         if artifact.length is None:
             raise PipelineError(
-                f"is mapped over the output of step {source.step!r}, a {artifact.type} with no "
+                f"is mapped over the output {source.describe()}, a {artifact.type} with no "
                 "length; return a list, tuple or array from that step",
                 **where,
             )
@@ -143,6 +152,7 @@ __all__ = [
     "find_output",
     "map_lengths",
     "map_width",
+    "output_artifact",
     "read_output",
     "write_output",
 ]

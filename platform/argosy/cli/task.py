@@ -41,6 +41,10 @@ GroupAttempt = Annotated[
 WriteValue = Annotated[
     bool, typer.Option("--write-value", help="Also write the output's JSON to the outputs dir.")
 ]
+WriteFieldValue = Annotated[
+    list[str] | None,
+    typer.Option("--write-field-value", help="Also write this named output's JSON (repeatable)."),
+]
 
 
 def task(
@@ -56,6 +60,7 @@ def task(
     gpu_fallback: GpuFallback = False,
     run_status: RunStatusOption = None,
     write_value: WriteValue = False,
+    write_field_value: WriteFieldValue = None,
     group_attempt: GroupAttempt = 0,
 ) -> None:
     """Run one task of a pipeline in this process (what every worker and pod executes)."""
@@ -76,6 +81,7 @@ def task(
         assignments=param or [],
         outputs_dir=outputs_dir,
         write_value=write_value,
+        field_values=write_field_value or [],
         group_attempt=group_attempt,
     )
     if record.status is not TaskStatus.SUCCEEDED:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NoReturn, Self, TypeVar
 
 from argosy import ir
@@ -42,6 +42,8 @@ class Builder:
     """The sub-pipelines called so far."""
     calls: list[str] = field(default_factory=list)
     """The sub-pipeline calls being defined, outermost first: their names prefix step names."""
+    imports: list[ir.Import] = field(default_factory=list)
+    """The outside data the pipeline imports (`argosy.importer`)."""
 
     @property
     def group(self) -> str | None:
@@ -265,9 +267,47 @@ _OUTCOMES: tuple[ir.Outcome, ...] = ("failed", "any_succeeded", "all_failed", "f
 
 @dataclass(frozen=True)
 class StepHandle(Handle):
-    """What a step call returns: its output, and the step to order others around."""
+    """What a step call returns: its output, and the step to order others around.
+
+    A step returning a NamedTuple or a dataclass has named outputs: ``out.model`` (or
+    ``out["model"]``) is the handle of that one output, which a step can read alone.
+    """
 
     step: str
+    outputs: tuple[str, ...] = ()
+    """The step's named outputs (none when it returns one value)."""
+    field: str | None = None
+    """The named output this handle stands for, or None for the whole output."""
+
+    def __getattr__(self, name: str) -> Self:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.output(name)
+
+    def __getitem__(self, key: object) -> Self:
+        if not isinstance(key, str):
+            self._refuse("indexed by position; name an output (out.model or out['model'])")
+        return self.output(key)
+
+    def output(self, name: str) -> Self:
+        """The handle of the step's named output ``name``."""
+        where = {"pipeline": self.pipeline, "step": self.step}
+        if self.field is not None:
+            raise PipelineError(
+                f"{self.description} is one output already; it has no output {name!r}", **where
+            )
+        if name not in self.outputs:
+            if not self.outputs:
+                raise PipelineError(
+                    f"returns one value, so it has no output {name!r}; to name several, annotate "
+                    "its return type with a NamedTuple or a dataclass",
+                    **where,
+                )
+            raise PipelineError(
+                f"has no output {name!r}; its outputs are {', '.join(self.outputs)}", **where
+            )
+        described = "output" if isinstance(self, OutputHandle) else "outputs (one per task)"
+        return replace(self, field=name, description=f"{described} {name!r} of step {self.step!r}")
 
     def _builder(self, method: str) -> Builder:
         builder = current()
@@ -387,9 +427,9 @@ def _resource_source(handle: StepHandle, name: str, value: Handle) -> ir.Subject
     if isinstance(value, ParameterHandle):
         return ir.ParameterInput(name=value.name)
     if isinstance(value, OutputHandle):
-        return ir.OutputInput(step=value.step)
+        return ir.OutputInput(step=value.step, field=value.field)
     if isinstance(value, FanInHandle):
-        return ir.FanInInput(step=value.step)
+        return ir.FanInInput(step=value.step, field=value.field)
     raise PipelineError(
         f"cannot take {name} from {value.description}; give a parameter, a step's output, or "
         "a map's fan-in",
@@ -402,7 +442,7 @@ class OutputHandle(_Comparable, StepHandle):
     """The output of an unmapped step."""
 
     def subject(self) -> ir.OutputInput:
-        return ir.OutputInput(step=self.step)
+        return ir.OutputInput(step=self.step, field=self.field)
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,7 @@ class PipelineDefinition:
             max_parallel=self.max_parallel,
             allow_pickle=self.allow_pickle,
             groups=builder.groups,
+            imports=builder.imports,
         )
         return pipeline, builder.functions
 

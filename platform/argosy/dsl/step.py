@@ -9,9 +9,9 @@ A step called twice gets ``name_2`` for its second call unless ``step.named("...
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import inspect
-import json
 import re
 import textwrap
 import typing
@@ -26,10 +26,10 @@ from argosy.dsl._context import (
     FanInHandle,
     Handle,
     OutputHandle,
-    ParameterHandle,
     current,
 )
-from argosy.dsl.flow import OneOfHandle, RunStatusHandle
+from argosy.dsl.arguments import input_source
+from argosy.dsl.items import ItemField
 from argosy.errors import PipelineError
 
 P = ParamSpec("P")
@@ -87,6 +87,26 @@ def _unresolved(function: Callable[..., Any]) -> tuple[str | None, Any]:
         except Exception:
             return name, annotation
     return None, annotations
+
+
+def named_outputs(annotation: Any) -> tuple[str, ...]:
+    """The output names a return annotation declares: the fields of a NamedTuple or a
+    dataclass; none for any other type."""
+    if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
+        return tuple(f.name for f in dataclasses.fields(annotation))
+    if isinstance(annotation, type) and issubclass(annotation, tuple):
+        return tuple(getattr(annotation, "_fields", ()))
+    return ()
+
+
+def output_annotation(annotation: Any, field: str | None) -> Any:
+    """The annotation of named output ``field`` of a step returning ``annotation``."""
+    if field is None:
+        return annotation
+    try:
+        return typing.get_type_hints(annotation).get(field)
+    except Exception:
+        return None
 
 
 def _is_list_type(annotation: Any) -> bool:
@@ -200,11 +220,27 @@ class Step(Generic[P, R]):
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as error:
             raise PipelineError(f"bad arguments: {error}", **where) from None
+        item_fields = {
+            argument: value.field
+            for argument, value in bound.arguments.items()
+            if isinstance(value, ItemField)
+        }
+        if item_fields and over is None:
+            raise PipelineError(
+                "takes a field of each item (each(...)), which fans out: call it with .map(...)",
+                argument=next(iter(item_fields)), **where,
+            )  # fmt: skip
         inputs = {
-            argument: _input_source(builder, name, argument, value)
+            argument: input_source(
+                builder, name, argument, value.source if isinstance(value, ItemField) else value
+            )
             for argument, value in bound.arguments.items()
         }
+        if over is not None and item_fields:
+            extra = [argument for argument in item_fields if argument not in over.names]
+            over = dataclasses.replace(over, names=over.names + extra)
         mapped = [] if over is None else self._mapped_arguments(builder, name, inputs, over)
+        returns = self.hints(where).get("return")
         step = ir.Step(
             name=name,
             function=f"{self.function.__module__}:{self.function.__qualname__}",
@@ -212,6 +248,8 @@ class Step(Generic[P, R]):
             inputs=inputs,
             mapped=mapped[0] if mapped else None,
             map_with=mapped[1:],
+            item_fields=item_fields,
+            outputs=list(named_outputs(returns)),
             map_product=over is not None and over.product,
             max_parallel=None if over is None else over.max_parallel,
             when=list(builder.conditions),
@@ -224,10 +262,11 @@ class Step(Generic[P, R]):
             cache=self.options.cache,
             description=inspect.cleandoc(self.function.__doc__ or "").split("\n\n")[0],
         )
-        builder.add(step, self.function, self.hints(where).get("return"))
+        builder.add(step, self.function, returns)
+        outputs = tuple(step.outputs)
         if not mapped:
-            return OutputHandle(builder.pipeline, f"the output of step {name!r}", name)
-        return FanInHandle(builder.pipeline, f"the outputs of mapped step {name!r}", name)
+            return OutputHandle(builder.pipeline, f"the output of step {name!r}", name, outputs)
+        return FanInHandle(builder.pipeline, f"the outputs of mapped step {name!r}", name, outputs)
 
     def _mapped_arguments(
         self, builder: Builder, step: str, inputs: dict[str, ir.Input], over: _Mapping
@@ -290,9 +329,10 @@ class Step(Generic[P, R]):
         if isinstance(source, ir.ParameterInput):
             schema = builder.parameters[source.name].json_schema
             return schema.get("type") == "array" or not schema
-        return _is_list_type(builder.annotations.get(source.step)) or builder.annotations.get(
-            source.step
-        ) in (None, Any)
+        if not isinstance(source, ir.OutputInput):
+            return False
+        annotation = output_annotation(builder.annotations.get(source.step), source.field)
+        return _is_list_type(annotation) or annotation in (None, Any)
 
 
 @dataclass(frozen=True)
@@ -312,61 +352,6 @@ def _definitely_not_list(builder: Builder, source: ir.Input) -> bool:
         kind = builder.parameters[source.name].json_schema.get("type")
         return kind is not None and kind != "array"
     return False
-
-
-def _input_source(builder: Builder, step: str, argument: str, value: Any) -> ir.Input:
-    inside = _handle_inside(value)
-    if inside is not None:
-        raise PipelineError(
-            f"was given a {type(value).__name__} holding {inside.description}; an argument takes "
-            "one step output, not a collection of them. Pass each as its own argument, or make "
-            "them one mapped step's tasks (step.map) and pass its fan-in; to only wait for "
-            "steps, use .after()",
-            pipeline=builder.pipeline, step=step, argument=argument,
-        )  # fmt: skip
-    if isinstance(value, Handle):
-        if value.pipeline != builder.pipeline:
-            raise PipelineError(
-                f"was given {value.description} from pipeline {value.pipeline!r}; a step can only "
-                "read values of its own pipeline",
-                pipeline=builder.pipeline, step=step, argument=argument,
-            )  # fmt: skip
-        if isinstance(value, ParameterHandle):
-            return ir.ParameterInput(name=value.name)
-        if isinstance(value, FanInHandle):
-            return ir.FanInInput(step=value.step)
-        if isinstance(value, OneOfHandle):
-            return ir.OneOfInput(steps=list(value.steps))
-        if isinstance(value, RunStatusHandle):
-            return ir.RunStatusInput()
-        if not isinstance(value, OutputHandle):
-            raise PipelineError(
-                f"was given {value.description}, which a step cannot read",
-                pipeline=builder.pipeline, step=step, argument=argument,
-            )  # fmt: skip
-        return ir.OutputInput(step=value.step)
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError):
-        raise PipelineError(
-            f"is a {type(value).__name__}, but constants in a pipeline must be JSON values "
-            "(numbers, strings, lists, dicts); make it a pipeline parameter or a step output",
-            pipeline=builder.pipeline, step=step, argument=argument,
-        ) from None  # fmt: skip
-    return ir.LiteralInput(value=value)
-
-
-def _handle_inside(value: Any) -> Handle | None:
-    """A handle inside a list, tuple or dict (at any depth), which no constant may hold."""
-    if isinstance(value, dict):
-        value = list(value.values())
-    if not isinstance(value, list | tuple):
-        return None
-    for item in value:
-        found = item if isinstance(item, Handle) else _handle_inside(item)
-        if found is not None:
-            return found
-    return None
 
 
 @overload
@@ -427,4 +412,12 @@ def step(
     return decorate if function is None else decorate(function)
 
 
-__all__ = ["Step", "StepOptions", "code_digest", "parse_duration", "step", "type_hints"]
+__all__ = [
+    "Step",
+    "StepOptions",
+    "code_digest",
+    "named_outputs",
+    "parse_duration",
+    "step",
+    "type_hints",
+]

@@ -12,9 +12,11 @@ Modules: `model` (shared base), `resources`, `inputs` (argument sources, conditi
 `pipeline`, `validate` (the rules a pipeline is checked against).
 """
 
+from argosy.ir.imports import Import
 from argosy.ir.inputs import (
     Condition,
     FanInInput,
+    ImportInput,
     Input,
     LiteralInput,
     OneOfInput,
@@ -38,6 +40,8 @@ __all__ = [
     "Condition",
     "FanInInput",
     "Group",
+    "Import",
+    "ImportInput",
     "Input",
     "LiteralInput",
     "OneOfInput",

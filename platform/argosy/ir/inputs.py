@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, JsonValue
 
 from argosy.errors import PipelineError
-from argosy.ir.model import Model
+from argosy.ir.model import Model, empty
 
 
 class ParameterInput(Model):
@@ -22,6 +22,11 @@ class OutputInput(Model):
 
     kind: Literal["output"] = "output"
     step: str
+    field: str | None = Field(default=None, exclude_if=empty)
+    """One named output of that step (`Step.outputs`) rather than all of them."""
+
+    def describe(self) -> str:
+        return self.step if self.field is None else f"{self.step}.{self.field}"
 
 
 class FanInInput(Model):
@@ -29,6 +34,8 @@ class FanInInput(Model):
 
     kind: Literal["fan_in"] = "fan_in"
     step: str
+    field: str | None = Field(default=None, exclude_if=empty)
+    """One named output of each of those tasks rather than all of them."""
 
 
 class LiteralInput(Model):
@@ -53,8 +60,22 @@ class RunStatusInput(Model):
     kind: Literal["run_status"] = "run_status"
 
 
+class ImportInput(Model):
+    """An argument bound to outside data the run imported when it started (`Pipeline.imports`):
+    the step gets a local path to a copy of it, captured by content digest."""
+
+    kind: Literal["import"] = "import"
+    name: str
+
+
 Input = Annotated[
-    ParameterInput | OutputInput | FanInInput | LiteralInput | OneOfInput | RunStatusInput,
+    ParameterInput
+    | OutputInput
+    | FanInInput
+    | LiteralInput
+    | OneOfInput
+    | RunStatusInput
+    | ImportInput,
     Field(discriminator="kind"),
 ]
 
@@ -91,7 +112,7 @@ class Condition(Model):
     def describe(self) -> str:
         """The condition as a reader writes it: ``flip == 'heads'``."""
         subject = self.subject
-        name = subject.name if isinstance(subject, ParameterInput) else subject.step
+        name = subject.name if isinstance(subject, ParameterInput) else subject.describe()
         return f"{name} {self.op} {self.value!r}"
 
 
@@ -119,6 +140,7 @@ def steps_read(source: Input | Subject) -> list[str]:
 __all__ = [
     "Condition",
     "FanInInput",
+    "ImportInput",
     "Input",
     "LiteralInput",
     "OneOfInput",

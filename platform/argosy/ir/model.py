@@ -11,6 +11,10 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 """Step and parameter names: Python identifiers in lower case, short enough for Kubernetes."""
 
 
+OUTPUT_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+"""Names of a step's outputs: the fields of the NamedTuple or dataclass it returns."""
+
+
 class Model(BaseModel):
     """A frozen IR model that refuses unknown fields."""
 
@@ -22,4 +26,4 @@ def empty(value: Any) -> bool:
     return value is None or value is False or not value
 
 
-__all__ = ["NAME_PATTERN", "Model", "empty"]
+__all__ = ["NAME_PATTERN", "OUTPUT_NAME_PATTERN", "Model", "empty"]

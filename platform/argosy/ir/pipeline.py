@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field, JsonValue, model_validator
 
 from argosy.errors import PipelineError
+from argosy.ir.imports import Import
 from argosy.ir.model import Model, empty
 from argosy.ir.resources import Retry
 from argosy.ir.step import Step
@@ -59,6 +60,8 @@ class Pipeline(Model):
     `argosy.store.load`) still ask for ``allow_pickle=True`` themselves."""
     groups: list[Group] = Field(default_factory=list, exclude_if=empty)
     """Sub-pipelines called as steps (left out of the JSON while there are none)."""
+    imports: list[Import] = Field(default_factory=list, exclude_if=empty)
+    """Outside data the run copies into the store when it starts (`argosy.importer`)."""
 
     @model_validator(mode="after")
     def _check_graph(self) -> Pipeline:

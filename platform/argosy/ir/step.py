@@ -59,6 +59,12 @@ class Step(Model):
     """At most this many tasks of this step at once."""
     group: str | None = Field(default=None, exclude_if=empty)
     """The sub-pipeline call this step belongs to (`Pipeline.groups`), retried as a whole."""
+    outputs: list[str] = Field(default_factory=list, exclude_if=empty)
+    """Names of the step's outputs when it returns several (a NamedTuple or a dataclass): each
+    is stored as an artifact of its own, and a downstream step can read only one of them."""
+    item_fields: dict[str, str] = Field(default_factory=dict, exclude_if=empty)
+    """For a mapped argument, the field of each item it takes (``item["lr"]``) rather than the
+    whole item: ``.map(lr=each(configs).lr)``."""
     resources_from: dict[str, Subject | FanInInput] = Field(default_factory=dict, exclude_if=empty)
     """Resources decided at run time (``cpu``, ``memory``, ``gpu``), overriding `resources`:
     the value of a parameter or an upstream output, or a fan-in read item by item."""

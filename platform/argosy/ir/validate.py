@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from argosy.errors import PipelineError
 from argosy.ir.inputs import (
     FanInInput,
+    ImportInput,
     Input,
     LiteralInput,
     OneOfInput,
@@ -16,7 +17,7 @@ from argosy.ir.inputs import (
     RunStatusInput,
     steps_read,
 )
-from argosy.ir.model import NAME_PATTERN
+from argosy.ir.model import NAME_PATTERN, OUTPUT_NAME_PATTERN
 from argosy.ir.resources import RESOURCE_FIELDS
 from argosy.ir.step import Step
 
@@ -37,12 +38,14 @@ def validate(pipeline: Pipeline) -> None:
     for parameter in pipeline.parameters:
         if not NAME_PATTERN.match(parameter.name):
             raise PipelineError(_bad_name("parameter name"), pipeline=name, argument=parameter.name)
+    _check_imports(pipeline, parameters)
     seen: dict[str, Step] = {}
     for step in pipeline.steps:
         if not NAME_PATTERN.match(step.name):
             raise PipelineError(_bad_name("step name"), pipeline=name, step=step.name)
         if step.name in seen:
             raise PipelineError("two steps share this name", pipeline=name, step=step.name)
+        _check_outputs(pipeline, step)
         for argument, source in step.inputs.items():
             _check_input(pipeline, step, argument, source, parameters, seen)
         for before in [*step.after, *step.runs_on]:
@@ -90,6 +93,14 @@ def _check_input(
             raise PipelineError(f"step {read!r} is mapped; read it as a fan-in list", **where)
         if isinstance(source, FanInInput) and upstream.mapped is None:
             raise PipelineError(f"step {read!r} is not mapped; it has no fan-in", **where)
+        field = getattr(source, "field", None)
+        if field is not None and field not in upstream.outputs:
+            named = ", ".join(upstream.outputs) or "none: it returns one value"
+            raise PipelineError(
+                f"reads output {field!r} of step {read!r}, whose named outputs are {named}", **where
+            )
+    if isinstance(source, ImportInput) and source.name not in {i.name for i in pipeline.imports}:
+        raise PipelineError(f"reads unknown import {source.name!r}", **where)
     if (
         argument in step.mapped_arguments
         and isinstance(source, LiteralInput)
@@ -112,6 +123,16 @@ def _check_mapping(pipeline: Pipeline, step: Step) -> None:
                 "is mapped over, but a join or the run's status is not a list to map over",
                 argument=argument, **where,
             )  # fmt: skip
+    for argument in step.item_fields:
+        if argument not in step.mapped_arguments:
+            raise PipelineError(
+                "takes a field of each item, but it is not mapped over", argument=argument, **where
+            )
+        if isinstance(step.inputs[argument], ImportInput):
+            raise PipelineError(
+                "is mapped over, but an import is a path, not a list to map over",
+                argument=argument, **where,
+            )  # fmt: skip
     if len(set(step.mapped_arguments)) < len(step.mapped_arguments):
         raise PipelineError("an argument is mapped over twice", **where)
     if step.map_product and not step.map_with:
@@ -125,6 +146,33 @@ def _check_mapping(pipeline: Pipeline, step: Step) -> None:
             )
         if step.max_parallel < 1:
             raise PipelineError("max_parallel must be 1 or more", **where)
+
+
+def _check_outputs(pipeline: Pipeline, step: Step) -> None:
+    for output in step.outputs:
+        if not OUTPUT_NAME_PATTERN.match(output):
+            raise PipelineError(
+                f"has an output named {output!r}; output names are Python identifiers of 63 "
+                "characters at most",
+                pipeline=pipeline.name, step=step.name,
+            )  # fmt: skip
+    if len(set(step.outputs)) < len(step.outputs):
+        raise PipelineError("two outputs share a name", pipeline=pipeline.name, step=step.name)
+
+
+def _check_imports(pipeline: Pipeline, parameters: set[str]) -> None:
+    names = [i.name for i in pipeline.imports]
+    for item in pipeline.imports:
+        if not NAME_PATTERN.match(item.name):
+            raise PipelineError(_bad_name("import name"), pipeline=pipeline.name)
+        if item.parameter is not None and item.parameter not in parameters:
+            raise PipelineError(
+                f"import {item.name!r} takes its location from unknown parameter "
+                f"{item.parameter!r}",
+                pipeline=pipeline.name,
+            )
+    if len(set(names)) < len(names):
+        raise PipelineError("two imports share a name", pipeline=pipeline.name)
 
 
 def _check_resources_from(

@@ -4,7 +4,8 @@ Opens the store and the metadata sink from `Settings`, installs the code package
 named, makes sure the run is recorded (idempotently: every pod of a run may be first), runs the
 task with its output echoed to the pod's log as well, and writes the small output files Argo
 reads: ``digest`` (the output artifact), ``length`` (the width of a fan-out over it) and, when
-asked, ``value`` (the output as JSON, for a condition or a resource Argo decides on).
+asked, ``value`` (the output as JSON, for a condition or a resource Argo decides on); for a step
+with named outputs, ``length-<name>`` and ``value-<name>`` of each.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from argosy.runtime.capture import limit_logs
 from argosy.runtime.execute import run_task
 from argosy.runtime.spec import TaskSpec
 from argosy.store import load, open_store
+from argosy.store.fields import FIELDS_FORMAT, field_infos
 
 
 def run_record(
@@ -61,6 +63,7 @@ def run_entrypoint(
     outputs_dir: Path | None = None,
     backend: str = "argo",
     write_value: bool = False,
+    field_values: Sequence[str] = (),
     group_attempt: int = 0,
 ) -> TaskRecord:
     """Run the task ``spec`` names in this process and record it; the task's record.
@@ -68,7 +71,8 @@ def run_entrypoint(
     ``assignments``, when given, are the run parameters as the command line gives them
     (``NAME=VALUE``, JSON when it parses), read once the pipeline is loaded, instead of
     ``spec.params``. ``group_attempt`` counts the runs of the task's sub-pipeline call before
-    this one (Argo retries its DAG): its attempts are numbered on from theirs.
+    this one (Argo retries its DAG): its attempts are numbered on from theirs. ``write_value``
+    and ``field_values`` ask for the ``value`` files of the output and of named outputs.
     """
     limit_logs(settings.max_log_bytes)
     store = open_store(settings)
@@ -91,10 +95,17 @@ def run_entrypoint(
     if outputs_dir is not None and record.output is not None:
         outputs_dir.mkdir(parents=True, exist_ok=True)
         (outputs_dir / "digest").write_text(record.output.digest)
-        if record.output.length is not None:
-            (outputs_dir / "length").write_text(str(record.output.length))
-        if write_value:
-            _write_value(outputs_dir / "value", load(store, record.output), spec.step)
+        fields = field_infos(store, record.output) if record.output.format == FIELDS_FORMAT else {}
+        reported = {"": record.output} | {f"-{name}": info for name, info in fields.items()}
+        for suffix, artifact in reported.items():
+            if artifact.length is not None:
+                (outputs_dir / f"length{suffix}").write_text(str(artifact.length))
+        asked = ([""] if write_value else []) + [f"-{name}" for name in field_values]
+        for suffix in asked:
+            if suffix not in reported:
+                continue  # a caught task's None output has no named outputs
+            where = spec.step + suffix.replace("-", ".")
+            _write_value(outputs_dir / f"value{suffix}", load(store, reported[suffix]), where)
     return record
 
 
@@ -118,7 +129,7 @@ def _write_value(path: Path, value: Any, step: str) -> None:
     text = value_text(value) if scalar else ""
     if not scalar or len(text) > MAX_VALUE_BYTES:
         print(
-            f"[argosy] a condition or a resource on Argo reads the output of step {step!r}, so "
+            f"[argosy] a condition or a resource on Argo reads the output {step!r}, so "
             f"it must be a str, number, bool or None under {MAX_VALUE_BYTES:,} bytes; it "
             f"returned a {type(value).__name__}",
             file=sys.stderr,

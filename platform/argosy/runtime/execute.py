@@ -31,6 +31,7 @@ from argosy.runtime.threads import limited_threads
 from argosy.store import save
 from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactInfo, ArtifactStore
+from argosy.store.fields import field_values, save_fields
 
 _ERROR_LIMIT = 8000
 """Characters of a traceback kept on the task record (the whole one is in the task's log)."""
@@ -91,7 +92,7 @@ def run_task(
                 RunView(definition.ir, spec.run_id, params, store), step, spec.index
             ).cpu
             with limited_threads(cpu):
-                _call(function, resolved.values, spec, store, outcome, echo_logs, capture_to)
+                _call(function, resolved.values, step, spec, store, outcome, echo_logs, capture_to)
         if outcome.output is not None:
             record = OutputRecord(
                 artifact=outcome.output,
@@ -131,6 +132,7 @@ def store_caught(store: ArtifactStore, spec: TaskSpec, inputs: list[TaskInput]) 
 def _call(
     function: Callable[..., Any],
     arguments: dict[str, Any],
+    step: ir.Step,
     spec: TaskSpec,
     store: ArtifactStore,
     outcome: _Outcome,
@@ -140,7 +142,7 @@ def _call(
     """Call the step function and store its value, with metrics collected and output captured."""
     with collecting_metrics() as metrics, captured_output(capture_to) as captured:
         try:
-            outcome.output = save(store, _returned(function, arguments))
+            outcome.output = save_output(store, step, _returned(function, arguments))
         except (Exception, SystemExit) as failure:
             traceback.print_exc()
             outcome.error = _describe(failure)
@@ -156,6 +158,16 @@ def _call(
             if outcome.error is None:
                 raise
             # the task had failed already (often on the same store): keep that error, not this
+
+
+def save_output(store: ArtifactStore, step: ir.Step, value: Any) -> ArtifactInfo:
+    """Store what ``step`` returned: one artifact, or for named outputs one per field and the
+    manifest that stands for them all (`argosy.store.fields`)."""
+    if not step.outputs:
+        return save(store, value)
+    fields = {name: save(store, v) for name, v in field_values(value, step.outputs).items()}
+    kind = type(value)
+    return save_fields(store, fields, f"{kind.__module__}.{kind.__qualname__}")
 
 
 def _returned(function: Callable[..., Any], arguments: dict[str, Any]) -> Any:
@@ -204,4 +216,4 @@ def _task_record(
     )
 
 
-__all__ = ["is_caught", "run_task", "store_caught"]
+__all__ = ["is_caught", "run_task", "save_output", "store_caught"]

@@ -1,11 +1,13 @@
 """Input resolution: the value of every argument of one task.
 
 Parameters come from the run's parameters, literals from the IR, upstream outputs from the
-store through their output records, a fan-in as the children ``0..width-1`` of the mapped step
-in map order, a join (``one_of``) as the output of the first of its steps that succeeded, the
-run's status from the scheduler or Argo; each mapped argument then gives the task its item (a
-``catch`` step's task that failed for good left None as its output). Values stored with pickle
-are unpickled only for a pipeline declared with ``allow_pickle=True``.
+store through their output records (one named output alone when the argument reads a field), a
+fan-in as the children ``0..width-1`` of the mapped step in map order, a join (``one_of``) as
+the output of the first of its steps that succeeded, the run's status from the scheduler or
+Argo, an import as a local path to the copy the run captured; each mapped argument then gives
+the task its item, or the field of it the step asked for (a ``catch`` step's task that failed
+for good left None as its output). Values stored with pickle are unpickled only for a pipeline
+declared with ``allow_pickle=True``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pydantic import JsonValue
 from argosy import ir
 from argosy.errors import PipelineError
 from argosy.metadata.schemas import TaskInput
-from argosy.outputs import find_output, map_lengths, map_width, read_output
+from argosy.outputs import find_output, map_lengths, map_width, output_artifact
+from argosy.runtime.imports import imported_artifact
 from argosy.store import load
 from argosy.store.base import ArtifactInfo, ArtifactStore
 
@@ -49,18 +52,23 @@ class RunView:
     run_status: str | None = None
     """``succeeded`` or ``failed``: given to exit handlers."""
 
-    def output(self, step: str, index: int = 0) -> tuple[Any, ArtifactInfo]:
-        """The output value of task ``index`` of ``step``, and its artifact."""
-        record = read_output(self.store, self.run_id, step, index)
-        return load(self.store, record.artifact, allow_pickle=self.pipeline.allow_pickle), (
-            record.artifact
-        )
+    def artifact(self, step: str, index: int = 0, field: str | None = None) -> ArtifactInfo:
+        """The artifact of task ``index`` of ``step``'s output (its named output ``field``)."""
+        return output_artifact(self.store, self.run_id, step, index, field)
+
+    def output(
+        self, step: str, index: int = 0, field: str | None = None
+    ) -> tuple[Any, ArtifactInfo]:
+        """The output value of task ``index`` of ``step`` (its named output ``field``), and its
+        artifact."""
+        artifact = self.artifact(step, index, field)
+        return load(self.store, artifact, allow_pickle=self.pipeline.allow_pickle), artifact
 
     def value(self, source: ir.Subject) -> Any:
         """The value of a parameter or of an unmapped step's output."""
         if isinstance(source, ir.ParameterInput):
             return self.params[source.name]
-        return self.output(source.step)[0]
+        return self.output(source.step, field=source.field)[0]
 
 
 def resolve_inputs(
@@ -86,11 +94,15 @@ def resolve_inputs(
         elif isinstance(source, ir.RunStatusInput):
             value = resolved.plain[argument] = run_status
         elif isinstance(source, ir.OutputInput):
-            value = _output(run, source.step, argument, item, step, resolved)
+            value = _output(run, source, argument, item, step, resolved)
         elif isinstance(source, ir.OneOfInput):
             value = _one_of(run, source, argument, step, resolved)
+        elif isinstance(source, ir.ImportInput):
+            value = _imported(run, source, argument, resolved)
         else:
-            value = _fan_in(run, source.step, argument, item, resolved)
+            value = _fan_in(run, source, argument, item, resolved)
+        if argument in step.item_fields:
+            value = _item_field(value, step.item_fields[argument], pipeline, step, argument)
         resolved.values[argument] = value
     return resolved
 
@@ -117,17 +129,16 @@ def mapped_items(run: RunView, step: ir.Step, index: int) -> dict[str, int]:
 
 def _output(
     run: RunView,
-    producer: str,
+    source: ir.OutputInput,
     argument: str,
     item: int | None,
     step: ir.Step,
     resolved: ResolvedInputs,
 ) -> Any:
     if item is None:
-        value, artifact = run.output(producer)
+        value, artifact = run.output(source.step, field=source.field)
     else:
-        record = read_output(run.store, run.run_id, producer, 0)
-        artifact = record.artifact
+        artifact = run.artifact(source.step, field=source.field)
         whole = _mapped_source(run.store, artifact, run.pipeline.allow_pickle)
         value = copy.deepcopy(_item(whole, item, run.pipeline, step, argument))
     resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact, item=item))
@@ -147,17 +158,26 @@ def _one_of(
     """The output of the first step of the join that succeeded."""
     for producer in source.steps:
         if find_output(run.store, run.run_id, producer, 0) is not None:
-            return _output(run, producer, argument, None, step, resolved)
+            return _output(run, ir.OutputInput(step=producer), argument, None, step, resolved)
     raise PipelineError(
         f"joins steps {', '.join(source.steps)}, and none of them has an output: none ran",
         pipeline=run.pipeline.name, step=step.name, argument=argument,
     )  # fmt: skip
 
 
+def _imported(run: RunView, source: ir.ImportInput, argument: str, resolved: ResolvedInputs) -> Any:
+    """A local path to the copy of outside data the run captured when it started."""
+    artifact = imported_artifact(run.store, run.run_id, source.name)
+    resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact))
+    return load(run.store, artifact)
+
+
 def _fan_in(
-    run: RunView, producer: str, argument: str, item: int | None, resolved: ResolvedInputs
+    run: RunView, source: ir.FanInInput, argument: str, item: int | None, resolved: ResolvedInputs
 ) -> Any:
-    """The outputs of the mapped ``producer`` in map order, or only child ``item`` of them."""
+    """The outputs of the mapped step ``source`` reads in map order (each task's named output
+    ``source.field``), or only child ``item`` of them."""
+    producer = source.step
     width = map_width(run.pipeline, producer, run_id=run.run_id, params=run.params, store=run.store)
     if item is not None and not 0 <= item < width:
         raise PipelineError(
@@ -167,10 +187,25 @@ def _fan_in(
         )
     values = []
     for child in [item] if item is not None else range(width):
-        value, artifact = run.output(producer, child)
+        value, artifact = run.output(producer, child, source.field)
         resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact))
         values.append(value)
     return values[0] if item is not None else values
+
+
+def _item_field(value: Any, field: str, pipeline: ir.Pipeline, step: ir.Step, argument: str) -> Any:
+    """Field ``field`` of one mapped item: a key of a mapping, or an attribute."""
+    if isinstance(value, Mapping):
+        if field in value:
+            return value[field]
+    elif hasattr(value, field) and not field.startswith("_"):
+        return getattr(value, field)
+    keys = f"; it has {', '.join(map(str, value))}" if isinstance(value, Mapping) else ""
+    raise PipelineError(
+        f"takes field {field!r} of each item, but an item is a {type(value).__name__} without "
+        f"it{keys}",
+        pipeline=pipeline.name, step=step.name, argument=argument,
+    )  # fmt: skip
 
 
 def _item(value: Any, item: int | None, pipeline: ir.Pipeline, step: ir.Step, argument: str) -> Any:

@@ -24,7 +24,7 @@ from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
 from argosy.outputs import OutputRecord, find_output, map_width, write_output
 from argosy.store.base import ArtifactStore
 
-_IDENTITY = {"code_digest", "inputs", "mapped", "image"}
+_IDENTITY = {"code_digest", "inputs", "mapped", "image", "outputs", "item_fields"}
 
 
 def _fingerprint(step: ir.Step) -> str:

@@ -45,6 +45,7 @@ from typing import Any
 from argosy.errors import PickleNotAllowed, StoreError
 from argosy.store import tree
 from argosy.store.base import ArtifactInfo, ArtifactStore
+from argosy.store.fields import FIELDS_FORMAT, field_infos, rebuild
 from argosy.store.npy import is_contiguous, is_ndarray, npy_parts
 from argosy.store.staged import StagedBlob, zip_entry, zip_writer
 from argosy.store.staging import new_file, reporting_full_disk
@@ -239,10 +240,19 @@ def load(
 ) -> Any:
     """The value `info` describes; arrays come back memory-mapped unless ``mmap=False``.
 
+    Named outputs (`argosy.store.fields`) come back as their NamedTuple or dataclass when it is
+    imported, else as a dict of their values.
+
     A value stored with pickle is refused (`PickleNotAllowed`) unless ``allow_pickle=True``:
     pass it only for artifacts written by code you trust. The blob's bytes are checked against
     its digest (`ArtifactCorrupted` when they do not match).
     """
+    if info.format == FIELDS_FORMAT:
+        values = {
+            name: load(store, field, mmap=mmap, allow_pickle=allow_pickle)
+            for name, field in field_infos(store, info).items()
+        }
+        return rebuild(info.type, values)
     loader = _LOADERS.get(info.format)
     if loader is None:
         raise StoreError(

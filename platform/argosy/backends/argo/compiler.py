@@ -41,7 +41,14 @@ from hera.workflows.models import (
 from argosy import ir
 from argosy.backends.argo import expressions, pod_settings
 from argosy.backends.argo.cluster import ClusterConfig, pod_env
-from argosy.backends.argo.conditions import VALUE_PARAMETER, dns, valued_steps
+from argosy.backends.argo.conditions import (
+    VALUE_PARAMETER,
+    Reported,
+    counted_outputs,
+    dns,
+    parameter_of,
+    valued_outputs,
+)
 from argosy.backends.argo.dag import (
     EXIT_STATUSES_PARAMETER,
     GROUP_ATTEMPT_PARAMETER,
@@ -95,10 +102,10 @@ class _Plan:
     code_package: str | None
     run_id: str | None
     values: Mapping[str, Any]
-    counted: frozenset[str]
-    """Steps whose output a downstream step maps over: they report its ``length``."""
-    valued: frozenset[str]
-    """Steps whose value a condition or a resource reads: they report it as ``value``."""
+    counted: frozenset[Reported]
+    """Outputs a downstream step maps over: their steps report their ``length``."""
+    valued: frozenset[Reported]
+    """Outputs whose value a condition or a resource reads: their steps report ``value``."""
     done: Mapping[str, DoneStep]
     version: str
     """The pipeline's digest (its version)."""
@@ -139,13 +146,8 @@ def compile_pipeline(
         values=parameters or {},
         done=done or {},
         version=pipeline.digest(),
-        counted=frozenset(
-            source.step
-            for step in pipeline.steps
-            for source in (step.inputs[a] for a in step.mapped_arguments)
-            if isinstance(source, ir.OutputInput)
-        ),
-        valued=valued_steps(pipeline),
+        counted=counted_outputs(pipeline),
+        valued=valued_outputs(pipeline),
     )
     workflow = _workflow_object(plan, kind, schedule)
     steps = [step for step in pipeline.steps if step.name not in plan.done]
@@ -342,8 +344,9 @@ def _task_args(plan: _Plan, step: ir.Step) -> list[str]:
         args += ["--group-attempt", expressions.input_parameter(GROUP_ATTEMPT_PARAMETER)]
     if step.exit:
         args += ["--run-status", expressions.WORKFLOW_STATUS]
-    if step.name in plan.valued:
-        args += ["--write-value"]
+    for producer, field in sorted(plan.valued, key=str):
+        if producer == step.name:
+            args += ["--write-value"] if field is None else ["--write-field-value", field]
     for parameter in plan.pipeline.parameters:
         args += ["--param", f"{parameter.name}={expressions.workflow_parameter(parameter.name)}"]
     args += ["--outputs-dir", OUTPUTS_DIR]
@@ -358,9 +361,13 @@ def _index(step: ir.Step) -> str:
 
 def _outputs(plan: _Plan, step: ir.Step) -> list[Parameter] | None:
     """A ``length`` output parameter when a downstream step maps over this step's output; a
-    ``value`` one when a condition or a resource reads it."""
-    names = [LENGTH_PARAMETER] if step.name in plan.counted else []
-    names += [VALUE_PARAMETER] if step.name in plan.valued else []
+    ``value`` one when a condition or a resource reads it (``-<field>`` for a named output)."""
+    names = [
+        parameter_of(base, field)
+        for base, reported in ((LENGTH_PARAMETER, plan.counted), (VALUE_PARAMETER, plan.valued))
+        for producer, field in sorted(reported, key=str)
+        if producer == step.name
+    ]
     return [
         Parameter(name=name, value_from=ValueFrom(path=f"{OUTPUTS_DIR}/{name}")) for name in names
     ] or None

@@ -31,10 +31,20 @@ resources."""
 _ENDED = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted")
 
 
-class Resumed(Protocol):
-    """What a resumed run knows of a step it took over: its value as text."""
+Reported = tuple[str, str | None]
+"""A step's output, or one of its named outputs, that its task reports as an output parameter."""
 
-    value: str | None
+
+def parameter_of(base: str, field: str | None) -> str:
+    """The output parameter reporting ``base`` (``value``, ``length``) of a step's output, or of
+    its named output ``field``: ``value-model``."""
+    return base if field is None else f"{base}-{field}"
+
+
+class Resumed(Protocol):
+    """What a resumed run knows of a step it took over: its values as text, by named output."""
+
+    values: Mapping[str | None, str]
 
 
 def dns(name: str) -> str:
@@ -128,8 +138,8 @@ def value_source(
         return expressions.workflow_parameter(source.name)
     _check_in_scope(pipeline, step, source.step)
     if source.step in done:
-        return _resumed_value(done, source.step)
-    return scope.output(source.step, VALUE_PARAMETER)[0]
+        return _resumed_value(done, source.step, source.field)
+    return scope.output(source.step, parameter_of(VALUE_PARAMETER, source.field))[0]
 
 
 def _subject(
@@ -143,12 +153,12 @@ def _subject(
         return expressions.workflow_parameter_term(subject.name)
     _check_in_scope(pipeline, step, subject.step)
     if subject.step in done:
-        return json.dumps(_resumed_value(done, subject.step))
-    return scope.output(subject.step, VALUE_PARAMETER)[1]
+        return json.dumps(_resumed_value(done, subject.step, subject.field))
+    return scope.output(subject.step, parameter_of(VALUE_PARAMETER, subject.field))[1]
 
 
-def _resumed_value(done: Mapping[str, Resumed], step: str) -> str:
-    value = done[step].value
+def _resumed_value(done: Mapping[str, Resumed], step: str, field: str | None) -> str:
+    value = done[step].values.get(field)
     if value is None:
         raise CompileError(f"step {step!r} was resumed without its value")
     return value
@@ -163,25 +173,39 @@ def _check_in_scope(pipeline: ir.Pipeline, step: ir.Step, read: str) -> None:
         )
 
 
-def valued_steps(pipeline: ir.Pipeline) -> frozenset[str]:
-    """Steps whose value a condition or a resource reads: they report it as `VALUE_PARAMETER`."""
+def valued_outputs(pipeline: ir.Pipeline) -> frozenset[Reported]:
+    """Outputs whose value a condition or a resource reads: their steps report them as
+    `VALUE_PARAMETER` (``value-<field>`` for a named output)."""
     names = set()
     for step in pipeline.steps:
         sources = [condition.subject for condition in step.when]
         for source in [*sources, *step.resources_from.values()]:
             if not isinstance(source, ir.ParameterInput):
-                names.add(source.step)
+                names.add((source.step, source.field))
     return frozenset(names)
+
+
+def counted_outputs(pipeline: ir.Pipeline) -> frozenset[Reported]:
+    """Outputs a downstream step maps over: their steps report their ``length``."""
+    return frozenset(
+        (source.step, source.field)
+        for step in pipeline.steps
+        for source in (step.inputs[a] for a in step.mapped_arguments)
+        if isinstance(source, ir.OutputInput)
+    )
 
 
 __all__ = [
     "VALUE_PARAMETER",
+    "Reported",
     "Resumed",
+    "counted_outputs",
     "depends",
     "dns",
     "ended_statuses",
     "needs",
+    "parameter_of",
     "value_source",
-    "valued_steps",
+    "valued_outputs",
     "when",
 ]

@@ -22,7 +22,7 @@ from hera.workflows.models import Sequence, ValueFrom
 
 from argosy import ir
 from argosy.backends.argo import conditions, expressions, pod_settings
-from argosy.backends.argo.conditions import dns
+from argosy.backends.argo.conditions import dns, parameter_of
 from argosy.backends.argo.scopes import Scope
 from argosy.errors import CompileError
 
@@ -42,11 +42,12 @@ class DoneStep:
 
     width: int
     """How many tasks it had (1 unless mapped)."""
-    length: int | None = None
-    """Length of its output, when a downstream step maps over it."""
-    value: str | None = None
-    """Its ``value`` output parameter (Argo's JSON list of its tasks' values when it is mapped),
-    when a condition or a resource reads it."""
+    lengths: Mapping[str | None, int | None] = field(default_factory=dict)
+    """Length of its output (by named output; None for the whole), when a downstream step maps
+    over it."""
+    values: Mapping[str | None, str] = field(default_factory=dict)
+    """Its ``value`` output parameters (Argo's JSON list of its tasks' values when it is
+    mapped), by named output, when a condition or a resource reads them."""
 
 
 def group_retried(pipeline: ir.Pipeline, step: ir.Step) -> bool:
@@ -238,8 +239,8 @@ class DagWriter:
             return expressions.parameter_list_length(source.name)
         if isinstance(source, ir.OutputInput):
             if source.step in self.done:
-                return str(self.done[source.step].length)
-            return scope.output(source.step, LENGTH_PARAMETER)[0]
+                return str(self.done[source.step].lengths[source.field])
+            return scope.output(source.step, parameter_of(LENGTH_PARAMETER, source.field))[0]
         if isinstance(source, ir.FanInInput):
             if source.step in self.done:
                 return str(self.done[source.step].width)
@@ -260,9 +261,12 @@ class DagWriter:
             return expressions.list_length_term(expressions.workflow_parameter_term(source.name))
         if isinstance(source, ir.OutputInput | ir.FanInInput) and source.step in self.done:
             resumed = self.done[source.step]
-            return str(resumed.length if isinstance(source, ir.OutputInput) else resumed.width)
+            if isinstance(source, ir.OutputInput):
+                return str(resumed.lengths[source.field])
+            return str(resumed.width)
         if isinstance(source, ir.OutputInput):
-            return expressions.int_term(scope.output(source.step, LENGTH_PARAMETER)[1])
+            length = scope.output(source.step, parameter_of(LENGTH_PARAMETER, source.field))
+            return expressions.int_term(length[1])
         if isinstance(source, ir.FanInInput):
             producer = self.pipeline.step(source.step)
             if producer.map_product:

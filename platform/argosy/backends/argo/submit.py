@@ -23,7 +23,7 @@ from typing import Any
 from argosy import ir
 from argosy.backends.argo.cluster import ClusterConfig
 from argosy.backends.argo.compiler import DoneStep, compile_pipeline, manifest
-from argosy.backends.argo.conditions import valued_steps
+from argosy.backends.argo.conditions import counted_outputs, valued_outputs
 from argosy.backends.argo.gpu import load_gpu_profiles
 from argosy.backends.argo.kube import KubeApi
 from argosy.backends.argo.watch import WorkflowApi, WorkflowSnapshot, snapshot, watch_workflow
@@ -36,7 +36,8 @@ from argosy.run_ids import new_nonce, new_run_id
 from argosy.runtime import OutputRecord, map_width, read_output
 from argosy.runtime.entrypoint import run_record, value_text
 from argosy.runtime.resume import clone_outputs, reusable_outputs
-from argosy.store.base import ArtifactStore
+from argosy.store.base import ArtifactInfo, ArtifactStore
+from argosy.store.fields import field_info
 
 
 @dataclass
@@ -192,13 +193,21 @@ def resume_run(
     params = definition.resolve_parameters(origin.parameters)
     reusable = reusable_outputs(origin_ir, definition.ir, origin=run_id, params=params, store=store)
     done: dict[str, DoneStep] = {}
-    valued = valued_steps(definition.ir)
+    valued, counted = valued_outputs(definition.ir), counted_outputs(definition.ir)
     for step, outputs in reusable.items():
         count = map_width(definition.ir, step, run_id=run_id, params=params, store=store)
         if len(outputs) == count:
-            length = outputs[0].artifact.length if outputs else None
-            value = _value(definition.ir.step(step), outputs, store) if step in valued else None
-            done[step] = DoneStep(width=count, length=length, value=value)
+            lengths = {
+                field: _artifact(outputs[0], field, store).length
+                for producer, field in counted
+                if producer == step and outputs
+            }
+            values = {
+                field: _value(definition.ir.step(step), outputs, field, store)
+                for producer, field in valued
+                if producer == step
+            }
+            done[step] = DoneStep(width=count, lengths=lengths, values=values)
     new_id = new_run_id(definition.ir.name)
     clones = clone_outputs(
         {s: reusable[s] for s in done}, origin=run_id, run_id=new_id, store=store
@@ -220,12 +229,19 @@ def resume_run(
     return handle
 
 
-def _value(step: ir.Step, outputs: Mapping[int, OutputRecord], store: ArtifactStore) -> str:
-    """What the ``value`` output parameter of a resumed step held: its value as text, or for a
-    mapped step Argo's JSON list of its tasks' values."""
+def _artifact(output: OutputRecord, field: str | None, store: ArtifactStore) -> ArtifactInfo:
+    """The artifact of a task's output, or of its named output ``field``."""
+    return output.artifact if field is None else field_info(store, output.artifact, field)
+
+
+def _value(
+    step: ir.Step, outputs: Mapping[int, OutputRecord], field: str | None, store: ArtifactStore
+) -> str:
+    """What a ``value`` output parameter of a resumed step held: its value (or its named output
+    ``field``'s) as text, or for a mapped step Argo's JSON list of its tasks' values."""
     from argosy.store import load
 
-    texts = [value_text(load(store, outputs[i].artifact)) for i in sorted(outputs)]
+    texts = [value_text(load(store, _artifact(outputs[i], field, store))) for i in sorted(outputs)]
     if step.mapped is None:
         return texts[0]
     try:  # as Argo aggregates them: decoded when every one is JSON, else the texts

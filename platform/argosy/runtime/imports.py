@@ -1,0 +1,156 @@
+"""Importing outside data into a run: captured once, by content digest, when the run starts.
+
+A pipeline names outside data with ``argosy.importer(...)`` (`ir.Pipeline.imports`): a local file
+or folder, or an ``s3://bucket/key`` object or ``s3://bucket/prefix/`` folder. Whoever starts the
+run (the local runner, `argosy submit`) copies each into the artifact store before any task runs
+and writes an import record naming the artifact at `import_key`; steps read that record
+(`imported_artifact`) and get a local path to the copy. So every task of the run, on any
+machine, reads the same bytes; the digest is part of the cache key of the steps that read it,
+so a cached step runs again when the data changed; a resumed run keeps its origin's copies.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from argosy import ir
+from argosy.config import Settings
+from argosy.errors import ConfigError, PipelineError, StoreError
+from argosy.store import save
+from argosy.store.base import ArtifactInfo, ArtifactStore
+
+S3_SCHEME = "s3://"
+
+
+def import_key(run_id: str, name: str) -> str:
+    """The record naming the artifact import ``name`` of run ``run_id`` was captured as."""
+    return f"runs/{run_id}/imports/{name}.json"
+
+
+def capture_imports(
+    pipeline: ir.Pipeline,
+    params: Mapping[str, Any],
+    run_id: str,
+    store: ArtifactStore,
+    settings: Settings,
+) -> dict[str, ArtifactInfo]:
+    """Copy every import of ``pipeline`` into ``store`` for run ``run_id``; their artifacts."""
+    captured = {}
+    for item in pipeline.imports:
+        location = item.uri if item.uri is not None else params[item.parameter]  # type: ignore[index]
+        if not isinstance(location, str) or not location:
+            raise PipelineError(
+                f"import {item.name!r} takes its location from parameter {item.parameter!r}, "
+                f"which is {location!r}; give a path or an s3:// URI",
+                pipeline=pipeline.name,
+            )
+        artifact = _capture(location, store, settings, pipeline.name, item.name)
+        store.put_record(import_key(run_id, item.name), artifact.model_dump_json().encode())
+        captured[item.name] = artifact
+    return captured
+
+
+def copy_imports(pipeline: ir.Pipeline, *, origin: str, run_id: str, store: ArtifactStore) -> None:
+    """Give run ``run_id`` the imports run ``origin`` captured (a resume reads the same data)."""
+    for item in pipeline.imports:
+        data = store.get_record(import_key(origin, item.name))
+        if data is None:
+            raise PipelineError(
+                f"run {origin!r} has no capture of import {item.name!r} to resume with; start a "
+                "new run instead",
+                pipeline=pipeline.name,
+            )
+        store.put_record(import_key(run_id, item.name), data)
+
+
+def imported_artifact(store: ArtifactStore, run_id: str, name: str) -> ArtifactInfo:
+    """The artifact import ``name`` of run ``run_id`` was captured as."""
+    data = store.get_record(import_key(run_id, name))
+    if data is None:
+        raise StoreError(
+            f"run {run_id!r} has no capture of import {name!r}: imports are copied into the store "
+            "when a run starts with `argosy run`, `argosy submit` or the Python API; a workflow "
+            "created from compiled YAML does not capture them"
+        )
+    return ArtifactInfo.model_validate_json(data)
+
+
+def _capture(
+    location: str, store: ArtifactStore, settings: Settings, pipeline: str, name: str
+) -> ArtifactInfo:
+    if location.startswith(S3_SCHEME):
+        with tempfile.TemporaryDirectory(dir=store.staging_dir()) as scratch:
+            artifact = save(store, _download(location, Path(scratch), settings, pipeline, name))
+    else:
+        path = Path(location).expanduser().absolute()
+        if not path.exists():
+            raise PipelineError(
+                f"import {name!r} reads {location}, which does not exist (looked for {path}); "
+                "give an existing file or folder, relative to the directory you run from",
+                pipeline=pipeline,
+            )
+        artifact = save(store, path)
+    return artifact.model_copy(update={"metadata": {**artifact.metadata, "source": location}})
+
+
+def _download(location: str, scratch: Path, settings: Settings, pipeline: str, name: str) -> Path:
+    """Download the object or the folder (a key prefix ending in ``/``) ``location`` names."""
+    bucket, _, key = location[len(S3_SCHEME) :].partition("/")
+    if not bucket or not key:
+        raise PipelineError(
+            f"import {name!r} reads {location}, which names no object; write "
+            "s3://bucket/key or s3://bucket/prefix/ for a folder",
+            pipeline=pipeline,
+        )
+    client = _s3_client(settings, name)
+    from minio.error import S3Error
+
+    try:
+        if not key.endswith("/"):
+            target = scratch / Path(key).name
+            client.fget_object(bucket, key, str(target))
+            return target
+        folder = scratch / Path(key.rstrip("/")).name
+        found = False
+        for entry in client.list_objects(bucket, prefix=key, recursive=True):
+            if entry.object_name is None or entry.is_dir:
+                continue
+            found = True
+            client.fget_object(
+                bucket, entry.object_name, str(folder / entry.object_name[len(key) :])
+            )
+    except S3Error as error:
+        raise PipelineError(
+            f"import {name!r} could not read {location}: {error.code} ({error.message})",
+            pipeline=pipeline,
+        ) from None
+    if not found:
+        raise PipelineError(
+            f"import {name!r} reads folder {location}, which holds no objects", pipeline=pipeline
+        )
+    return folder
+
+
+def _s3_client(settings: Settings, name: str) -> Any:
+    """A client of the S3 server the settings name (imports read from the same server)."""
+    if not settings.s3_endpoint:
+        raise ConfigError(
+            f"import {name!r} reads from S3, but no S3 server is configured; set "
+            "ARGOSY_S3_ENDPOINT (and ARGOSY_S3_ACCESS_KEY, ARGOSY_S3_SECRET_KEY)"
+        )
+    from minio import Minio
+
+    access, secret = settings.s3_access_key, settings.s3_secret_key
+    return Minio(
+        settings.s3_endpoint,
+        access_key=access.get_secret_value() if access else None,
+        secret_key=secret.get_secret_value() if secret else None,
+        secure=settings.s3_secure,
+        region=settings.s3_region,
+    )
+
+
+__all__ = ["capture_imports", "copy_imports", "import_key", "imported_artifact"]
