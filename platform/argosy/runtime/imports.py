@@ -12,7 +12,7 @@ so a cached step runs again when the data changed; a resumed run keeps its origi
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +31,10 @@ def import_key(run_id: str, name: str) -> str:
 
 
 def capture_imports(
-    pipeline: ir.Pipeline,
-    params: Mapping[str, Any],
-    run_id: str,
-    store: ArtifactStore,
-    settings: Settings,
+    pipeline: ir.Pipeline, params: Mapping[str, Any], store: ArtifactStore, settings: Settings
 ) -> dict[str, ArtifactInfo]:
-    """Copy every import of ``pipeline`` into ``store`` for run ``run_id``; their artifacts."""
+    """Copy every import of ``pipeline`` into ``store``; their artifacts, by name. Done before
+    the run is recorded, so a missing file stops it before it starts."""
     captured = {}
     for item in pipeline.imports:
         location = item.uri if item.uri is not None else params[item.parameter]  # type: ignore[index]
@@ -47,10 +44,14 @@ def capture_imports(
                 f"which is {location!r}; give a path or an s3:// URI",
                 pipeline=pipeline.name,
             )
-        artifact = _capture(location, store, settings, pipeline.name, item.name)
-        store.put_record(import_key(run_id, item.name), artifact.model_dump_json().encode())
-        captured[item.name] = artifact
+        captured[item.name] = _capture(location, store, settings, pipeline.name, item.name)
     return captured
+
+
+def record_imports(store: ArtifactStore, run_id: str, captured: Mapping[str, ArtifactInfo]) -> None:
+    """Make the captured imports run ``run_id``'s: the records its steps read them by."""
+    for name, artifact in captured.items():
+        store.put_record(import_key(run_id, name), artifact.model_dump_json().encode())
 
 
 def copy_imports(pipeline: ir.Pipeline, *, origin: str, run_id: str, store: ArtifactStore) -> None:
@@ -153,4 +154,31 @@ def _s3_client(settings: Settings, name: str) -> Any:
     )
 
 
-__all__ = ["capture_imports", "copy_imports", "import_key", "imported_artifact"]
+def prepare_imports(
+    pipeline: ir.Pipeline,
+    params: Mapping[str, Any],
+    store: ArtifactStore,
+    settings: Settings,
+    *,
+    resumed_from: str | None,
+) -> Callable[[str], None]:
+    """Capture a new run's imports now (or, for a resumed run, take its origin's); the call
+    that gives them to the run once its id is known."""
+    if not pipeline.imports:
+        return lambda run_id: None
+    if resumed_from is not None:
+        return lambda run_id: copy_imports(
+            pipeline, origin=resumed_from, run_id=run_id, store=store
+        )
+    captured = capture_imports(pipeline, params, store, settings)
+    return lambda run_id: record_imports(store, run_id, captured)
+
+
+__all__ = [
+    "capture_imports",
+    "copy_imports",
+    "import_key",
+    "imported_artifact",
+    "prepare_imports",
+    "record_imports",
+]

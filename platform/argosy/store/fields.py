@@ -2,7 +2,8 @@
 
 A step whose return type is a NamedTuple or a dataclass has named outputs (`ir.Step.outputs`).
 Each field is saved with the serializer its value calls for, under its own digest, and a small
-manifest artifact (format ``fields``: canonical JSON naming each field's `ArtifactInfo`) stands
+manifest artifact (format ``fields``: canonical JSON listing each field's name and `ArtifactInfo`
+in the order the type declares them) stands
 for the whole output. A downstream step that reads one field loads only that artifact; one that
 reads the whole output gets every field back, as the returned type when that type is already
 imported in the process (the pipeline's module, in a task), else as a dict. The type is looked
@@ -59,7 +60,7 @@ def save_fields(
     store: ArtifactStore, fields: Mapping[str, ArtifactInfo], type_name: str
 ) -> ArtifactInfo:
     """Store the manifest of named outputs already saved as ``fields``: the whole output."""
-    document = {"fields": {name: info.model_dump(mode="json") for name, info in fields.items()}}
+    document = {"fields": [[name, info.model_dump(mode="json")] for name, info in fields.items()]}
     data = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
     digest = store.put_bytes(data)
     return ArtifactInfo(digest=digest, format=FIELDS_FORMAT, type=type_name, size=len(data))
@@ -73,7 +74,7 @@ def field_infos(store: ArtifactStore, info: ArtifactInfo) -> dict[str, ArtifactI
             "whole output"
         )
     document = json.loads(store.get_bytes(info.digest))
-    return {name: ArtifactInfo.model_validate(item) for name, item in document["fields"].items()}
+    return {name: ArtifactInfo.model_validate(item) for name, item in document["fields"]}
 
 
 def field_info(store: ArtifactStore, info: ArtifactInfo, field: str) -> ArtifactInfo:

@@ -35,6 +35,7 @@ from argosy.metadata.schemas import RunStatus, RunUpdate
 from argosy.run_ids import new_nonce, new_run_id
 from argosy.runtime import OutputRecord, map_width, read_output
 from argosy.runtime.entrypoint import run_record, value_text
+from argosy.runtime.imports import prepare_imports
 from argosy.runtime.resume import clone_outputs, reusable_outputs
 from argosy.store.base import ArtifactInfo, ArtifactStore
 from argosy.store.fields import field_info
@@ -119,6 +120,7 @@ def submit_pipeline(
     """
     from argosy.images import default_image
     from argosy.metadata import open_sink
+    from argosy.store import open_store
 
     pipeline = definition.ir
     run_id = run_id or new_run_id(pipeline.name)
@@ -140,6 +142,9 @@ def submit_pipeline(
         done=done,
     )
     api = api or KubeApi.connect(kubeconfig)
+    give_imports = prepare_imports(
+        pipeline, params, open_store(settings), settings, resumed_from=resumed_from
+    )
     sink = open_sink(settings)
     record = run_record(
         definition,
@@ -151,6 +156,7 @@ def submit_pipeline(
         nonce=new_nonce(),
     )
     sink.create_run(record.model_copy(update={"workflow_name": run_id, "namespace": namespace}))
+    give_imports(run_id)
     try:
         api.create(namespace, manifest(workflow))
     except ArgosyError as error:

@@ -37,6 +37,7 @@ from argosy.metadata.schemas import RunStatus, RunUpdate
 from argosy.metadata.spool import Spool, replay_spools, spool_dir
 from argosy.run_ids import new_nonce, new_run_id
 from argosy.runtime.entrypoint import run_record
+from argosy.runtime.imports import prepare_imports
 from argosy.runtime.resume import clone_outputs, reusable_outputs
 from argosy.store import ArtifactStore, open_store
 
@@ -143,6 +144,9 @@ def _run(
     slots = knobs.max_workers or settings.max_workers or os.cpu_count() or 1
     slots = min(slots, pipeline.max_parallel or slots)
     capacity = Capacity(slots=slots, memory=machine_memory(), gpus=gpus)
+    give_imports = prepare_imports(
+        pipeline, params, store, settings, resumed_from=None if origin is None else origin.run_id
+    )
     options = RunOptions(
         run_id=_record_run(sink, definition, params, origin),
         pipeline_ref=definition.ref,
@@ -150,6 +154,7 @@ def _run(
         cache=knobs.cache,
         gpu_fallback=frozenset(fallback),
     )
+    give_imports(options.run_id)
     plan = _Plan(definition, settings, knobs, origin, options, capacity)
     spool = Spool(spool_dir(settings), options.run_id)
     records = RunRecorder(sink, spool, options.run_id, heartbeat_seconds=settings.heartbeat_seconds)
