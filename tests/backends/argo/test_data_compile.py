@@ -44,4 +44,4 @@ def test_imports_reach_pods_as_records_not_arguments() -> None:
     compiled = document(flows.imports)
     args = " ".join(templates(compiled)["count-lines"]["container"]["args"])
     assert "--param table={{workflow.parameters.table}}" in args  # a parameter like any other
-    assert "corpus" not in args and "import" not in args
+    assert "corpus" not in args
