@@ -60,7 +60,7 @@ def test_an_unknown_output_names_the_outputs_there_are() -> None:
         take(pair().middle)
 
     with pytest.raises(PipelineError, match="has no output 'middle'; its outputs are left, right"):
-        unknown.ir  # noqa: B018
+        unknown.ir
 
 
 def test_a_step_returning_one_value_has_no_named_outputs() -> None:
@@ -69,7 +69,7 @@ def test_a_step_returning_one_value_has_no_named_outputs() -> None:
         take(one().value)
 
     with pytest.raises(PipelineError, match="returns one value, so it has no output 'value'"):
-        single.ir  # noqa: B018
+        single.ir
 
 
 def test_a_field_of_each_item_maps_the_step() -> None:
@@ -90,7 +90,7 @@ def test_a_field_of_each_item_needs_map() -> None:
         take(each(rows).a)
 
     with pytest.raises(PipelineError, match=r"call it with \.map"):
-        unmapped.ir  # noqa: B018
+        unmapped.ir
 
 
 def test_imports_are_recorded_by_name() -> None:

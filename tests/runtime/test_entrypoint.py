@@ -52,3 +52,29 @@ def test_a_failing_task_exits_1_with_its_error(tmp_path: Path) -> None:
     assert "ValueError: cannot handle n=5" in done.stderr
     tasks = open_reader(Settings(home=tmp_path)).list_tasks("pod-run")
     assert [t.status for t in tasks] == [TaskStatus.FAILED]
+
+
+def test_a_task_with_named_outputs_reports_each_as_argo_asks(tmp_path: Path) -> None:
+    outputs = tmp_path / "outputs"
+    flows = "tests.backends.local.data_flows:named_outputs"
+    split = _task(
+        tmp_path, "--pipeline", flows, "--step", "split", "--outputs-dir", str(outputs),
+        "--write-field-value", "train",
+    )  # fmt: skip
+    assert split.returncode == 0, split.stderr
+    store = open_store(Settings(home=tmp_path))
+    assert (outputs / "digest").read_text() == read_output(
+        store, "pod-run", "split", 0
+    ).artifact.digest
+    assert (outputs / "length-train").read_text() == "30"
+    assert (outputs / "length-test").read_text() == "2"
+    assert not (outputs / "length").exists()  # the whole output has no length
+    assert not (outputs / "value-train").exists()  # a list is no condition's value
+    assert "must be a str, number, bool or None" in split.stderr
+
+    trained = _task(
+        tmp_path, "--pipeline", flows, "--step", "train", "--outputs-dir", str(outputs),
+        "--write-field-value", "accuracy",
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    assert (outputs / "value-accuracy").read_text() == "0.8"
