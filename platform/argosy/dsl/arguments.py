@@ -8,8 +8,9 @@ import json
 from typing import Any
 
 from argosy import ir
-from argosy.dsl._context import Builder, FanInHandle, Handle, OutputHandle, ParameterHandle
+from argosy.dsl._context import Builder
 from argosy.dsl.flow import OneOfHandle, RunStatusHandle
+from argosy.dsl.handles import FanInHandle, Handle, OutputHandle, ParameterHandle
 from argosy.dsl.imports import ImportHandle
 from argosy.errors import PipelineError
 

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from argosy.dsl._context import ConditionHandle, Handle, OutputHandle, current, described
+from argosy.dsl._context import current
+from argosy.dsl.handles import ConditionHandle, Handle, OutputHandle, described
 from argosy.errors import PipelineError
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from argosy import ir
-from argosy.dsl._context import Handle, ParameterHandle, current
+from argosy.dsl._context import current
+from argosy.dsl.handles import Handle, ParameterHandle
 from argosy.errors import PipelineError
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from argosy.dsl._context import Handle, current
+from argosy.dsl._context import current
+from argosy.dsl.handles import Handle
 from argosy.errors import PipelineError
 
 

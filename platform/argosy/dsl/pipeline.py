@@ -18,15 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, overload
 from pydantic import TypeAdapter, ValidationError
 
 from argosy import ir
-from argosy.dsl._context import (
-    Builder,
-    FanInHandle,
-    Handle,
-    OutputHandle,
-    ParameterHandle,
-    building,
-    current,
-)
+from argosy.dsl._context import Builder, building, current
+from argosy.dsl.handles import FanInHandle, Handle, OutputHandle, ParameterHandle
 from argosy.dsl.step import parse_duration, type_hints
 from argosy.errors import PipelineError
 

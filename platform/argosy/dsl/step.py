@@ -21,14 +21,9 @@ from types import SimpleNamespace
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from argosy import ir
-from argosy.dsl._context import (
-    Builder,
-    FanInHandle,
-    Handle,
-    OutputHandle,
-    current,
-)
+from argosy.dsl._context import Builder, current
 from argosy.dsl.arguments import input_source
+from argosy.dsl.handles import FanInHandle, Handle, OutputHandle
 from argosy.dsl.items import ItemField
 from argosy.errors import PipelineError
 

@@ -36,7 +36,7 @@ def task_resources(run: RunView, step: ir.Step, index: int) -> ir.Resources:
     decided: dict[str, Any] = {}
     for field, source in step.resources_from.items():
         if isinstance(source, ir.FanInInput):
-            value = run.output(source.step, index)[0]
+            value = run.output(source.step, index, source.field)[0]
         else:
             value = run.value(source)
         decided[field] = _resource_value(field, value, run, step)
