@@ -2,8 +2,10 @@
 
 The public API is small: ``step``, ``pipeline``, ``Resources``, ``when``, ``one_of``,
 ``run_status``, ``each`` and ``importer`` to write pipelines,
-``log_metric`` inside a step, and ``Client`` to read past runs. ``Client`` and ``log_metric``
-are imported on first use, so ``import argosy`` stays fast. Importing the package also hands
+``log_metric`` inside a step, ``Artifact`` to return a value with metadata,
+``register_serializer`` to add a storage format, and ``Client`` to read past runs. ``Client``,
+``log_metric``, ``Artifact`` and ``register_serializer`` are imported on first use, so
+``import argosy`` stays fast. Importing the package also hands
 `argosy.launch` to every pipeline, for ``.run()``, ``.submit()`` and ``.compile()``.
 """
 
@@ -29,12 +31,19 @@ from argosy.dsl import (
 if TYPE_CHECKING:
     from argosy.client import Client
     from argosy.runtime.context import log_metric
+    from argosy.store.artifact import Artifact
+    from argosy.store.registry import register_serializer
 
 __version__ = "0.1.0"
 
 PipelineDefinition.launcher = launch
 
-_LAZY = {"Client": "argosy.client", "log_metric": "argosy.runtime.context"}
+_LAZY = {
+    "Artifact": "argosy.store.artifact",
+    "Client": "argosy.client",
+    "log_metric": "argosy.runtime.context",
+    "register_serializer": "argosy.store.registry",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -46,6 +55,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Artifact",
     "Client",
     "Resources",
     "Retry",
@@ -55,6 +65,7 @@ __all__ = [
     "log_metric",
     "one_of",
     "pipeline",
+    "register_serializer",
     "run_status",
     "step",
     "when",

@@ -15,6 +15,7 @@ git.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -194,12 +195,21 @@ class Artifact:
     type = _Field[str]("info")
     size = _Field[int]("info")
     length = _Field[int | None]("info")
+    name = _Field[str | None]("info")
+    """The file or folder name of a path artifact (format ``file`` or ``dir``)."""
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """What the step said of this output (``argosy.Artifact(value, metadata=...)``)."""
+        return copy.deepcopy(self.info.metadata)
 
     def __repr__(self) -> str:
-        return f"<Artifact {self.digest[:12]} {self.format} {self.type} {self.size} B>"
+        named = f" {self.name!r}" if self.name is not None else ""
+        return f"<Artifact {self.digest[:12]} {self.format} {self.type}{named} {self.size} B>"
 
     def load(self, *, mmap: bool = True, allow_pickle: bool = False) -> Any:
-        """The value, deserialized (numpy arrays memory-mapped unless ``mmap=False``).
+        """The value, deserialized (numpy arrays memory-mapped unless ``mmap=False``; a file or
+        folder as a local `Path`, read-only by convention).
 
         A value stored with pickle (format ``pickle``) raises `PickleNotAllowed` unless
         ``allow_pickle=True``: unpickling runs code of whoever wrote it, so pass it only for

@@ -90,3 +90,18 @@ def test_a_clean_end_sends_the_end_once_and_removes_everything(
     assert repository.get_run("r1").status is RunStatus.SUCCEEDED
     assert _records(repository) == {0: TaskStatus.SUCCEEDED}
     assert not list(spools.iterdir())
+
+
+def test_an_outputs_name_and_metadata_survive_the_spool(
+    spools: Path, repository: Repository
+) -> None:
+    said = {"rows": 3, "columns": ["a", "b"]}
+    output = artifact("a").model_copy(update={"name": "a.csv", "metadata": said})
+    workers = TaskSpool(spools, "r1")
+    workers.add_task(task("r1", "fit", 0, output=output))
+    workers.close()
+    _died_with(Spool(spools, "r1"))
+
+    assert replay_spools(spools, repository) == ["r1"]
+    recorded = repository.list_tasks("r1")[0].output
+    assert recorded is not None and (recorded.name, recorded.metadata) == ("a.csv", said)

@@ -135,6 +135,27 @@ def test_find_cached_returns_the_newest_success(metadata: Metadata) -> None:
     assert (hit.run_id, hit.attempt, hit.inputs[0].artifact) == ("r2", 1, artifact("x"))
 
 
+def test_an_outputs_name_and_metadata_round_trip_on_its_edges(metadata: Metadata) -> None:
+    metadata.create_run(run("r1", steps=("load", "fit")))
+    metadata.create_run(run("r2", steps=("load", "fit")))
+    data = artifact("data.csv").model_copy(update={"format": "file", "name": "data.csv"})
+    said = {"auc": 0.93, "tags": ["a", "b"], "nested": {"ok": True, "none": None}}
+    model = artifact("model").model_copy(update={"metadata": said})
+    first = task("r1", "load", output=data)
+    fit = task("r1", "fit", output=model, inputs={"data": data}, cache_key="k")
+    unnamed = data.model_copy(update={"name": None})  # the same bytes, said nothing of
+    metadata.record_tasks([first, fit])
+    metadata.record_tasks([task("r2", "load", output=unnamed)])
+
+    load, fitted = metadata.list_tasks("r1")
+    assert (load.output, fitted.output, fitted.inputs[0].artifact) == (data, model, data)
+    assert metadata.list_tasks("r2")[0].output == unnamed
+    assert metadata.list_attempts("r1", "fit") == [fit]
+    assert metadata.find_cached("k") == fit
+    assert metadata.get_artifact(model.digest).metadata == said
+    assert metadata.get_artifact(data.digest).name == "data.csv"  # its first producer's name
+
+
 def test_list_runs_pages_with_a_cursor_and_filters(metadata: Metadata) -> None:
     for n in range(7):
         metadata.create_run(run(f"r{n}", pipeline="even" if n % 2 == 0 else "odd"))

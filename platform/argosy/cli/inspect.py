@@ -174,6 +174,9 @@ def show(
         console.print(f"[red]{escape(record.error)}[/red]")
     console.print(_steps_table(payload["steps"]))
     console.print(_tasks_table(list(payload["steps"]), tasks))
+    described = _described_table(list(payload["steps"]), tasks)
+    if described.row_count:
+        console.print(described)
     if metrics:
         table = Table("task", "metric", "value", box=None, title="metrics", title_justify="left")
         for metric in metrics:
@@ -233,6 +236,33 @@ def _tasks_table(steps: list[str], tasks: list[Task]) -> Table:
             more = "more " if listed else ""
             more = f"{len(group) - len(listed)} {more}tasks, all succeeded (--json lists them)"
             table.add_row(f"{step}[...]", _status("succeeded"), "", "", "", "", more)
+    return table
+
+
+def _described_table(steps: list[str], tasks: list[Task]) -> Table:
+    """The outputs that carry a name (files, folders) or metadata, `LISTED_TASKS` per step."""
+    table = Table(
+        Column("task", no_wrap=True), Column("output", no_wrap=True), "name",
+        Column("metadata", overflow="fold"), box=None, title="outputs", title_justify="left",
+    )  # fmt: skip
+    for step in steps:
+        described = [
+            (task, output)
+            for task in tasks
+            if task.step == step
+            and (output := task.output) is not None
+            and (output.name or output.metadata)
+        ]
+        for task, output in described[:LISTED_TASKS]:
+            table.add_row(
+                f"{task.step}[{task.index}]",
+                output.digest[:SHORT],
+                escape(output.name or ""),
+                escape(json.dumps(output.metadata, sort_keys=True)) if output.metadata else "",
+            )
+        if len(described) > LISTED_TASKS:
+            more = f"{len(described) - LISTED_TASKS} more outputs described (--json lists them)"
+            table.add_row(f"{step}[...]", "", "", more)
     return table
 
 

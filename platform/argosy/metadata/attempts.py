@@ -182,7 +182,9 @@ def _check_same_outcome(before: Any, task: TaskRecord) -> None:
 
 
 def artifact_row(info: ArtifactInfo) -> dict[str, Any]:
-    return info.model_dump() | {"created_at": utcnow()}
+    """The artifacts row of ``info``: the bytes it describes. Its name and metadata describe one
+    output, and are recorded on that output's event (`_events`)."""
+    return info.model_dump(exclude={"name", "metadata"}) | {"created_at": utcnow()}
 
 
 def _attempt_row(task: TaskRecord) -> dict[str, Any]:
@@ -206,30 +208,29 @@ def _attempt_row(task: TaskRecord) -> dict[str, Any]:
 
 
 def _events(task: TaskRecord) -> list[dict[str, Any]]:
+    """The task's edges; each keeps the artifact's name and metadata as the task saw them."""
     common = {"task_id": task.task_id, "run_id": task.run_id}
     rows = [
         common
-        | {
-            "kind": "input",
-            "position": n,
-            "artifact_digest": i.artifact.digest,
-            "argument": i.argument,
-            "item": i.item,
-        }
+        | _described(i.artifact)
+        | {"kind": "input", "position": n, "argument": i.argument, "item": i.item}
         for n, i in enumerate(task.inputs)
     ]
     if task.output is not None:
         rows.append(
             common
-            | {
-                "kind": "output",
-                "position": 0,
-                "artifact_digest": task.output.digest,
-                "argument": None,
-                "item": None,
-            }
+            | _described(task.output)
+            | {"kind": "output", "position": 0, "argument": None, "item": None}
         )
     return rows
+
+
+def _described(info: ArtifactInfo) -> dict[str, Any]:
+    return {
+        "artifact_digest": info.digest,
+        "artifact_name": info.name,
+        "artifact_metadata": info.metadata or None,
+    }
 
 
 __all__ = ["artifact_row", "record"]

@@ -177,9 +177,11 @@ class MetadataClient:
         return ArtifactPublic.model_validate(self._request("GET", path))
 
     def put_artifacts(self, artifacts: Sequence[ArtifactInfo], uri: str | None = None) -> None:
-        """Register artifacts; registering a known digest again is a no-op."""
+        """Register artifacts' bytes (not their name or metadata, which describe a task's
+        output); registering a known digest again is a no-op."""
         for info in artifacts:
-            body = ArtifactCreate(**info.model_dump(), uri=uri).model_dump(mode="json")
+            described = info.model_dump(exclude={"name", "metadata"})
+            body = ArtifactCreate(**described, uri=uri).model_dump(mode="json")
             self._request("PUT", f"/api/v1/artifacts/{_q(info.digest)}", body=body)
 
     def list_pipelines(self) -> list[PipelinePublic]:

@@ -65,6 +65,15 @@ _ARTIFACT_COLUMNS = (
     ArtifactRow.size,
     ArtifactRow.length,
 )
+_DESCRIBED = (EventRow.artifact_name, EventRow.artifact_metadata)
+"""What an edge says of its artifact (a path artifact's name, the writer's metadata)."""
+
+
+def _output_event(task_id: Any, digest: Any) -> Any:
+    """The join condition of a task's output event, for the output the task row names."""
+    return and_(
+        EventRow.task_id == task_id, EventRow.kind == "output", EventRow.artifact_digest == digest
+    )
 
 
 def get_artifact(connection: Connection, digest: str) -> ArtifactPublic:
@@ -77,8 +86,15 @@ def get_artifact(connection: Connection, digest: str) -> ArtifactPublic:
         .distinct()
         .order_by(EventRow.task_id)
     ).all()
+    described = connection.execute(  # the first producer that said something of it
+        select(*_DESCRIBED)
+        .where(EventRow.artifact_digest == digest, EventRow.kind == "output")
+        .where(or_(EventRow.artifact_name.is_not(None), EventRow.artifact_metadata.is_not(None)))
+        .order_by(EventRow.task_id)
+        .limit(1)
+    ).one_or_none()
     return ArtifactPublic(
-        **_artifact(row).model_dump(),
+        **_artifact(row, described).model_dump(),
         uri=row.uri,
         produced_by=[e.task_id for e in events if e.kind == "output"],
         consumed_by=[e.task_id for e in events if e.kind == "input"],
@@ -184,8 +200,9 @@ def list_tasks(connection: Connection, run_id: str) -> list[TaskPublic]:
     if ir is None:
         raise NotFound(f"no run {run_id}; `argosy runs` lists the recorded runs")
     rows = connection.execute(
-        select(TaskRow, *_ARTIFACT_COLUMNS)
+        select(TaskRow, *_ARTIFACT_COLUMNS, *_DESCRIBED)
         .outerjoin(ArtifactRow, ArtifactRow.digest == TaskRow.output_digest)
+        .outerjoin(EventRow, _output_event(TaskRow.id, TaskRow.output_digest))
         .where(TaskRow.run_id == run_id)
     ).all()
     inputs = _inputs(connection, EventRow.run_id == run_id)
@@ -200,7 +217,7 @@ def list_tasks(connection: Connection, run_id: str) -> list[TaskPublic]:
             index=row.index,
             attempt=row.attempt,
             attempts=row.attempts,
-            output=_artifact(row),
+            output=_artifact(row, row),
             inputs=inputs.get(row.id, []),
             metrics={m.name: m.value for m in metrics.get(row.id, [])},
             **_attempt_fields(row),
@@ -235,8 +252,9 @@ def metrics(connection: Connection, run_id: str) -> list[MetricPublic]:
 
 def attempt_records(connection: Connection, where: Any) -> list[TaskRecord]:
     rows = connection.execute(
-        select(AttemptRow, *_ARTIFACT_COLUMNS)
+        select(AttemptRow, *_ARTIFACT_COLUMNS, *_DESCRIBED)
         .outerjoin(ArtifactRow, ArtifactRow.digest == AttemptRow.output_digest)
+        .outerjoin(EventRow, _output_event(AttemptRow.task_id, AttemptRow.output_digest))
         .where(where)
         .order_by(AttemptRow.attempt)
     ).all()
@@ -254,7 +272,7 @@ def attempt_records(connection: Connection, where: Any) -> list[TaskRecord]:
                 index=row.index,
                 attempt=row.attempt,
                 inputs=inputs.get(row.task_id, []),
-                output=_artifact(row),
+                output=_artifact(row, row),
                 metrics={
                     m.name: m.value
                     for m in metrics.get(row.task_id, [])
@@ -268,7 +286,7 @@ def attempt_records(connection: Connection, where: Any) -> list[TaskRecord]:
 
 def _inputs(connection: Connection, where: Any) -> dict[str, list[TaskInput]]:
     rows = connection.execute(
-        select(EventRow.task_id, EventRow.argument, EventRow.item, *_ARTIFACT_COLUMNS)
+        select(EventRow.task_id, EventRow.argument, EventRow.item, *_ARTIFACT_COLUMNS, *_DESCRIBED)
         .join(ArtifactRow, ArtifactRow.digest == EventRow.artifact_digest)
         .where(where, EventRow.kind == "input")
         .order_by(EventRow.task_id, EventRow.position)
@@ -276,7 +294,7 @@ def _inputs(connection: Connection, where: Any) -> dict[str, list[TaskInput]]:
     inputs: dict[str, list[TaskInput]] = {}
     for row in rows:
         inputs.setdefault(row.task_id, []).append(
-            TaskInput(argument=row.argument or "", artifact=_artifact(row), item=row.item)
+            TaskInput(argument=row.argument or "", artifact=_artifact(row, row), item=row.item)
         )
     return inputs
 
@@ -313,11 +331,20 @@ def _attempt_fields(row: Any) -> dict[str, Any]:
     return {column: getattr(row, column) for column in ATTEMPT_COLUMNS if column != "output_digest"}
 
 
-def _artifact(row: Any) -> ArtifactInfo | None:
+def _artifact(row: Any, described: Any) -> ArtifactInfo | None:
+    """The artifact of a row of `_ARTIFACT_COLUMNS`, with the name and metadata of
+    ``described``, a row of `_DESCRIBED` columns (often the same row; None: nothing said)."""
     if row.digest is None:
         return None
+    said = described is not None
     return ArtifactInfo(
-        digest=row.digest, format=row.format, type=row.type, size=row.size, length=row.length
+        digest=row.digest,
+        format=row.format,
+        type=row.type,
+        size=row.size,
+        length=row.length,
+        name=described.artifact_name if said else None,
+        metadata=(described.artifact_metadata if said else None) or {},
     )
 
 

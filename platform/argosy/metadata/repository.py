@@ -243,7 +243,8 @@ class Repository:
     # --- artifacts, pipelines -----------------------------------------------------------
 
     def put_artifacts(self, artifacts: Sequence[ArtifactInfo], uri: str | None = None) -> None:
-        """Register artifacts; registering a known digest again is a no-op."""
+        """Register artifacts' bytes (not their name or metadata, which describe a task's
+        output); registering a known digest again is a no-op."""
         rows = [attempts.artifact_row(info) | {"uri": uri} for info in artifacts]
         with self._write() as connection:
             database.insert_ignore(connection, ArtifactRow, rows)

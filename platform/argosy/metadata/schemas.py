@@ -13,7 +13,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, JsonValue
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    JsonValue,
+    model_validator,
+)
 
 from argosy.run_ids import RUN_ID_PATTERN
 from argosy.store.base import ArtifactInfo
@@ -164,9 +172,19 @@ class TasksRecorded(_Record):
 
 
 class ArtifactCreate(ArtifactInfo):
-    """An artifact registered on its own (idempotent by digest)."""
+    """An artifact registered on its own (idempotent by digest): its bytes. A name and metadata
+    describe a task's output, and are recorded with the task (`TaskRecord.output`)."""
 
     uri: str | None = None
+
+    @model_validator(mode="after")
+    def _bytes_only(self) -> ArtifactCreate:
+        if self.name is not None or self.metadata:
+            raise ValueError(
+                "an artifact registered on its own has no name or metadata: those describe a "
+                "task's output; record them with the task's record (its output)"
+            )
+        return self
 
 
 class TokenScope(_Record):
@@ -261,7 +279,10 @@ class TaskPublic(_Record):
 
 
 class ArtifactPublic(ArtifactInfo):
-    """An artifact with where it came from and where it went: usable wherever an ArtifactInfo is."""
+    """An artifact with where it came from and where it went: usable wherever an ArtifactInfo is.
+
+    Its ``name`` and ``metadata`` are those its first producing task (by task id) gave it.
+    """
 
     uri: str | None = None
     produced_by: list[str] = Field(default_factory=list)

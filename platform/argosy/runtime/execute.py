@@ -26,6 +26,7 @@ from argosy.runtime.capture import captured_output
 from argosy.runtime.context import collecting_metrics
 from argosy.runtime.decisions import task_resources
 from argosy.runtime.inputs import RunView, resolve_inputs
+from argosy.runtime.read_only import note_read_only_inputs
 from argosy.runtime.spec import TaskSpec
 from argosy.runtime.threads import limited_threads
 from argosy.store import save
@@ -144,6 +145,7 @@ def _call(
         try:
             outcome.output = save_output(store, step, _returned(function, arguments))
         except (Exception, SystemExit) as failure:
+            note_read_only_inputs(failure, arguments)
             traceback.print_exc()
             outcome.error = _describe(failure)
     outcome.metrics = metrics

@@ -1,7 +1,8 @@
 """Artifacts: content-addressed blobs and small records, on local disk or in S3.
 
 `open_store` picks the backend from `Settings` (S3 when ``ARGOSY_S3_ENDPOINT`` is set, else a
-`LocalStore` under ``ARGOSY_HOME``); `save` and `load` turn values into artifacts and back.
+`LocalStore` under ``ARGOSY_HOME``); `save` and `load` turn values into artifacts and back
+(`Artifact` adds metadata to a value; `register_serializer` adds a format).
 Importing this package does not import `minio`: `S3Store` is loaded on first use.
 """
 
@@ -10,8 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from argosy.config import Settings
+from argosy.store.artifact import Artifact
 from argosy.store.base import ArtifactInfo, ArtifactStore
 from argosy.store.local import LocalStore
+from argosy.store.registry import register_serializer
 from argosy.store.serializers import load, save
 
 if TYPE_CHECKING:
@@ -22,7 +25,8 @@ def open_store(settings: Settings) -> ArtifactStore:
     """The store the settings describe. Call its `check()` before starting work on it.
 
     An S3 store caches what it downloads (and what it uploaded) under ``ARGOSY_HOME/cache/s3``,
-    keyed by digest and shared by every process on this machine; deleting it is always safe.
+    keyed by digest and shared by every process on this machine, with the file and folder
+    artifacts steps read (``paths/``); deleting it is always safe.
     """
     if settings.uses_s3:
         from argosy.store.s3 import S3Store
@@ -39,4 +43,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ArtifactInfo", "ArtifactStore", "LocalStore", "S3Store", "load", "open_store", "save"]
+__all__ = [
+    "Artifact",
+    "ArtifactInfo",
+    "ArtifactStore",
+    "LocalStore",
+    "S3Store",
+    "load",
+    "open_store",
+    "register_serializer",
+    "save",
+]

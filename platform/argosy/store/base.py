@@ -7,15 +7,85 @@ A store holds two kinds of things:
   are stored once;
 * **records**, small documents at deterministic keys (see `argosy.store.addresses`), written
   atomically and overwritable: which artifact a task produced, its logs, code packages' index.
+
+An `ArtifactInfo` describes the bytes (digest, format, type, size) and, for one output, what its
+step said of it: the file or folder name of a path artifact and free-form JSON metadata
+(`argosy.Artifact`). Those two are left out of the JSON when empty, so records written before
+them read and hash the same, and they never enter the digest: equal bytes are one blob
+whatever is said of them.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Annotated, Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+
+MAX_METADATA_BYTES = 64 * 1024
+"""The most bytes an output's metadata may take as JSON: it is a description, kept with every
+record of the output; a large thing belongs in the value itself."""
+
+
+def json_metadata(metadata: Any) -> dict[str, JsonValue]:
+    """A copy of ``metadata`` as plain JSON, or ValueError naming the first value that is not:
+    a dict with str keys of None, bool, int, finite float, str, lists (tuples become lists) and
+    dicts of those, valid Unicode, at most `MAX_METADATA_BYTES` as JSON."""
+    if not isinstance(metadata, dict):
+        raise ValueError(f"metadata is a {_kind(metadata)}, not a dict of JSON values")
+    _check_json(metadata, "metadata", 0)
+    try:
+        text = json.dumps(metadata, ensure_ascii=False, allow_nan=False, sort_keys=True)
+        size = len(text.encode())
+    except UnicodeEncodeError as error:
+        reason = error.reason
+        raise ValueError(f"metadata holds text that is not valid Unicode ({reason})") from None
+    if size > MAX_METADATA_BYTES:
+        raise ValueError(
+            f"metadata takes {size:,} bytes as JSON, over the {MAX_METADATA_BYTES:,} allowed: "
+            "keep it to a description (metrics, parameters, a schema) and put large things in "
+            "the value"
+        )
+    copied: dict[str, JsonValue] = json.loads(text)
+    return copied
+
+
+def _check_json(value: Any, where: str, depth: int) -> None:
+    if depth > 32:
+        raise ValueError(f"{where} nests deeper than 32 levels")
+    if value is None or isinstance(value, bool | int | str):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{where} is {value}, which JSON cannot hold; use None or a string")
+        return
+    if isinstance(value, list | tuple):
+        for n, item in enumerate(value):
+            _check_json(item, f"{where}[{n}]", depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{where} has the key {key!r}, a {_kind(key)}: keys must be str")
+            _check_json(item, f"{where}[{key!r}]", depth + 1)
+        return
+    raise ValueError(
+        f"{where} is a {_kind(value)}, which is not JSON: convert it (int(x), float(x), "
+        "x.tolist(), str(x))"
+    )
+
+
+def _kind(value: object) -> str:
+    kind = type(value)
+    module = "" if kind.__module__ == "builtins" else f"{kind.__module__}."
+    return module + kind.__qualname__
+
+
+Metadata = Annotated[dict[str, JsonValue], AfterValidator(json_metadata)]
+"""Metadata of an output: plain JSON (see `json_metadata`)."""
 
 
 class ArtifactInfo(BaseModel):
@@ -26,13 +96,21 @@ class ArtifactInfo(BaseModel):
     digest: str
     """sha256 of the stored bytes: the artifact's identity."""
     format: str
-    """Serializer name: ``npy``, ``npz``, ``json``, ``pickle`` or ``bytes``."""
+    """Serializer name: ``bytes``, ``npy``, ``npz``, ``json``, ``tree``, ``pickle``, ``file``,
+    ``dir``, ``parquet``, or one given to ``argosy.register_serializer``."""
     type: str
     """Python type of the value, ``module.qualname``."""
     size: int
     """Bytes stored."""
     length: int | None = None
     """``len(value)`` for lists, tuples and arrays: the width of a fan-out over it."""
+    name: str | None = Field(default=None, exclude_if=lambda name: name is None)
+    """The file or folder name of a path artifact (format ``file`` or ``dir``)."""
+    metadata: Metadata = Field(default_factory=dict, exclude_if=lambda metadata: not metadata)
+    """What the step said of this output (``argosy.Artifact(value, metadata={...})``)."""
+
+    def __hash__(self) -> int:
+        return hash((self.digest, self.format, self.type, self.name))  # metadata is a dict
 
 
 @runtime_checkable
@@ -83,4 +161,4 @@ class ArtifactStore(Protocol):
         """Keys of the records under ``prefix``, sorted."""
 
 
-__all__ = ["ArtifactInfo", "ArtifactStore"]
+__all__ = ["MAX_METADATA_BYTES", "ArtifactInfo", "ArtifactStore", "Metadata", "json_metadata"]

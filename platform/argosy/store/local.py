@@ -7,6 +7,8 @@ Layout under the root::
     tmp/                staging: every write lands here first, then moves in with os.replace
     seals/ab/abcdef...  what a large blob's file looked like when it was known whole (see
                         `argosy.store.verify.seal`): readers in other processes skip the hash
+    paths/<format>/...  file and folder artifacts placed under their names for steps to read
+                        (`argosy.store.paths`); safe to delete
 
 A write is a temporary file in ``tmp/`` renamed into place, so readers see a whole file or
 none; ``tmp/`` is on the same filesystem as the rest, so the rename is atomic and copies nothing.

@@ -12,9 +12,18 @@ format      values                                       on load
 ``tree``    containers of arrays and plain values:       the same containers, arrays in memory
             ``{"train": array, "test": array}``,         (see `argosy.store.tree`)
             ``(X, y)``, int keys, complex, sets, bytes
+``file``    a `pathlib.Path` of a file                   a local path of a file of the same
+                                                         name (see `argosy.store.paths`)
+``dir``     a `pathlib.Path` of a folder                 a local path of a folder of the same
+                                                         name, unpacked once
 ``pickle``  anything else, recorded as such              the unpickled value, only with
                                                          ``allow_pickle=True``
 ==========  ===========================================  ========================================
+
+Serializers registered with ``argosy.register_serializer`` are asked first, for the types they
+name (see `argosy.store.registry`); ``parquet`` (pandas DataFrames) is one, registered where
+pandas and pyarrow are installed. A value wrapped in ``argosy.Artifact(value, metadata=...)``
+is stored as the value alone, and the metadata goes on its `ArtifactInfo`.
 
 Loading never runs code unless asked to: unpickling a value can run whatever its writer put in
 it, and anyone who can write a record or an object could make an artifact claim the pickle
@@ -35,18 +44,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import shutil
 import sys
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from argosy.errors import PickleNotAllowed, StoreError
-from argosy.store import tree
+from argosy.store import parquet, registry, tree
+from argosy.store.artifact import Artifact
 from argosy.store.base import ArtifactInfo, ArtifactStore
 from argosy.store.fields import FIELDS_FORMAT, field_infos, rebuild
 from argosy.store.npy import is_contiguous, is_ndarray, npy_parts
+from argosy.store.paths import load_file, load_folder, save_path
 from argosy.store.staged import StagedBlob, zip_entry, zip_writer
 from argosy.store.staging import new_file, reporting_full_disk
 
@@ -151,6 +164,26 @@ def _save_pickle(store: ArtifactStore, value: Any) -> tuple[str, int]:
         return blob.commit(), blob.size
 
 
+def _save_registered(serializer: registry.Serializer) -> _Writer:
+    """A writer that lets ``serializer`` write the value into a staging file, then hashes the
+    file and hands it to the store as it is."""
+
+    def write(store: ArtifactStore, value: Any) -> tuple[str, int]:
+        fd, path = new_file(store.staging_dir(), "save", suffix=f".{serializer.name}")
+        os.close(fd)
+        try:
+            serializer.save(value, path)
+            with path.open("rb") as file:
+                digest = hashlib.file_digest(file, "sha256").hexdigest()
+                size = file.tell()
+            store.put_file(path, digest)
+        finally:
+            path.unlink(missing_ok=True)  # put_file took it, or the serializer failed
+        return digest, size
+
+    return write
+
+
 def _length(value: object) -> int | None:
     if isinstance(value, list | tuple):
         return len(value)
@@ -161,7 +194,9 @@ def _length(value: object) -> int | None:
     return None
 
 
-def _choose(value: object) -> tuple[str, _Writer]:
+def _choose(value: object, registered: registry.Serializer | None) -> tuple[str, _Writer]:
+    if registered is not None:
+        return registered.name, _save_registered(registered)
     if isinstance(value, bytes | bytearray | memoryview):
         return "bytes", _save_bytes
     if is_ndarray(value):
@@ -179,12 +214,19 @@ def _choose(value: object) -> tuple[str, _Writer]:
 def save(store: ArtifactStore, value: object) -> ArtifactInfo:
     """Store ``value`` with the serializer its type calls for, and describe what was stored.
 
-    A full disk is a StoreError that names the directory and what to do; nothing is left of
-    the value then.
+    An `Artifact` is stored as its value, with its metadata on the description; a `Path` as
+    the file or folder it names (cheap for a file whose bytes the store holds already: one
+    read, no copy). A full disk is a StoreError that names the directory and what to do;
+    nothing is left of the value then.
     """
-    fmt, writer = _choose(value)
+    if isinstance(value, Artifact):
+        return save(store, value.value).model_copy(update={"metadata": value.metadata})
     needed = value.nbytes if is_ndarray(value) else None  # type: ignore[attr-defined]
     with reporting_full_disk(store.staging_dir(), needed):
+        registered = registry.for_value(value)
+        if registered is None and isinstance(value, Path):
+            return save_path(store, value)
+        fmt, writer = _choose(value, registered)
         digest, size = writer(store, value)
     return ArtifactInfo(
         digest=digest, format=fmt, type=_type_name(value), size=size, length=_length(value)
@@ -231,14 +273,41 @@ _LOADERS: dict[str, Callable[[ArtifactStore, ArtifactInfo, bool], Any]] = {
     "npz": _load_npz,
     "json": _load_json,
     "tree": _load_tree,
+    "file": lambda store, info, mmap: load_file(store, info),
+    "dir": lambda store, info, mmap: load_folder(store, info),
     "pickle": _load_pickle,
 }
+parquet.register_if_installed()
+
+
+def _loader(info: ArtifactInfo) -> Callable[[ArtifactStore, ArtifactInfo, bool], Any]:
+    """How to read an artifact of ``info.format``: built in, or registered in this process."""
+    loader = _LOADERS.get(info.format)
+    if loader is not None:
+        return loader
+    serializer = registry.named(info.format)
+    if serializer is not None:
+        return lambda store, info, mmap: serializer.load(store.local_path(info.digest))
+    if info.format == parquet.PARQUET.name:  # where pandas or pyarrow is missing
+        raise StoreError(
+            f"artifact {info.digest} (a {info.type}) has format {info.format!r}, which needs "
+            "pandas and pyarrow: install them where it is loaded"
+        )
+    known = ", ".join(sorted(_LOADERS.keys() | registry.registered_names()))
+    raise StoreError(
+        f"artifact {info.digest} (a {info.type}) has format {info.format!r}, and no serializer "
+        f"of that name is registered in this process (known: {known}). Import the module that "
+        f"calls argosy.register_serializer({info.format!r}, ...) before loading it: the "
+        "pipeline file that registers it, or a module it imports (a format of a newer Argosy: "
+        "upgrade)"
+    )
 
 
 def load(
     store: ArtifactStore, info: ArtifactInfo, *, mmap: bool = True, allow_pickle: bool = False
 ) -> Any:
-    """The value `info` describes; arrays come back memory-mapped unless ``mmap=False``.
+    """The value `info` describes; arrays come back memory-mapped unless ``mmap=False``, files
+    and folders (formats ``file`` and ``dir``) as local paths, read-only by convention.
 
     Named outputs (`argosy.store.fields`) come back as their NamedTuple or dataclass when it is
     imported, else as a dict of their values.
@@ -253,12 +322,7 @@ def load(
             for name, field in field_infos(store, info).items()
         }
         return rebuild(info.type, values)
-    loader = _LOADERS.get(info.format)
-    if loader is None:
-        raise StoreError(
-            f"artifact {info.digest} has format {info.format!r}, which this Argosy cannot "
-            f"read (known: {', '.join(sorted(_LOADERS))}); upgrade Argosy"
-        )
+    loader = _loader(info)
     if loader is _load_pickle and not allow_pickle:
         raise PickleNotAllowed(
             f"artifact {info.digest} (a {info.type}) was stored with pickle, and unpickling "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import zipfile
 from types import TracebackType
 from typing import Any
@@ -18,6 +19,8 @@ from argosy.store.base import ArtifactStore
 from argosy.store.staging import new_file
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_MSDOS_FOLDER = 0x10
+"""The MS-DOS attribute of a folder, which zip tools read beside the Unix mode."""
 
 
 class StagedBlob:
@@ -79,8 +82,9 @@ def zip_writer(blob: StagedBlob) -> zipfile.ZipFile:
     return zipfile.ZipFile(_Unseekable(blob), "w", zipfile.ZIP_STORED)
 
 
-def zip_entry(archive: zipfile.ZipFile, name: str, size: int) -> Any:
-    """A writable entry of ``size`` bytes with a fixed time.
+def zip_entry(archive: zipfile.ZipFile, name: str, size: int, mode: int | None = None) -> Any:
+    """A writable entry of ``size`` bytes with a fixed time (a folder: a name ending in ``/``,
+    no bytes), and the file type and permissions ``mode`` (``stat.S_IFREG | 0o644``) if given.
 
     The size known up front means ZIP64 only for an entry that needs it: a forced ZIP64 entry
     has other header bytes on other Python 3.11 patch releases (Debian's images run 3.11.2),
@@ -88,6 +92,8 @@ def zip_entry(archive: zipfile.ZipFile, name: str, size: int) -> Any:
     """
     entry = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
     entry.file_size = size
+    if mode is not None:
+        entry.external_attr = mode << 16 | (_MSDOS_FOLDER if stat.S_ISDIR(mode) else 0)
     return archive.open(entry, "w")
 
 

@@ -39,10 +39,21 @@ _NAME = re.compile(r"[a-z]+-(?P<pid>\d+)@(?P<host>.+)-[^-]+")
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
-def new_file(directory: Path, what: str) -> tuple[int, Path]:
-    """A new staging file in ``directory``, named after this process: its descriptor and path."""
-    fd, name = tempfile.mkstemp(dir=directory, prefix=f"{what}-{os.getpid()}@{_host()}-")
+def new_file(directory: Path, what: str, suffix: str = "") -> tuple[int, Path]:
+    """A new staging file in ``directory``, named after this process: its descriptor and path.
+
+    ``suffix`` ends the name (``.parquet``: for writers that pick a format by it).
+    """
+    fd, name = tempfile.mkstemp(
+        dir=directory, prefix=f"{what}-{os.getpid()}@{_host()}-", suffix=suffix
+    )
     return fd, Path(name)
+
+
+def new_folder(directory: Path, what: str) -> Path:
+    """A new, empty staging folder in ``directory``, named after this process (swept as files
+    are when this process is gone)."""
+    return Path(tempfile.mkdtemp(dir=directory, prefix=f"{what}-{os.getpid()}@{_host()}-"))
 
 
 def sweep(directory: Path) -> list[Path]:
@@ -117,6 +128,7 @@ __all__ = [
     "ABANDONED_AFTER",
     "DEAD_WRITER_AFTER",
     "new_file",
+    "new_folder",
     "reporting_full_disk",
     "sweep",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -86,6 +87,23 @@ def test_lineage_events_graph_and_diff_over_http(http: TestClient) -> None:
     diff = http.get("/api/v1/runs/r1/diff/r2").json()
     assert diff["pipelines"] == ["train", "score"]
     assert http.get("/api/v1/artifacts/" + x).json()["produced_by"] == ["r1.load.0", "r2.prep.0"]
+
+
+def test_output_metadata_over_rest_is_json_and_only_on_task_records(http: TestClient) -> None:
+    http.post("/api/v1/runs", json=run("r1").model_dump(mode="json"))
+    described = artifact("m").model_dump(mode="json") | {"name": "m.bin", "metadata": {"a": 1}}
+    record = {"run_id": "r1", "step": "fit", "status": "succeeded", "output": described}
+    assert http.post("/api/v1/tasks", json={"tasks": [record]}).status_code == 200
+    assert http.get("/api/v1/runs/r1/tasks").json()[0]["output"] == described
+
+    infinite = {"attempt": 1, "output": described | {"metadata": {"a": float("inf")}}}
+    body = json.dumps({"tasks": [record | infinite]})  # Infinity: Python reads it, JSON does not
+    refused = http.post("/api/v1/tasks", content=body, headers={"content-type": "application/json"})
+    assert refused.status_code == 422
+    alone = http.put(f"/api/v1/artifacts/{described['digest']}", json=described)
+    assert alone.status_code == 422 and "describe a task's output" in alone.text
+    schemas = http.get("/openapi.json").json()["components"]["schemas"]
+    assert {"name", "metadata"} <= set(schemas["ArtifactInfo"]["properties"])
 
 
 def test_probes_metrics_and_docs(http: TestClient) -> None:

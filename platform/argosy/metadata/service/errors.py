@@ -50,7 +50,18 @@ async def _argosy_error(_request: Request, error: Exception) -> JSONResponse:
 
 async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    return _AsciiJSON({"detail": jsonable_encoder(error.errors())}, status_code=422)
+    return _AsciiJSON({"detail": [_sendable(e) for e in error.errors()]}, status_code=422)
+
+
+def _sendable(error: dict[str, Any]) -> Any:
+    """A validation error as JSON; without the input it echoes when that is not JSON (a
+    non-finite number such as Infinity, which Python's parser reads)."""
+    encoded = jsonable_encoder(error)
+    try:
+        json.dumps(encoded, allow_nan=False)
+    except ValueError:
+        encoded = jsonable_encoder({k: v for k, v in error.items() if k not in ("input", "ctx")})
+    return encoded
 
 
 async def _not_unicode(_request: Request, _error: Exception) -> JSONResponse:
