@@ -219,6 +219,15 @@ class Artifact:
 
         return load(self.client.store, self.info, mmap=mmap, allow_pickle=allow_pickle)
 
+    @cached_property
+    def fields(self) -> dict[str, Artifact]:
+        """The named outputs of a step that returned several values (a NamedTuple or a
+        dataclass), an artifact each, by name; empty for a single value."""
+        from argosy.store.fields import named_artifacts
+
+        infos = named_artifacts(self.client.store, self.info)
+        return {name: Artifact(self.client, info) for name, info in infos.items()}
+
     def lineage(self, direction: Direction = "upstream", depth: int | None = None) -> LineageGraph:
         """Tasks and artifacts this one came from (upstream) or fed (downstream)."""
         return self.client.reader.lineage(self.digest, direction=direction, depth=depth)
@@ -331,8 +340,16 @@ class Run:
             self.pipeline_ir.step(step)
         return [task for task in self._tasks if step is None or task.step == step]
 
-    def output(self, step: str) -> Artifact | list[Artifact]:
-        """The output of an unmapped step, or the outputs of a mapped one in map order."""
+    def output(self, step: str, field: str | None = None) -> Artifact | list[Artifact]:
+        """The output of an unmapped step, or the outputs of a mapped one in map order; only
+        its named output ``field`` when given (``run.output("train", "model")``)."""
+        outputs = self._outputs(step)
+        if field is None:
+            return outputs
+        picked = [_field_of(output, field, step) for output in _listed(outputs)]
+        return picked if isinstance(outputs, list) else picked[0]
+
+    def _outputs(self, step: str) -> Artifact | list[Artifact]:
         tasks = sorted(self.tasks(step), key=lambda task: task.index)
         mapped = self.pipeline_ir.step(step).mapped is not None
         if mapped and not tasks and self._mapped_over_nothing(step):
@@ -371,6 +388,20 @@ class Run:
             if task.index == index:
                 return task.logs(attempt)
         raise NotFound(f"run {self.id} has no task {step}[{index}]; see `argosy show {self.id}`")
+
+
+def _listed(outputs: Artifact | list[Artifact]) -> list[Artifact]:
+    return outputs if isinstance(outputs, list) else [outputs]
+
+
+def _field_of(output: Artifact, field: str, step: str) -> Artifact:
+    """Named output ``field`` of ``output``; NotFound naming the outputs there are."""
+    if field not in output.fields:
+        there = ", ".join(output.fields) or "none: it returned one value"
+        raise NotFound(
+            f"step {step!r} has no output named {field!r}; its named outputs are {there}"
+        )
+    return output.fields[field]
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:

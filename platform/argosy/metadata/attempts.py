@@ -98,7 +98,7 @@ def _write_attempts(
     artifacts = {
         info.digest: info
         for task in written
-        for info in [task.output, *(i.artifact for i in task.inputs)]
+        for info in [task.output, *task.named_outputs.values(), *(i.artifact for i in task.inputs)]
         if info is not None
     }
     database.insert_ignore(  # in digest order, so concurrent batches lock rows alike
@@ -222,6 +222,12 @@ def _events(task: TaskRecord) -> list[dict[str, Any]]:
             | _described(task.output)
             | {"kind": "output", "position": 0, "argument": None, "item": None}
         )
+    rows += [
+        common
+        | _described(info)
+        | {"kind": "output", "position": n, "argument": name, "item": None}
+        for n, (name, info) in enumerate(task.named_outputs.items(), start=1)
+    ]
     return rows
 
 

@@ -86,11 +86,11 @@ def get_artifact(connection: Connection, digest: str) -> ArtifactPublic:
         .distinct()
         .order_by(EventRow.task_id)
     ).all()
-    described = connection.execute(  # the first producer that said something of it
-        select(*_DESCRIBED)
-        .where(EventRow.artifact_digest == digest, EventRow.kind == "output")
+    described = connection.execute(  # the first producer that said something of it, else
+        select(*_DESCRIBED)  # the first reader (imported data has no producer)
+        .where(EventRow.artifact_digest == digest)
         .where(or_(EventRow.artifact_name.is_not(None), EventRow.artifact_metadata.is_not(None)))
-        .order_by(EventRow.task_id)
+        .order_by(EventRow.kind.desc(), EventRow.task_id)
         .limit(1)
     ).one_or_none()
     return ArtifactPublic(

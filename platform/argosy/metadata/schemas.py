@@ -144,6 +144,9 @@ class TaskRecord(_Record):
     finished_at: StorableTime | None = None
     inputs: list[TaskInput] = Field(default_factory=list)
     output: ArtifactInfo | None = None
+    named_outputs: dict[str, ArtifactInfo] = Field(default_factory=dict)
+    """For a step returning several values, the artifact of each (`output` is their manifest):
+    an output edge of the lineage each, named."""
     metrics: dict[str, FiniteFloat] = Field(default_factory=dict)
     cache_key: str | None = None
     cache_hit: bool = False

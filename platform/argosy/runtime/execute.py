@@ -32,7 +32,7 @@ from argosy.runtime.threads import limited_threads
 from argosy.store import save
 from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactInfo, ArtifactStore
-from argosy.store.fields import field_values, save_fields
+from argosy.store.fields import field_values, named_artifacts, save_fields
 
 _ERROR_LIMIT = 8000
 """Characters of a traceback kept on the task record (the whole one is in the task's log)."""
@@ -44,6 +44,7 @@ class _Outcome:
 
     inputs: list[TaskInput] = field(default_factory=list)
     output: ArtifactInfo | None = None
+    named_outputs: dict[str, ArtifactInfo] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     cache_key: str | None = None
     cache_hit: bool = False
@@ -102,6 +103,7 @@ def run_task(
                 metrics=outcome.metrics,
             )
             write_output(store, spec.run_id, spec.step, spec.index, record)
+            outcome.named_outputs = named_artifacts(store, outcome.output)
     except Exception as failure:  # resolving inputs or storing failed: so did the task
         outcome.error = _describe(failure)
     caught = outcome.error is not None and is_caught(step, spec.attempt)
@@ -209,6 +211,7 @@ def _task_record(
         finished_at=datetime.now(UTC),
         inputs=outcome.inputs,
         output=None if failed else outcome.output,
+        named_outputs={} if failed else outcome.named_outputs,
         metrics=outcome.metrics,
         cache_key=outcome.cache_key,
         cache_hit=outcome.cache_hit,

@@ -23,6 +23,7 @@ from argosy.errors import ArgosyError
 from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
 from argosy.outputs import OutputRecord, find_output, map_width, write_output
 from argosy.store.base import ArtifactStore
+from argosy.store.fields import named_artifacts
 
 _IDENTITY = {"code_digest", "inputs", "mapped", "image", "outputs", "item_fields"}
 
@@ -77,6 +78,7 @@ def clone_outputs(
                 finished_at=now,
                 inputs=output.inputs,
                 output=output.artifact,
+                named_outputs=named_artifacts(store, output.artifact),
                 metrics=output.metrics,
                 cloned_from=task_id(origin, step, index),
             )

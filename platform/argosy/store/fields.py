@@ -77,6 +77,13 @@ def field_infos(store: ArtifactStore, info: ArtifactInfo) -> dict[str, ArtifactI
     return {name: ArtifactInfo.model_validate(item) for name, item in document["fields"]}
 
 
+def named_artifacts(store: ArtifactStore, info: ArtifactInfo | None) -> dict[str, ArtifactInfo]:
+    """The artifact of each named output when ``info`` is their manifest; else none."""
+    if info is None or info.format != FIELDS_FORMAT:
+        return {}
+    return field_infos(store, info)
+
+
 def field_info(store: ArtifactStore, info: ArtifactInfo, field: str) -> ArtifactInfo:
     """The artifact of named output ``field`` of the whole output ``info``."""
     fields = field_infos(store, info)
@@ -108,6 +115,7 @@ __all__ = [
     "field_info",
     "field_infos",
     "field_values",
+    "named_artifacts",
     "rebuild",
     "save_fields",
 ]

@@ -144,3 +144,38 @@ def test_named_outputs_are_recorded_in_the_ir(settings: Settings) -> None:
         "accuracy",
         "notes",
     ]
+
+
+def test_each_named_output_has_its_own_lineage_edge(settings: Settings) -> None:
+    result = _run(flows.named_outputs, settings)
+    store = open_store(settings)
+    weights = field_infos(store, read_output(store, result.run_id, "train", 0).artifact)["weights"]
+    graph = open_reader(settings).lineage(weights.digest, direction="upstream", depth=1)
+    produced = [(e.source, e.argument) for e in graph.edges if e.kind == "output"]
+    assert produced == [(f"{result.run_id}.train.0", "weights")]
+    below = open_reader(settings).lineage(weights.digest, direction="downstream", depth=1)
+    assert {e.target for e in below.edges if e.kind == "input"} == {f"{result.run_id}.norm.0"}
+
+
+def test_imported_data_shows_in_lineage_with_its_source(settings: Settings, data_dir: Path) -> None:
+    result = _run(flows.imports, settings)
+    read = tasks(settings, result.run_id)[("count_lines", 0)].inputs[0].artifact
+    artifact = open_reader(settings).get_artifact(read.digest)
+    assert artifact.consumed_by == [f"{result.run_id}.count_lines.0"]
+    assert artifact.metadata == {"source": "table.csv"} and artifact.name == "table.csv"
+
+
+def test_the_client_reads_named_outputs_one_by_one(settings: Settings) -> None:
+    from argosy.client import Client
+    from argosy.errors import NotFound
+
+    result = _run(flows.sweep, settings)
+    run = Client(settings).run(result.run_id)
+    accuracies = run.output("fit", "accuracy")
+    assert isinstance(accuracies, list)
+    assert [a.load() for a in accuracies] == pytest.approx([0.2, 1.2, 0.6])
+    assert list(run.output("fit")[0].fields) == ["weights", "accuracy", "notes"]  # type: ignore[index]
+    with pytest.raises(NotFound, match="no output named 'loss'; its named outputs are weights"):
+        run.output("fit", "loss")
+    with pytest.raises(NotFound, match="its named outputs are none: it returned one value"):
+        run.output("best", "accuracy")
