@@ -29,6 +29,7 @@ SMALL = {
     "release_checks": {"n": 200},
     "control_flow": {"n": 300},
     "sub_pipelines": {"n": 200, "held_out_n": 60, "min_rows": 10},
+    "churn": {},
 }
 """Parameters that keep every example pipeline small enough for a 2-core test machine."""
 TIMED = {

@@ -23,6 +23,7 @@ EXAMPLES = [
         "pipelines/sub_pipelines.py",
         ["--param", "n=200", "--param", "held_out_n=60", "--param", "min_rows=10"],
     ),
+    ("pipelines/churn.py", []),
 ]
 """Every example pipeline, with parameters that keep it small."""
 
