@@ -59,6 +59,8 @@ class Pipeline(Model):
     `argosy.store.load`) still ask for ``allow_pickle=True`` themselves."""
     groups: list[Group] = Field(default_factory=list, exclude_if=empty)
     """Sub-pipelines called as steps (left out of the JSON while there are none)."""
+    project: str | None = Field(default=None, exclude_if=empty)
+    """The project its runs belong to unless a run names another (`argosy.ownership`)."""
 
     @model_validator(mode="after")
     def _check_graph(self) -> Pipeline:
