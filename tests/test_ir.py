@@ -121,3 +121,12 @@ def test_ordering_edges_are_upstream_but_not_serialized_when_absent() -> None:
 def test_bad_ordering_edges_are_rejected(steps: list[ir.Step], message: str) -> None:
     with pytest.raises(PipelineError, match=message):
         _pipeline(*steps)
+
+
+def test_a_project_is_left_out_of_the_json_until_set_and_must_be_a_project_name() -> None:
+    assert "project" not in FAN_OUT.model_dump(mode="json")  # digests of pipelines without one stay
+    fraud = FAN_OUT.model_copy(update={"project": "fraud"})
+    assert ir.Pipeline.model_validate_json(fraud.model_dump_json()).project == "fraud"
+    assert fraud.digest() != FAN_OUT.digest()
+    with pytest.raises(PipelineError, match="pipeline 'p': project 'Fraud' is not a project name"):
+        _pipeline(_step("a"), project="Fraud")

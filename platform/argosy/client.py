@@ -11,6 +11,10 @@ The client reads through a `MetadataReader` (the embedded database, or a metadat
 first use. `Run`, `Task` and `Artifact` are small frozen views over the recorded shapes that
 fetch more only when asked. Run ids and artifact digests may be given as unique prefixes, as in
 git.
+
+Like Metaflow's namespaces, a client lists the runs of one owner (`argosy.ownership`), by
+default the current user's: ``Client(owner="production")`` lists production runs,
+``Client(owner=None)`` every owner's; a run asked for by id is found whoever owns it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any, Generic, TypeVar
 
 from argosy import ir
 from argosy.config import Settings
-from argosy.errors import ArgosyError, NotFound
+from argosy.errors import ArgosyError, NotFound, TagError
 from argosy.metadata.reader import Direction, MetadataReader
 from argosy.metadata.schemas import (
     ArtifactPublic,
@@ -32,9 +36,18 @@ from argosy.metadata.schemas import (
     MetricPublic,
     RunPublic,
     RunStatus,
+    RunTagsChange,
     TaskPublic,
 )
 from argosy.outputs import map_width
+from argosy.ownership import (
+    CURRENT_USER,
+    CurrentUser,
+    check_owner,
+    check_project,
+    check_tags,
+    user_owner,
+)
 from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactInfo, ArtifactStore
 
@@ -63,7 +76,11 @@ class _Field(Generic[T]):
 
 
 class Client:
-    """Reads what Argosy recorded. ``Client()`` uses the settings of the environment."""
+    """Reads what Argosy recorded. ``Client()`` uses the settings of the environment.
+
+    `runs` and `latest_run` list the runs of ``owner``: ``user:<name>``, ``production``, None
+    for every owner's, by default the current user's.
+    """
 
     def __init__(
         self,
@@ -71,10 +88,21 @@ class Client:
         *,
         reader: MetadataReader | None = None,
         store: ArtifactStore | None = None,
+        owner: str | CurrentUser | None = CURRENT_USER,
     ) -> None:
         self._settings = settings
         self._reader = reader
         self._store = store
+        self._owner = (
+            owner if owner is None or isinstance(owner, CurrentUser) else check_owner(owner)
+        )
+
+    @property
+    def owner(self) -> str | None:
+        """Whose runs `runs` and `latest_run` list (None: everyone's)."""
+        if isinstance(self._owner, CurrentUser):
+            self._owner = user_owner(self.settings.user)
+        return self._owner
 
     @property
     def settings(self) -> Settings:
@@ -103,36 +131,70 @@ class Client:
         pipeline: str | None = None,
         status: RunStatus | str | None = None,
         limit: int | None = 50,
+        *,
+        project: str | None = None,
+        tags: Iterable[str] = (),
     ) -> list[Run]:
-        """Runs, newest first, of one pipeline and in one status when given; all when limit=None."""
-        return [Run(self, record) for record in self._run_records(pipeline, status, limit)]
+        """The client owner's runs, newest first: of one pipeline, in one status, of one
+        project, holding every one of ``tags``, when given; all of them when limit=None."""
+        scope = self._scope(project, tags)
+        return [Run(self, record) for record in self._run_records(pipeline, status, limit, **scope)]
 
     def run(self, run_id: str) -> Run:
-        """The run with this id, or the one run whose id starts with it; NotFound otherwise."""
+        """The run with this id, or the one run whose id starts with it (whoever owns it);
+        NotFound otherwise."""
         return Run(self, self._get_run(run_id))
 
-    def latest_run(self, pipeline: str, status: RunStatus | str | None = None) -> Run:
-        """The newest run of ``pipeline`` (in ``status``, when given)."""
-        records = self._run_records(pipeline, status, limit=1)
+    def latest_run(
+        self,
+        pipeline: str,
+        status: RunStatus | str | None = None,
+        *,
+        project: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> Run:
+        """The client owner's newest run of ``pipeline`` (in ``status``, of ``project``, with
+        every one of ``tags``, when given)."""
+        scope = self._scope(project, tags)
+        records = self._run_records(pipeline, status, 1, **scope)
         if not records:
             which = f"{pipeline} in status {RunStatus(status).value}" if status else pipeline
-            raise NotFound(f"no runs of {which}; start one with `argosy run PIPELINE`")
+            shown = {**scope, "owner": scope["owner"] or "any", "tags": ", ".join(scope["tags"])}
+            among = ", ".join(f"{key} {value}" for key, value in shown.items() if value)
+            raise NotFound(
+                f"no runs of {which} ({among}); start one with `argosy run PIPELINE`, or read "
+                "every owner's runs with Client(owner=None)"
+            )
         return Run(self, records[0])
+
+    def _scope(self, project: str | None, tags: Iterable[str]) -> dict[str, Any]:
+        """The project, owner and tags filters of a listing, checked."""
+        return {
+            "project": None if project is None else check_project(project),
+            "owner": self.owner,
+            "tags": check_tags(tags),
+        }
 
     def artifact(self, digest: str) -> Artifact:
         """The artifact with this digest, or the one whose digest starts with it."""
         return Artifact(self, self._get_artifact(digest))
 
     def _run_records(
-        self, pipeline: str | None, status: RunStatus | str | None, limit: int | None
+        self,
+        pipeline: str | None,
+        status: RunStatus | str | None,
+        limit: int | None,
+        **scope: Any,
     ) -> list[RunPublic]:
+        """Recorded runs, newest first, in ``scope`` (project, owner, tags: every owner's when
+        there is none)."""
         wanted = None if status is None else RunStatus(status)
         records: list[RunPublic] = []
         cursor: str | None = None
         while limit is None or len(records) < limit:
             size = PAGE if limit is None else min(PAGE, limit - len(records))
             page = self.reader.list_runs(
-                pipeline=pipeline, status=wanted, limit=size, cursor=cursor
+                pipeline=pipeline, status=wanted, limit=size, cursor=cursor, **scope
             )
             records.extend(page.data)
             cursor = page.next_cursor
@@ -306,9 +368,32 @@ class Run:
 
     id = _Field[str]()
     pipeline = _Field[str]()
+    project = _Field[str | None]()
+    owner = _Field[str | None]()
+    """``user:<name>`` or ``production`` (None for a run recorded before runs had owners)."""
 
     def __repr__(self) -> str:
         return f"<Run {self.id} of {self.pipeline}: {self.status}>"
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The run's tags when this view read it, in alphabetical order."""
+        return tuple(self.record.tags)
+
+    def add_tags(self, *tags: str) -> Run:
+        """Tag the run (a tag it has already stays once); the run as recorded now. This view
+        keeps what it read: ``run = run.add_tags("best")``."""
+        return self._change_tags(add=check_tags(tags))
+
+    def remove_tags(self, *tags: str) -> Run:
+        """Remove tags from the run (one it has not changes nothing); the run as recorded now."""
+        return self._change_tags(remove=check_tags(tags))
+
+    def _change_tags(self, **change: tuple[str, ...]) -> Run:
+        if not any(change.values()):
+            raise TagError("name at least one tag, e.g. run.add_tags('baseline')")
+        update = RunTagsChange.model_validate(change)
+        return Run(self.client, self.client.reader.update_tags(self.id, update))
 
     @property
     def status(self) -> str:

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     """The metadata server's first token (write scope), given by the operator."""
     anonymous_reads: bool = False
     """Let the metadata server answer reads without a token."""
+    user: str | None = None
+    """Whose runs this process starts and reads (owner ``user:<user>``); None: the login name."""
 
     s3_endpoint: str | None = None
     """``host:port`` of an S3 server; set it (with a bucket) to use S3 instead of `home`."""

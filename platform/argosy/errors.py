@@ -3,6 +3,7 @@
     ArgosyError
     ├── PipelineError                   a pipeline definition or its parameters are wrong
     ├── ConfigError                     settings are missing, half-given or contradictory
+    ├── TagError (ValueError)           a run's project, owner or tag breaks its rule
     ├── CompileError (ValueError)       a pipeline cannot become an Argo workflow
     ├── ResourceError                   the machine cannot give what a step asks for
     ├── StoreError                      the artifact store failed
@@ -57,6 +58,13 @@ class PipelineError(ArgosyError):
 
 class ConfigError(ArgosyError):
     """Settings are missing, half-given or contradictory (not a ValueError: see PipelineError)."""
+
+
+class TagError(ArgosyError, ValueError):
+    """A run's project, owner or tag breaks its rule (see `argosy.ownership`).
+
+    A ValueError, so a pydantic model holding a bad tag fails validation with this message.
+    """
 
 
 class CompileError(ArgosyError, ValueError):
@@ -163,5 +171,6 @@ __all__ = [
     "RunInterrupted",
     "StoreError",
     "StoreUnavailable",
+    "TagError",
     "TaskFailed",
 ]

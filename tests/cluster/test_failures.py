@@ -24,6 +24,7 @@ from argosy.code_package import pack, package_ref
 from argosy.config import Settings
 from argosy.dsl import load_pipeline
 from argosy.metadata import open_reader
+from argosy.ownership import Ownership
 from argosy.runtime import read_output
 from argosy.store import load, open_store
 from tests.cluster import failing_pipelines
@@ -195,6 +196,7 @@ def test_a_cron_workflow_fires_and_its_run_succeeds(
         schedule="* * * * *",
         cluster=ClusterConfig(gpu_profiles=load_gpu_profiles(cluster.gpu_profiles)),
         parameters={"name": "cron"},
+        ownership=Ownership("greetings", "production", ("cron", 'say "hi"')),
     )
     api = KubeApi.connect(cluster.kubeconfig)
     body = manifest(workflow)
@@ -220,4 +222,10 @@ def test_a_cron_workflow_fires_and_its_run_succeeds(
     assert run["status"]["phase"] == "Succeeded", run["status"].get("message")
     run_id = run["metadata"]["name"]
     assert load(store, read_output(store, run_id, "hello", 0).artifact) == "hello, cron"
-    assert open_reader(client_settings).get_run(run_id).status.value == "succeeded"
+    recorded = open_reader(client_settings).get_run(run_id)
+    assert recorded.status.value == "succeeded"
+    # the pods read the project, owner and tags from the annotations of workflowMetadata
+    assert (recorded.project, recorded.owner) == ("greetings", "production")
+    assert recorded.tags == ["cron", 'say "hi"']
+    labels = run["metadata"]["labels"]
+    assert (labels["argosy.io/project"], labels["tags.argosy.io/say-hi"]) == ("greetings", "true")

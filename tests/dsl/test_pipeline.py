@@ -128,3 +128,23 @@ def test_calling_a_pipeline_directly_points_to_run() -> None:
 def test_digest_is_stable_and_changes_with_the_definition() -> None:
     assert squares.ir.digest() == squares.ir.digest()
     assert squares.ir.digest() != diamond.ir.digest()
+
+
+def test_a_pipeline_names_its_project() -> None:
+    @step
+    def one() -> int:
+        return 1
+
+    @pipeline(project="fraud")
+    def scored():
+        one()
+
+    assert scored.ir.project == "fraud"
+    assert squares.ir.project is None
+
+    @pipeline(project="fraud-models")
+    def misnamed():
+        one()
+
+    with pytest.raises(PipelineError, match="project 'fraud-models' is not a project name"):
+        misnamed.ir

@@ -20,10 +20,13 @@ REPO = Path(__file__).resolve().parents[2]
 SHOUTING = "tests/pipelines/shouting.py"
 
 
-def argosy(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``argosy ARGS...`` in a subprocess on ``home``, with no other Argosy settings."""
+def argosy(home: Path, *args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``argosy ARGS...`` in a subprocess on ``home``, with no other Argosy settings (but
+    ``ARGOSY_USER`` when ``user`` is given)."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("ARGOSY_")}
     env["ARGOSY_HOME"] = str(home)
+    if user is not None:
+        env["ARGOSY_USER"] = user
     return subprocess.run(
         [sys.executable, "-m", "argosy", *args],
         cwd=REPO,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from argosy.config import Settings
 from argosy.metadata import open_reader
-from argosy.metadata.schemas import TaskStatus
+from argosy.metadata.schemas import RunTagsChange, TaskStatus
 from argosy.runtime import read_output
 from argosy.store import load, open_store
 
@@ -78,3 +78,30 @@ def test_a_task_with_named_outputs_reports_each_as_argo_asks(tmp_path: Path) -> 
     )  # fmt: skip
     assert trained.returncode == 0, trained.stderr
     assert (outputs / "value-accuracy").read_text() == "0.8"
+
+
+def test_pods_record_the_run_with_the_project_owner_and_tags_they_are_given(tmp_path: Path) -> None:
+    """As Argo passes them from the workflow's annotations; a later pod changes none of them."""
+    given = ["--project", "fraud", "--owner", "user:alice", "--tags", '["nightly", "日本"]']
+    first = _task(tmp_path, "--pipeline", f"{TINY}:tiny", "--step", "produce", *given)
+    assert first.returncode == 0, first.stderr
+    reader = open_reader(Settings(home=tmp_path))
+    run = reader.get_run("pod-run")
+    assert (run.project, run.owner, run.tags) == ("fraud", "user:alice", ["nightly", "日本"])
+    reader.update_tags("pod-run", RunTagsChange(add=["checked"], remove=["nightly"]))
+
+    later = _task(tmp_path, "--pipeline", f"{TINY}:tiny", "--step", "shout", "--index", "0", *given)
+    assert later.returncode == 0, later.stderr
+    assert reader.get_run("pod-run").tags == ["checked", "日本"]
+
+
+def test_empty_values_are_none_and_bad_tags_are_an_error(tmp_path: Path) -> None:
+    bare = ["--project", "", "--owner", "", "--tags", "[]"]
+    assert _task(tmp_path, "--pipeline", f"{TINY}:tiny", "--step", "produce", *bare).returncode == 0
+    run = open_reader(Settings(home=tmp_path)).get_run("pod-run")
+    assert (run.project, run.owner, run.tags) == (None, None, [])
+    bad = _task(tmp_path / "b", "--pipeline", f"{TINY}:tiny", "--step", "produce", "--tags", "x")
+    assert bad.returncode == 1
+    assert (
+        "--tags 'x' is not a JSON list of strings" in bad.stderr and "Traceback" not in bad.stderr
+    )

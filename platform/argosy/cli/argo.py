@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from argosy.cli.tags import ProductionOption, ProjectOption, TagOption
 from argosy.config import Settings
 from argosy.errors import ArgosyError, Conflict, NotFound
 
@@ -75,21 +76,33 @@ def compile_command(
             envvar="ARGOSY_GPU_PROFILES", help="YAML of GPU profiles ({gpuProfiles: ...})."
         ),
     ] = None,
+    project: ProjectOption = None,
+    tag: TagOption = None,
+    production: ProductionOption = False,
 ) -> None:
-    """Compile a pipeline to an Argo Workflow, WorkflowTemplate or CronWorkflow (YAML)."""
+    """Compile a pipeline to an Argo Workflow, WorkflowTemplate or CronWorkflow (YAML).
+
+    Its runs are recorded as the current user's (``--production``: production's), with the
+    project and tags given: the workflow carries them, so ``kubectl create -f`` keeps them.
+    """
     from argosy.backends.argo import ClusterConfig, compile_pipeline, render_yaml
     from argosy.backends.argo.gpu import load_gpu_profiles
     from argosy.dsl import load_pipeline
     from argosy.images import default_image
+    from argosy.launch import run_ownership
 
     definition = load_pipeline(pipeline)
     cluster = ClusterConfig(namespace=namespace, gpu_profiles=load_gpu_profiles(gpu_profiles))
+    owned = run_ownership(
+        definition, Settings(), project=project, tags=tag or [], production=production
+    )
     workflow = compile_pipeline(
         definition,
         image=image or default_image(),
         kind=kind.value,
         schedule=schedule,
         cluster=cluster,
+        ownership=owned,
     )
     text = render_yaml(workflow)
     if output is None:
@@ -114,22 +127,31 @@ def submit_command(
     kubeconfig: Kubeconfig = None,
     argo_server: ArgoServer = None,
     argo_token: ArgoToken = None,
+    project: ProjectOption = None,
+    tag: TagOption = None,
+    production: ProductionOption = False,
     json_output: JsonFlag = False,
 ) -> None:
     """Submit a pipeline to Argo Workflows; with --watch, follow it to the end."""
     from argosy.backends.argo import submit_pipeline
     from argosy.dsl import load_pipeline
+    from argosy.launch import run_ownership
 
     definition = load_pipeline(pipeline)
     params = definition.parse_params(param or [])
+    settings = Settings()
+    owned = run_ownership(
+        definition, settings, project=project, tags=tag or [], production=production
+    )
     handle = submit_pipeline(
         definition,
         params,
-        Settings(),
+        settings,
         namespace=namespace,
         image=image,
         code_package=not no_code_package,
         api=_api(kubeconfig, argo_server, argo_token),
+        ownership=owned,
     )
     console = _console()
     console.print(f"submitted run [bold]{handle.run_id}[/] (workflow in namespace {namespace})")

@@ -2,8 +2,10 @@
 
 Thin: each command asks `argosy.Client` and prints. Tables and trees go to stderr (rich); with
 ``--json`` one JSON object goes to stdout; ``logs`` writes the log text itself to stdout. Run ids
-and artifact digests may be unique prefixes. A mistake (unknown id, unknown step) raises an
-`ArgosyError`, which `argosy.cli.main` prints as one red line before exiting with code 1.
+and artifact digests may be unique prefixes. ``runs`` lists the current user's runs unless
+``--owner`` or ``--all-owners`` says otherwise, as `argosy.Client` does. A mistake (unknown id,
+unknown step) raises an `ArgosyError`, which `argosy.cli.main` prints as one red line before
+exiting with code 1.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from argosy.client import Client, Run, Task
 from argosy.errors import NotFound
 from argosy.metadata.reader import Direction
 from argosy.metadata.schemas import LineageGraph, LineageNode, MetricPublic, RunStatus
+from argosy.ownership import CURRENT_USER
 
 SHORT = 12
 """Characters of a digest shown in tables."""
@@ -75,16 +78,34 @@ def runs(
     pipeline: Annotated[str | None, typer.Option(help="Only runs of this pipeline.")] = None,
     status: Annotated[RunStatus | None, typer.Option(help="Only runs in this status.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many runs.")] = 20,
+    project: Annotated[str | None, typer.Option(help="Only runs of this project.")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Only runs with this tag (repeat: all).")
+    ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(help="Runs of this owner: user:NAME or production (default: yours)."),
+    ] = None,
+    all_owners: Annotated[bool, typer.Option("--all-owners", help="Every owner's runs.")] = False,
     json_: JsonFlag = False,
 ) -> None:
-    """List runs, newest first."""
-    found = Client().runs(pipeline=pipeline, status=status, limit=limit)
+    """List runs, newest first: yours, unless --owner or --all-owners says otherwise."""
+    if owner and all_owners:
+        raise typer.BadParameter("give --owner or --all-owners, not both", param_hint="--owner")
+    client = Client(owner=None if all_owners else owner or CURRENT_USER)
+    found = client.runs(
+        pipeline=pipeline, status=status, limit=limit, project=project, tags=tag or []
+    )
     if json_:
         _print_json({"runs": [run.record.model_dump(mode="json") for run in found]})
         return
     if not found:
-        which = "match" if pipeline or status else "yet; start one with argosy run PIPELINE"
-        _console().print(f"no runs {which}")
+        which = "match" if pipeline or status or project or tag else "yet"
+        hint = "start one with argosy run PIPELINE"
+        if client.owner:
+            which += f" (owner {client.owner})"
+            hint += ", or list every owner's with --all-owners"
+        _console().print(f"no runs {escape(which)}; {hint}")
         return
     table = Table(
         Column("run", no_wrap=True),
@@ -92,6 +113,7 @@ def runs(
         Column("status", no_wrap=True),
         Column("started", no_wrap=True),
         Column("took", no_wrap=True),
+        Column("tags", overflow="ellipsis", no_wrap=True),
         Column("parameters", overflow="ellipsis", no_wrap=True),
         box=None,
     )
@@ -102,6 +124,7 @@ def runs(
             _status(run.status),
             _when(run, "%m-%d %H:%M:%S"),
             _seconds(run.duration),
+            escape(",".join(run.tags)),
             escape(json.dumps(run.parameters, separators=(",", ":"))),
             style="dim" if run.record.resumed_from else None,
         )
@@ -166,6 +189,10 @@ def show(
     console.print(
         f"version {record.pipeline_version[:SHORT]}  backend {record.backend}  started "
         f"{_when(run)}  took {_seconds(run.duration)}"
+    )
+    console.print(
+        f"project {record.project or '-'}  owner {escape(record.owner or '-')}  "
+        f"tags {escape(', '.join(run.tags) or '-')}"
     )
     console.print(f"parameters {escape(json.dumps(run.parameters))}")
     if record.resumed_from:

@@ -22,10 +22,12 @@ from rich.table import Table
 
 from argosy.backends.local import RunResult, resume_run, run_pipeline
 from argosy.cli.argo import Image
+from argosy.cli.tags import ProductionOption, ProjectOption, TagOption
 from argosy.client import Client
 from argosy.config import Settings
 from argosy.dsl import load_pipeline
 from argosy.errors import RunInterrupted
+from argosy.launch import run_ownership
 
 SHORT = 12
 """Characters of an artifact digest shown in the summary."""
@@ -53,12 +55,18 @@ def run(
     max_workers: MaxWorkers = None,
     cache: Cache = False,
     gpu_fallback: GpuFallback = False,
+    project: ProjectOption = None,
+    tag: TagOption = None,
+    production: ProductionOption = False,
     json_output: JsonFlag = False,
 ) -> None:
     """Run a pipeline on this machine, on a warm pool of worker processes."""
     settings = Settings()
     definition = load_pipeline(pipeline)
     params = definition.parse_params(param or [])
+    owned = run_ownership(
+        definition, settings, project=project, tags=tag or [], production=production
+    )
     with _said_when_interrupted():
         result = run_pipeline(
             definition,
@@ -68,6 +76,7 @@ def run(
             cache=cache,
             gpu_fallback=gpu_fallback,
             progress=not json_output,
+            ownership=owned,
         )
     _finish(result, json_output)
 
@@ -83,7 +92,8 @@ def resume(
     """Start a new run of a run's pipeline and parameters; its finished tasks are reused.
 
     A run that ran on Argo is resumed there: a new Workflow in which only the unfinished
-    steps run (in --image, as `argosy submit` runs them).
+    steps run (in --image, as `argosy submit` runs them). The new run keeps the project, owner
+    and tags of the one it resumes.
     """
     settings = Settings()
     origin = Client(settings).run(run_id)  # a unique prefix of the id is enough

@@ -2,11 +2,13 @@
 
 Argo pods run ``python -m argosy task --pipeline REF --step NAME --run-id ID [--index I] ...``;
 the exit code is 0 if and only if the task succeeded, or failed and was caught (recorded
-``caught``, its output None: the run goes on).
+``caught``, its output None: the run goes on). ``--project``, ``--owner`` and ``--tags`` (a JSON
+list) are what the pod records the run with; an empty one is none.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from argosy.config import Settings
+from argosy.errors import TagError
 from argosy.metadata.schemas import TaskStatus
 from argosy.runtime import TaskSpec
 from argosy.runtime.entrypoint import run_entrypoint
@@ -45,6 +48,9 @@ WriteFieldValue = Annotated[
     list[str] | None,
     typer.Option("--write-field-value", help="Also write this named output's JSON (repeatable)."),
 ]
+Project = Annotated[str, typer.Option("--project", help="The run's project ('': none).")]
+Owner = Annotated[str, typer.Option("--owner", help="The run's owner ('': none).")]
+Tags = Annotated[str, typer.Option("--tags", help="The run's tags as a JSON list of strings.")]
 
 
 def task(
@@ -62,6 +68,9 @@ def task(
     write_value: WriteValue = False,
     write_field_value: WriteFieldValue = None,
     group_attempt: GroupAttempt = 0,
+    project: Project = "",
+    owner: Owner = "",
+    tags: Tags = "",
 ) -> None:
     """Run one task of a pipeline in this process (what every worker and pod executes)."""
     spec = TaskSpec(
@@ -74,6 +83,9 @@ def task(
         gpu_fallback=gpu_fallback,
         code_package=code_package,
         run_status=run_status,
+        project=project or None,
+        owner=owner or None,
+        tags=_tag_list(tags),
     )
     record = run_entrypoint(
         spec,
@@ -92,6 +104,17 @@ def task(
             return
         console.print(f"[bold red]task {spec.task_id} failed:[/] {escape(last)}")
         sys.exit(1)
+
+
+def _tag_list(text: str) -> list[str]:
+    """The tags ``--tags`` holds: a JSON list of strings, or nothing."""
+    try:
+        tags = json.loads(text) if text else []
+    except ValueError:
+        tags = None
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise TagError(f"--tags {text!r} is not a JSON list of strings (e.g. '[\"nightly\"]')")
+    return tags
 
 
 def register(app: typer.Typer) -> None:

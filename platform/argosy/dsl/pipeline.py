@@ -32,7 +32,14 @@ class Launcher(Protocol):
     """What runs, submits and compiles a pipeline: `argosy.launch`, set by ``import argosy``."""
 
     def run(
-        self, definition: PipelineDefinition, *, settings: Settings | None, **params: Any
+        self,
+        definition: PipelineDefinition,
+        *,
+        settings: Settings | None,
+        project: str | None,
+        tags: Iterable[str],
+        production: bool,
+        **params: Any,
     ) -> Run: ...
 
     def submit(
@@ -41,6 +48,9 @@ class Launcher(Protocol):
         *,
         namespace: str,
         settings: Settings | None,
+        project: str | None,
+        tags: Iterable[str],
+        production: bool,
         **params: Any,
     ) -> Any: ...
 
@@ -62,6 +72,7 @@ class PipelineDefinition:
         max_parallel: int | None = None,
         allow_pickle: bool = False,
         retry: ir.Retry | None = None,
+        project: str | None = None,
     ) -> None:
         self.name = name or function.__name__
         self.description = description or inspect.cleandoc(function.__doc__ or "")
@@ -69,6 +80,8 @@ class PipelineDefinition:
         self.allow_pickle = allow_pickle
         self.retry = retry or ir.Retry()
         """How often a call of this pipeline inside another is run again as a whole."""
+        self.project = project
+        """The project its runs belong to (`argosy.ownership`), unless a run names another."""
         self.ref = f"{function.__module__}:{function.__name__}"
         """How workers load this pipeline again; `load_pipeline` sets it to what it was given."""
         self.__doc__ = function.__doc__
@@ -183,6 +196,7 @@ class PipelineDefinition:
             allow_pickle=self.allow_pickle,
             groups=builder.groups,
             imports=builder.imports,
+            project=self.project,
         )
         return pipeline, builder.functions
 
@@ -263,21 +277,53 @@ class PipelineDefinition:
         except ValidationError:
             return text  # checked as text by resolve_parameters, which says what is wrong
 
-    def run(self, *, settings: Settings | None = None, **params: Any) -> Run:
+    def run(
+        self,
+        *,
+        settings: Settings | None = None,
+        project: str | None = None,
+        tags: Iterable[str] = (),
+        production: bool = False,
+        **params: Any,
+    ) -> Run:
         """Run locally on a warm worker pool; return the finished run (outputs, metrics, lineage).
 
+        The run belongs to ``project`` (default: the pipeline's) and to the current user, or
+        to ``production`` when ``production=True``, with ``tags``; these three names are
+        taken, so pipeline parameters called so are given with ``argosy run --param``.
         TaskFailed (naming the failed step and the resume command) when the run fails.
         """
-        return self.launcher.run(self, settings=settings, **params)
+        return self.launcher.run(
+            self, settings=settings, project=project, tags=tags, production=production, **params
+        )
 
     def submit(
-        self, *, namespace: str = "argosy", settings: Settings | None = None, **params: Any
+        self,
+        *,
+        namespace: str = "argosy",
+        settings: Settings | None = None,
+        project: str | None = None,
+        tags: Iterable[str] = (),
+        production: bool = False,
+        **params: Any,
     ) -> Any:
-        """Submit to Argo Workflows through the Kubernetes API; returns a handle to the workflow."""
-        return self.launcher.submit(self, namespace=namespace, settings=settings, **params)
+        """Submit to Argo Workflows through the Kubernetes API; returns a handle to the workflow.
+
+        ``project``, ``tags`` and ``production`` as for `run`.
+        """
+        return self.launcher.submit(
+            self,
+            namespace=namespace,
+            settings=settings,
+            project=project,
+            tags=tags,
+            production=production,
+            **params,
+        )
 
     def compile(self, **options: Any) -> Any:
-        """The Hera workflow of this pipeline (options of `argosy.backends.argo.compile_pipeline`).
+        """The Hera workflow of this pipeline (options of `argosy.backends.argo.compile_pipeline`,
+        and ``project``, ``tags`` and ``production`` as for `run`).
 
         Steps that name no image run in the components image `argosy build` makes.
         """
@@ -297,6 +343,7 @@ def pipeline(
     allow_pickle: bool = False,
     retries: int = 0,
     backoff: str | float = 1.0,
+    project: str | None = None,
 ) -> Callable[[Callable[..., Any]], PipelineDefinition]: ...
 
 
@@ -310,6 +357,7 @@ def pipeline(
     allow_pickle: bool = False,
     retries: int = 0,
     backoff: str | float = 1.0,
+    project: str | None = None,
 ) -> PipelineDefinition | Callable[[Callable[..., Any]], PipelineDefinition]:
     """Make a function a pipeline: its parameters are the run parameters, its body wires steps.
 
@@ -318,6 +366,7 @@ def pipeline(
     you trust every step's output. Reading the outputs afterwards asks for it again
     (``Artifact.load(allow_pickle=True)``). ``retries`` (after ``backoff``, doubling) apply
     when the pipeline is called as a step of another: all of its steps run again.
+    ``project`` names the project its runs belong to (``argosy run --project`` overrides it).
     """
     retry = ir.Retry(limit=retries, backoff_seconds=parse_duration(backoff))
 
@@ -329,6 +378,7 @@ def pipeline(
             max_parallel=max_parallel,
             allow_pickle=allow_pickle,
             retry=retry,
+            project=project,
         )
 
     return decorate if function is None else decorate(function)

@@ -62,6 +62,8 @@ class Pipeline(Model):
     """Sub-pipelines called as steps (left out of the JSON while there are none)."""
     imports: list[Import] = Field(default_factory=list, exclude_if=empty)
     """Outside data the run copies into the store when it starts (`argosy.importer`)."""
+    project: str | None = Field(default=None, exclude_if=empty)
+    """The project its runs belong to unless a run names another (`argosy.ownership`)."""
 
     @model_validator(mode="after")
     def _check_graph(self) -> Pipeline:

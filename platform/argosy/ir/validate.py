@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from argosy.errors import PipelineError
+from argosy.errors import PipelineError, TagError
 from argosy.ir.inputs import (
     FanInInput,
     ImportInput,
@@ -20,6 +20,7 @@ from argosy.ir.inputs import (
 from argosy.ir.model import NAME_PATTERN, OUTPUT_NAME_PATTERN
 from argosy.ir.resources import RESOURCE_FIELDS
 from argosy.ir.step import Step
+from argosy.ownership import check_project
 
 if TYPE_CHECKING:
     from argosy.ir.pipeline import Pipeline
@@ -34,6 +35,11 @@ def validate(pipeline: Pipeline) -> None:
         raise PipelineError("a pipeline needs at least one step", pipeline=name)
     if pipeline.max_parallel is not None and pipeline.max_parallel < 1:
         raise PipelineError("max_parallel must be 1 or more", pipeline=name)
+    if pipeline.project is not None:
+        try:
+            check_project(pipeline.project)
+        except TagError as error:
+            raise PipelineError(str(error), pipeline=name) from None
     parameters = {p.name for p in pipeline.parameters}
     for parameter in pipeline.parameters:
         if not NAME_PATTERN.match(parameter.name):

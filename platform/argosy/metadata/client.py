@@ -35,6 +35,7 @@ from argosy.metadata.schemas import (
     RunPublic,
     RunsPublic,
     RunStatus,
+    RunTagsChange,
     RunUpdate,
     TaskBatch,
     TaskPublic,
@@ -158,12 +159,30 @@ class MetadataClient:
         status: RunStatus | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        *,
+        project: str | None = None,
+        owner: str | None = None,
+        tags: Sequence[str] = (),
     ) -> RunsPublic:
-        params = {"pipeline": pipeline, "status": status, "limit": limit, "cursor": cursor}
+        params = {
+            "pipeline": pipeline,
+            "status": status,
+            "limit": limit,
+            "cursor": cursor,
+            "project": project,
+            "owner": owner,
+            "tag": list(tags) or None,
+        }
         return RunsPublic.model_validate(self._request("GET", "/api/v1/runs", params=params))
 
     def get_run(self, run_id: str) -> RunPublic:
         return RunPublic.model_validate(self._request("GET", f"/api/v1/runs/{_q(run_id)}"))
+
+    def update_tags(self, run_id: str, change: RunTagsChange) -> RunPublic:
+        path = f"/api/v1/runs/{_q(run_id)}/tags"
+        return RunPublic.model_validate(
+            self._request("POST", path, body=change.model_dump(mode="json"))
+        )
 
     def list_tasks(self, run_id: str) -> list[TaskPublic]:
         return _tasks.validate_python(self._request("GET", f"/api/v1/runs/{_q(run_id)}/tasks"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from argosy.metadata.models import (
     PipelineRow,
     PipelineVersionRow,
     RunRow,
+    RunTagRow,
     TaskRow,
 )
 from argosy.metadata.schemas import (
@@ -153,7 +155,7 @@ def get_run(connection: Connection, run_id: str, lost_before: datetime) -> RunPu
     row = connection.execute(select(RunRow).where(RunRow.id == run_id)).one_or_none()
     if row is None:
         raise NotFound(f"no run {run_id}; `argosy runs` lists the recorded runs")
-    return liveness.run_public(row, lost_before)
+    return _runs_public(connection, [row], lost_before)[0]
 
 
 def list_runs(
@@ -163,13 +165,26 @@ def list_runs(
     status: RunStatus | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    *,
+    project: str | None = None,
+    owner: str | None = None,
+    tags: Sequence[str] = (),
 ) -> RunsPublic:
+    """Runs, newest first, of ``pipeline``, in ``status``, of ``project``, of ``owner`` and
+    holding every one of ``tags``, when given."""
     limit = min(max(limit, 1), MAX_PAGE)
     filters = []
     if pipeline is not None:
         filters.append(RunRow.pipeline == pipeline)
     if status is not None:
         filters.append(liveness.status_column(lost_before) == status)
+    if project is not None:
+        filters.append(RunRow.project == project)
+    if owner is not None:
+        filters.append(RunRow.owner == owner)
+    for tag in dict.fromkeys(tags):
+        tagged = select(RunTagRow.run_id).where(RunTagRow.tag == tag, RunTagRow.run_id == RunRow.id)
+        filters.append(tagged.exists())
     query = select(RunRow).where(*filters)
     if cursor:  # an empty cursor (``?cursor=``) means the first page
         created_at, run_id = _decode_cursor(cursor)
@@ -185,10 +200,29 @@ def list_runs(
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
     return RunsPublic(
-        data=[liveness.run_public(row, lost_before) for row in page],
-        next_cursor=next_cursor,
-        count=count,
+        data=_runs_public(connection, page, lost_before), next_cursor=next_cursor, count=count
     )
+
+
+def _runs_public(
+    connection: Connection, rows: Sequence[Any], lost_before: datetime
+) -> list[RunPublic]:
+    """``rows`` (of `RunRow`) as readers see them, each with its tags."""
+    tags: dict[str, list[str]] = {}
+    if rows:
+        found = connection.execute(
+            select(RunTagRow.run_id, RunTagRow.tag).where(
+                RunTagRow.run_id.in_([row.id for row in rows])
+            )
+        )
+        for run_id, tag in found:
+            tags.setdefault(run_id, []).append(tag)
+    return [  # sorted here: databases' collations order text differently
+        liveness.run_public(row, lost_before).model_copy(
+            update={"tags": sorted(tags.get(row.id, []))}
+        )
+        for row in rows
+    ]
 
 
 def list_tasks(connection: Connection, run_id: str) -> list[TaskPublic]:

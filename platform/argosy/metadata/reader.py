@@ -1,4 +1,5 @@
-"""The one interface the CLI, `argosy.Client` and the local backend read metadata through.
+"""The one interface the CLI, `argosy.Client` and the local backend read metadata through
+(and tag runs through: people tag the runs they read).
 
 Two implementations, with the same semantics: the embedded `Repository` and the HTTP
 `MetadataClient`. Unknown ids raise `argosy.errors.NotFound`; an unreachable database or service
@@ -7,6 +8,7 @@ raises `MetadataUnavailable`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, Protocol, runtime_checkable
 
 from argosy.metadata.schemas import (
@@ -17,6 +19,7 @@ from argosy.metadata.schemas import (
     RunPublic,
     RunsPublic,
     RunStatus,
+    RunTagsChange,
     TaskPublic,
 )
 
@@ -31,10 +34,18 @@ class MetadataReader(Protocol):
         status: RunStatus | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        *,
+        project: str | None = None,
+        owner: str | None = None,
+        tags: Sequence[str] = (),
     ) -> RunsPublic:
-        """Runs, newest first, optionally of one pipeline or in one status; one page at a time."""
+        """Runs, newest first, one page at a time; of one pipeline, in one status, of one
+        project, of one owner (None: every owner's) and holding all of ``tags``, when given."""
 
     def get_run(self, run_id: str) -> RunPublic: ...
+
+    def update_tags(self, run_id: str, change: RunTagsChange) -> RunPublic:
+        """Add and remove the run's tags; the run as it is now."""
 
     def list_tasks(self, run_id: str) -> list[TaskPublic]:
         """The run's tasks (latest attempt of each), in order of step, then index."""

@@ -35,6 +35,7 @@ from argosy.metadata.models import (
     PipelineRow,
     PipelineVersionRow,
     RunRow,
+    RunTagRow,
     utcnow,
 )
 from argosy.metadata.reader import Direction
@@ -49,6 +50,7 @@ from argosy.metadata.schemas import (
     RunPublic,
     RunsPublic,
     RunStatus,
+    RunTagsChange,
     RunUpdate,
     TaskPublic,
     TaskRecord,
@@ -134,7 +136,10 @@ class Repository:
             )
 
     def create_run(self, run: RunCreate) -> None:
-        row = run.model_dump(exclude={"pipeline_ir"}, mode="json")
+        """Record ``run``; the same run again changes nothing, its tags, project and owner
+        included (tags added or removed since stay so), and another run under its id is a
+        `Conflict`."""
+        row = run.model_dump(exclude={"pipeline_ir", "tags"}, mode="json")
         with self._read() as connection:  # every pod of a run records it: most find it there
             recorded = connection.execute(select(RunRow).where(RunRow.id == run.id)).one_or_none()
         if recorded is None:
@@ -153,8 +158,17 @@ class Repository:
                         .where(PipelineVersionRow.ir.is_(None))
                         .values(ir=run.pipeline_ir)
                     )
-                fresh = row | {"started_at": run.started_at or utcnow(), "created_at": utcnow()}
-                database.insert_ignore(connection, RunRow, [fresh])
+                now = utcnow()
+                fresh = row | {"started_at": run.started_at or now, "created_at": now}
+                created = connection.execute(
+                    database.insert(connection, RunRow)
+                    .values(fresh)
+                    .on_conflict_do_nothing()
+                    .returning(RunRow.id)
+                ).first()
+                if created is not None:  # only with the run: a later pod's tags would undo removals
+                    tags = [{"run_id": run.id, "tag": tag} for tag in run.tags]
+                    database.insert_ignore(connection, RunTagRow, tags)
                 recorded = connection.execute(select(RunRow).where(RunRow.id == run.id)).one()
         if run.nonce is not None and recorded.nonce != run.nonce:
             raise Conflict(
@@ -196,6 +210,21 @@ class Repository:
                     error=update_.error if update_.error is not None else before.error,
                 )
             )
+
+    def update_tags(self, run_id: str, change: RunTagsChange) -> RunPublic:
+        """Add and remove tags of run ``run_id`` (adding a tag it has, or removing one it has
+        not, changes nothing); the run as it is now. NotFound for an unknown run."""
+        with self._write() as connection:
+            queries.require_run(connection, run_id)
+            if change.remove:
+                connection.execute(
+                    delete(RunTagRow).where(
+                        RunTagRow.run_id == run_id, RunTagRow.tag.in_(change.remove)
+                    )
+                )
+            rows = [{"run_id": run_id, "tag": tag} for tag in change.add]
+            database.insert_ignore(connection, RunTagRow, rows)
+        return self.get_run(run_id)
 
     def heartbeat(self, run_id: str) -> None:
         with self._write() as connection:
@@ -261,10 +290,24 @@ class Repository:
         status: RunStatus | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        *,
+        project: str | None = None,
+        owner: str | None = None,
+        tags: Sequence[str] = (),
     ) -> RunsPublic:
         with self._read() as connection:
             cutoff = lost_before(self.lost_after)
-            return queries.list_runs(connection, cutoff, pipeline, status, limit, cursor)
+            return queries.list_runs(
+                connection,
+                cutoff,
+                pipeline,
+                status,
+                limit,
+                cursor,
+                project=project,
+                owner=owner,
+                tags=tags,
+            )
 
     def list_tasks(self, run_id: str) -> list[TaskPublic]:
         with self._read() as connection:

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from argosy.ownership import MAX_TAGS, OwnerName, ProjectName, Tag
 from argosy.run_ids import RUN_ID_PATTERN
 from argosy.store.base import ArtifactInfo
 
@@ -114,6 +115,28 @@ class RunCreate(_Record):
     """A random value the process starting the run draws once (``secrets.token_hex(16)``) and
     its retries repeat; the run's pods send none. Another nonce under a recorded id is another
     run whose id collided: `Conflict`, so the caller draws a new id."""
+    project: ProjectName | None = None
+    owner: OwnerName | None = None
+    """``user:<name>`` or ``production`` (`argosy.ownership`)."""
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    """Tags the run starts with. Project, owner and tags are the run's as it was first
+    recorded: creating it again changes none of them (tags change with `RunTagsChange`)."""
+
+
+class RunTagsChange(_Record):
+    """Tags to add to a run and tags to remove from it (both idempotent)."""
+
+    add: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    remove: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+
+    @model_validator(mode="after")
+    def _says_something(self) -> RunTagsChange:
+        if not self.add and not self.remove:
+            raise ValueError("give tags to add or to remove (or both)")
+        both = sorted(set(self.add) & set(self.remove))
+        if both:
+            raise ValueError(f"tags {both} are both added and removed; give each once")
+        return self
 
 
 class RunUpdate(_Record):
@@ -243,6 +266,10 @@ class RunPublic(_Record):
     workflow_name: str | None = None
     namespace: str | None = None
     error: str | None = None
+    project: str | None = None
+    owner: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    """In alphabetical order."""
 
 
 class RunsPublic(_Record):
@@ -387,6 +414,7 @@ __all__ = [
     "RunDiff",
     "RunPublic",
     "RunStatus",
+    "RunTagsChange",
     "RunUpdate",
     "RunsPublic",
     "TaskBatch",

@@ -21,6 +21,7 @@ from argosy.config import Settings
 from argosy.dsl import PipelineDefinition, load_pipeline
 from argosy.metadata import open_sink
 from argosy.metadata.schemas import RunCreate, TaskRecord
+from argosy.ownership import Ownership
 from argosy.runtime.capture import limit_logs
 from argosy.runtime.execute import run_task
 from argosy.runtime.spec import TaskSpec
@@ -35,11 +36,13 @@ def run_record(
     *,
     ref: str,
     backend: str,
+    ownership: Ownership,
     resumed_from: str | None = None,
     nonce: str | None = None,
 ) -> RunCreate:
-    """How a run of ``definition`` is recorded when it starts (its IR, ref and parameters);
-    its creator gives a ``nonce`` (`argosy.run_ids.new_nonce`), its pods none."""
+    """How a run of ``definition`` is recorded when it starts (its IR, ref, parameters,
+    project, owner and tags); its creator gives a ``nonce`` (`argosy.run_ids.new_nonce`), its
+    pods none."""
     pipeline = definition.ir
     return RunCreate(
         id=run_id,
@@ -52,6 +55,9 @@ def run_record(
         resumed_from=resumed_from,
         nonce=nonce,
         started_at=datetime.now(UTC),
+        project=ownership.project,
+        owner=ownership.owner,
+        tags=list(ownership.tags),
     )
 
 
@@ -90,7 +96,12 @@ def run_entrypoint(
     attempt = group_attempt * (retry.limit + 1) + spec.attempt  # `ir.Retry.own` reads it back
     spec = spec.model_copy(update={"params": params, "attempt": attempt})
     sink = open_sink(settings)
-    sink.create_run(run_record(definition, spec.run_id, params, ref=spec.pipeline, backend=backend))
+    ownership = Ownership(spec.project, spec.owner, tuple(spec.tags))
+    sink.create_run(
+        run_record(
+            definition, spec.run_id, params, ref=spec.pipeline, backend=backend, ownership=ownership
+        )
+    )
     record = run_task(spec, store=store, sink=sink, definition=definition, echo_logs=True)
     if outputs_dir is not None and record.output is not None:
         outputs_dir.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,8 @@ digest, inputs, mapping and image) and every step it reads was cloned whole; eac
 output record exists in the origin run is cloned: a new output record pointing at the same
 artifact (no bytes are copied) and a task record with ``cloned_from``. Everything else (failed,
 skipped, changed steps and their downstream) runs again. So a pipeline edited since the origin
-run reruns exactly the steps whose code or wiring changed, and what depends on them.
+run reruns exactly the steps whose code or wiring changed, and what depends on them. The new
+run belongs where the origin did: its project, owner and tags (`inherited_ownership`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any
 
 from argosy import ir
 from argosy.errors import ArgosyError
-from argosy.metadata.schemas import TaskRecord, TaskStatus, task_id
+from argosy.metadata.schemas import RunPublic, TaskRecord, TaskStatus, task_id
 from argosy.outputs import OutputRecord, find_output, map_width, write_output
+from argosy.ownership import Ownership, user_owner
 from argosy.store.base import ArtifactStore
 from argosy.store.fields import named_artifacts
 
@@ -59,6 +61,16 @@ def reusable_outputs(
     return reusable
 
 
+def inherited_ownership(origin: RunPublic, *, user: str | None) -> Ownership:
+    """The project, owner and tags of the run that resumes ``origin``: the origin's (its tags
+    as they are now); a run recorded without an owner goes to the current user (``user``)."""
+    return Ownership(
+        project=origin.project,
+        owner=origin.owner or user_owner(user),
+        tags=tuple(origin.tags),
+    )
+
+
 def clone_outputs(
     reusable: dict[str, dict[int, OutputRecord]], *, origin: str, run_id: str, store: ArtifactStore
 ) -> dict[str, dict[int, TaskRecord]]:
@@ -85,4 +97,4 @@ def clone_outputs(
     return clones
 
 
-__all__ = ["clone_outputs", "reusable_outputs"]
+__all__ = ["clone_outputs", "inherited_ownership", "reusable_outputs"]

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from argosy.metadata.schemas import task_id
+from argosy.ownership import MAX_TAGS, OwnerName, ProjectName, Tag
 
 
 class TaskSpec(BaseModel):
@@ -36,6 +37,12 @@ class TaskSpec(BaseModel):
     """Digest of a code package to fetch and import before the pipeline is loaded."""
     run_status: Literal["succeeded", "failed"] | None = None
     """How the run went, for an exit handler (``argosy.run_status()``)."""
+    project: ProjectName | None = None
+    """The run's project (`argosy.ownership`); a pod records the run with it."""
+    owner: OwnerName | None = None
+    """The run's owner, ``user:<name>`` or ``production``."""
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    """The tags the run started with (tags added later are in the metadata, not here)."""
 
     @field_validator("run_status", mode="before")
     @classmethod

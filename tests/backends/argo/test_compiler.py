@@ -121,6 +121,9 @@ def test_one_container_template_per_step_running_the_entrypoint(tmp_path: Path) 
         "--index", "{{inputs.parameters.index}}", "--attempt", "{{retries}}",
         "--param", "n_docs={{workflow.parameters.n_docs}}",
         "--param", "ks={{workflow.parameters.ks}}",
+        "--project", "{{workflow.annotations.argosy.io/project}}",
+        "--owner", "{{workflow.annotations.argosy.io/owner}}",
+        "--tags", "{{workflow.annotations.argosy.io/tags}}",
         "--outputs-dir", "/tmp/argosy-out",
     ]  # fmt: skip
     assert "--attempt" not in templates["load"]["container"]["args"]  # {{retries}} needs retries
@@ -229,6 +232,7 @@ def test_workflow_settings_labels_and_environment(tmp_path: Path) -> None:
         "argosy.io/pipeline": "sweep_demo",
         "argosy.io/version": pipeline.digest()[:32],
         "argosy.io/run-id": "sweep-demo-abc12",
+        "argosy.io/owner": "production",  # compiled without an owner: a deployment
     }
     assert metadata["annotations"]["workflows.argoproj.io/title"] == "sweep_demo"
     assert metadata["annotations"]["workflows.argoproj.io/description"] == "A sweep."

@@ -1,8 +1,9 @@
 """Every example pipeline, compiled: golden files, Argo's strict schema, a Hera round trip.
 
 ``manifests/workflows/<pipeline>.yaml`` is what ``argosy compile pipelines/<pipeline>.py
---image argosy/components:golden --gpu-profiles charts/gpu-profiles-kind.yaml`` writes (ready
-for the kind cluster of the quick start), kept in git so a review shows what a compiler
+--image argosy/components:golden --gpu-profiles charts/gpu-profiles-kind.yaml --production``
+writes (ready for the kind cluster of the quick start; its runs are production's, as
+`compile_pipeline` records them by default), kept in git so a review shows what a compiler
 change does. A stale file fails here; regenerate them all with
 ``ARGOSY_REGENERATE=1 pytest tests/backends/argo/test_golden.py`` (``make manifests``).
 """
@@ -90,12 +91,13 @@ def _argosy(*args: str) -> subprocess.CompletedProcess[str]:
 def test_the_golden_file_is_what_argosy_compile_writes(tmp_path: Path) -> None:
     profiles = str(GPU_PROFILES)
     printed = _argosy("compile", "pipelines/wide_foreach.py", "--image", GOLDEN_IMAGE,
-                      "--gpu-profiles", profiles)  # fmt: skip
+                      "--gpu-profiles", profiles, "--production")  # fmt: skip
     assert printed.returncode == 0, printed.stderr
     assert printed.stdout == (GOLDEN / "wide_foreach.yaml").read_text()
     output = tmp_path / "cron.yaml"
     written = _argosy("compile", "pipelines/wide_foreach.py", "--image", GOLDEN_IMAGE, "-o",
-                      str(output), "--kind", "cron", "--schedule", "0 3 * * *")  # fmt: skip
+                      str(output), "--kind", "cron", "--schedule", "0 3 * * *",
+                      "--production")  # fmt: skip
     assert written.returncode == 0, written.stderr
     assert "compiled wide_foreach (3 steps)" in written.stderr
     assert output.read_text() == _compile("wide_foreach", "cron")

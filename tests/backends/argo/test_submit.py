@@ -44,7 +44,7 @@ def cluster() -> Iterator[FakeCluster]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "home")
+    return Settings(home=tmp_path / "home", user="submitter")
 
 
 def _nodes(run: str, phases: dict[str, list[str]], exit_phase: str | None = None) -> dict[str, Any]:
@@ -106,6 +106,9 @@ def test_submit_creates_a_valid_workflow_records_the_run_and_ships_the_code(
     assert (run.backend, run.workflow_name, run.namespace) == ("argo", handle.run_id, "ml")
     assert run.parameters == {"width": 5}
     assert run.pipeline_ref == PIPELINE
+    assert (run.project, run.owner, run.tags) == (None, "user:submitter", [])
+    assert body["metadata"]["labels"]["argosy.io/owner"] == "user-submitter"
+    assert body["spec"]["workflowMetadata"]["annotations"]["argosy.io/owner"] == "user:submitter"
 
 
 def test_submit_without_a_code_package_loads_the_pipeline_from_the_image(
@@ -254,6 +257,33 @@ def test_cli_submit_watch_and_status(cluster: FakeCluster, tmp_path: Path) -> No
     assert missing.returncode == 1
     assert "not found" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_cli_submit_gives_the_run_a_project_an_owner_and_tags(
+    cluster: FakeCluster, tmp_path: Path
+) -> None:
+    kubeconfig = cluster.kubeconfig(tmp_path / "kubeconfig")
+    home = tmp_path / "home"
+    result = _cli("submit", PIPELINE, "--json", "--project", "fraud", "--tag", "nightly",
+                  "-t", "dataset:v2", "--production", home=home, kubeconfig=kubeconfig)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    run_id = json.loads(result.stdout)["run_id"]
+    body = cluster.requests[0].body
+    assert_valid(body)
+    labels = body["metadata"]["labels"]
+    assert (labels["argosy.io/project"], labels["argosy.io/owner"]) == ("fraud", "production")
+    assert labels["tags.argosy.io/nightly"] == labels["tags.argosy.io/dataset-v2"] == "true"
+    assert body["spec"]["workflowMetadata"]["annotations"] == {
+        "argosy.io/project": "fraud",
+        "argosy.io/owner": "production",
+        "argosy.io/tags": '["nightly", "dataset:v2"]',
+    }
+    run = open_reader(Settings(home=home)).get_run(run_id)
+    assert (run.project, run.owner, run.tags) == ("fraud", "production", ["dataset:v2", "nightly"])
+
+    refused = _cli("submit", PIPELINE, "--tag", "a }} b", home=home, kubeconfig=kubeconfig)
+    assert refused.returncode == 1 and "which Argo reads as a variable" in refused.stderr
+    assert len(cluster.requests) == 1  # nothing was created
 
 
 def test_the_pipeline_definitions_submit_uses_the_kubeconfig_of_the_environment(

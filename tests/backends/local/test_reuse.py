@@ -10,7 +10,8 @@ from argosy.backends.local import resume_run, run_pipeline
 from argosy.config import Settings
 from argosy.errors import NotFound
 from argosy.metadata import open_reader
-from argosy.metadata.schemas import RunStatus, TaskStatus
+from argosy.metadata.schemas import RunStatus, RunTagsChange, TaskStatus
+from argosy.ownership import Ownership
 from argosy.runtime import read_output
 from argosy.store import open_store
 from tests.backends.local import flows
@@ -45,6 +46,27 @@ def test_resume_clones_finished_tasks_and_reruns_the_failed_one_and_its_downstre
         assert read_output(store, resumed.run_id, "compute", index).artifact == origin
     run = open_reader(settings).get_run(resumed.run_id)
     assert (run.resumed_from, run.parameters) == (failed.run_id, {"marks": str(marks)})
+
+
+def test_a_resumed_run_keeps_the_project_owner_and_tags_of_the_one_it_resumes(
+    settings: Settings, marks: Path
+) -> None:
+    owned = Ownership("fraud", "production", ("nightly",))
+    failed = run_pipeline(
+        flows.resumable, {"marks": str(marks)}, settings, progress=False, ownership=owned
+    )
+    reader = open_reader(settings)
+    reader.update_tags(failed.run_id, RunTagsChange(add=["investigated"]))
+    (marks / "fixed").touch()
+
+    resumed = resume_run(failed.run_id, settings.model_copy(update={"user": "bob"}), progress=False)
+
+    run = reader.get_run(resumed.run_id)
+    assert (run.project, run.owner, run.tags) == (
+        "fraud",
+        "production",
+        ["investigated", "nightly"],
+    )
 
 
 def test_resuming_an_unknown_run_says_so(settings: Settings) -> None:

@@ -39,7 +39,7 @@ from hera.workflows.models import (
 )
 
 from argosy import ir
-from argosy.backends.argo import expressions, pod_settings
+from argosy.backends.argo import expressions, pod_settings, run_labels
 from argosy.backends.argo.cluster import ClusterConfig, pod_env
 from argosy.backends.argo.conditions import (
     VALUE_PARAMETER,
@@ -61,6 +61,7 @@ from argosy.backends.argo.dag import (
 )
 from argosy.backends.argo.gpu import DEFAULT_GPU_RESOURCE
 from argosy.errors import CompileError
+from argosy.ownership import PRODUCTION, Ownership
 from argosy.runtime.entrypoint import value_text
 
 Kind = Literal["workflow", "template", "cron"]
@@ -109,6 +110,8 @@ class _Plan:
     done: Mapping[str, DoneStep]
     version: str
     """The pipeline's digest (its version)."""
+    ownership: Ownership
+    """The project, owner and tags its runs are recorded with (`run_labels`)."""
 
 
 def compile_pipeline(
@@ -123,6 +126,7 @@ def compile_pipeline(
     run_id: str | None = None,
     parameters: Mapping[str, Any] | None = None,
     done: Mapping[str, DoneStep] | None = None,
+    ownership: Ownership | None = None,
 ) -> Workflow:
     """The Hera object of a pipeline; `to_yaml()` on it gives the manifest.
 
@@ -131,6 +135,8 @@ def compile_pipeline(
     of steps that name none. ``run_id`` fixes the workflow's name (else Argo generates one);
     ``parameters`` override the parameter defaults. CompileError when the pipeline cannot run
     on Argo as asked. ``done`` names the steps a resumed run already has (no task runs them).
+    ``ownership`` is the project, owner and tags of its runs, by default those of a deployment:
+    the pipeline's project, owner ``production``, no tags.
     """
     pipeline = source if isinstance(source, ir.Pipeline) else source.ir
     ref = ref or (None if isinstance(source, ir.Pipeline) else source.ref)
@@ -146,6 +152,7 @@ def compile_pipeline(
         values=parameters or {},
         done=done or {},
         version=pipeline.digest(),
+        ownership=ownership or Ownership(project=pipeline.project, owner=PRODUCTION),
         counted=counted_outputs(pipeline),
         valued=valued_outputs(pipeline),
     )
@@ -206,7 +213,7 @@ def _labels(plan: _Plan) -> dict[str, str]:
     }
     if plan.run_id is not None:
         labels[LABEL_RUN_ID] = plan.run_id
-    return labels
+    return labels | run_labels.labels(plan.ownership)
 
 
 def _annotations(plan: _Plan) -> dict[str, str]:
@@ -220,10 +227,13 @@ def _annotations(plan: _Plan) -> dict[str, str]:
 
 
 def _workflow_metadata(plan: _Plan) -> WorkflowMetadata:
-    """Labels every run gets, its run id (the workflow name) included, also from templates."""
+    """Labels every run gets, its run id (the workflow name) included, also from templates,
+    and the annotations its tasks read the run's project, owner and tags from."""
+    labels = {LABEL_PIPELINE: plan.pipeline.name, LABEL_VERSION: plan.version[:32]}
     return WorkflowMetadata(
-        labels={LABEL_PIPELINE: plan.pipeline.name, LABEL_VERSION: plan.version[:32]},
+        labels=labels | run_labels.labels(plan.ownership),
         labels_from={LABEL_RUN_ID: LabelValueFrom(expression="workflow.name")},
+        annotations=run_labels.annotations(plan.ownership),
     )
 
 
@@ -349,6 +359,7 @@ def _task_args(plan: _Plan, step: ir.Step) -> list[str]:
             args += ["--write-value"] if field is None else ["--write-field-value", field]
     for parameter in plan.pipeline.parameters:
         args += ["--param", f"{parameter.name}={expressions.workflow_parameter(parameter.name)}"]
+    args += run_labels.task_args()
     args += ["--outputs-dir", OUTPUTS_DIR]
     if plan.code_package is not None:
         args += ["--code-package", plan.code_package]

@@ -4,6 +4,7 @@ Argo substitutes these strings when it runs a workflow (``tests/cluster`` runs e
 on Argo's real controller). Keeping them here means a tag is spelled once, in one vocabulary:
 
 * simple tags: ``{{workflow.name}}``, ``{{workflow.parameters.NAME}}``, ``{{workflow.status}}``,
+  ``{{workflow.annotations.KEY}}`` (the whole key, dots and slash included),
   ``{{inputs.parameters.NAME}}``, ``{{tasks.TASK.outputs.parameters.NAME}}``, ``{{item}}``,
   ``{{retries}}``;
 * expression tags (Argo evaluates ``{{=...}}`` with expr-lang, where ``len`` is built in and
@@ -38,6 +39,11 @@ RETRIES = "{{retries}}"
 def workflow_parameter(name: str) -> str:
     """The value of a workflow-level parameter."""
     return f"{{{{workflow.parameters.{name}}}}}"
+
+
+def workflow_annotation(key: str) -> str:
+    """The value of one of the workflow's annotations (its own or its ``workflowMetadata``'s)."""
+    return f"{{{{workflow.annotations.{key}}}}}"
 
 
 def input_parameter(name: str) -> str:
@@ -122,6 +128,7 @@ __all__ = [
     "task_output_parameter",
     "task_output_term",
     "task_status",
+    "workflow_annotation",
     "workflow_parameter",
     "workflow_parameter_term",
 ]

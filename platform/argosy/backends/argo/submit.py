@@ -2,13 +2,15 @@
 
 `submit_pipeline` packs the pipeline's code into the store (unchanged code uploads nothing),
 compiles a Workflow named after a fresh run id, records the run in metadata (backend ``argo``,
-workflow name, namespace) and creates the Workflow through the Kubernetes API (or the Argo
-Server). It returns a `WorkflowHandle` that streams progress, waits, and reads outputs.
+workflow name, namespace, project, owner and tags) and creates the Workflow through the
+Kubernetes API (or the Argo Server). It returns a `WorkflowHandle` that streams progress,
+waits, and reads outputs.
 
 `resume_run` submits a new Workflow for an earlier Argo run: the steps whose every task
 finished (and that did not change since) are cloned by reference, exactly as a local resume
 clones them (new output records pointing at the same artifacts, task records with
-``cloned_from``), and get no task in the new Workflow; the rest run.
+``cloned_from``), and get no task in the new Workflow; the rest run. The new run keeps the
+earlier one's project, owner and tags.
 """
 
 from __future__ import annotations
@@ -32,11 +34,12 @@ from argosy.dsl import PipelineDefinition, load_pipeline
 from argosy.dsl.loader import durable_ref
 from argosy.errors import ArgosyError, PipelineError
 from argosy.metadata.schemas import RunStatus, RunUpdate
+from argosy.ownership import Ownership, resolve_ownership
 from argosy.run_ids import new_nonce, new_run_id
 from argosy.runtime import OutputRecord, map_width, read_output
 from argosy.runtime.entrypoint import run_record, value_text
 from argosy.runtime.imports import prepare_imports
-from argosy.runtime.resume import clone_outputs, reusable_outputs
+from argosy.runtime.resume import clone_outputs, inherited_ownership, reusable_outputs
 from argosy.store.base import ArtifactInfo, ArtifactStore
 from argosy.store.fields import field_info
 
@@ -112,17 +115,21 @@ def submit_pipeline(
     resumed_from: str | None = None,
     done: Mapping[str, DoneStep] | None = None,
     run_id: str | None = None,
+    ownership: Ownership | None = None,
 ) -> WorkflowHandle:
     """Create the pipeline's Workflow on the cluster; ``params`` are resolved run parameters.
 
     Steps that name no image run in ``image``, by default the components image `argosy build`
-    makes from this checkout.
+    makes from this checkout. The run belongs to ``ownership``, by default the pipeline's
+    project and the current user, no tags.
     """
     from argosy.images import default_image
     from argosy.metadata import open_sink
     from argosy.store import open_store
 
     pipeline = definition.ir
+    if ownership is None:
+        ownership = resolve_ownership(pipeline.project, user=settings.user)
     run_id = run_id or new_run_id(pipeline.name)
     image = image or default_image()
     ref, digest = definition.ref, None
@@ -140,6 +147,7 @@ def submit_pipeline(
         run_id=run_id,
         parameters=params,
         done=done,
+        ownership=ownership,
     )
     api = api or KubeApi.connect(kubeconfig)
     give_imports = prepare_imports(
@@ -152,6 +160,7 @@ def submit_pipeline(
         dict(params),
         ref=durable_ref(definition),
         backend="argo",
+        ownership=ownership,
         resumed_from=resumed_from,
         nonce=new_nonce(),
     )
@@ -230,6 +239,7 @@ def resume_run(
         resumed_from=run_id,
         done=done,
         run_id=new_id,
+        ownership=inherited_ownership(origin, user=settings.user),
     )
     open_sink(settings).record_tasks([task for tasks in clones.values() for task in tasks.values()])
     return handle

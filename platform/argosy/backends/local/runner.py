@@ -35,10 +35,11 @@ from argosy.errors import Conflict, MetadataError, PipelineError, RunInterrupted
 from argosy.metadata import MetadataSink, open_reader, open_sink
 from argosy.metadata.schemas import RunStatus, RunUpdate
 from argosy.metadata.spool import Spool, replay_spools, spool_dir
+from argosy.ownership import Ownership, resolve_ownership
 from argosy.run_ids import new_nonce, new_run_id
 from argosy.runtime.entrypoint import run_record
 from argosy.runtime.imports import prepare_imports
-from argosy.runtime.resume import clone_outputs, reusable_outputs
+from argosy.runtime.resume import clone_outputs, inherited_ownership, reusable_outputs
 from argosy.store import ArtifactStore, open_store
 
 _ID_ATTEMPTS = 3
@@ -59,6 +60,7 @@ class _Knobs:
     cache: bool
     gpu_fallback: bool
     progress: bool
+    ownership: Ownership
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,16 @@ def run_pipeline(
     cache: bool = False,
     gpu_fallback: bool = False,
     progress: bool = True,
+    ownership: Ownership | None = None,
 ) -> RunResult:
-    """Run ``definition`` here on a warm pool of ``max_workers`` processes (default: CPUs)."""
-    knobs = _Knobs(max_workers, cache, gpu_fallback, progress)
+    """Run ``definition`` here on a warm pool of ``max_workers`` processes (default: CPUs).
+
+    The run belongs to ``ownership`` (by default the pipeline's project and the current user,
+    no tags; see `argosy.ownership.resolve_ownership`).
+    """
+    if ownership is None:
+        ownership = resolve_ownership(definition.ir.project, user=settings.user)
+    knobs = _Knobs(max_workers, cache, gpu_fallback, progress, ownership)
     return _run(definition, params, settings, knobs, None)
 
 
@@ -108,7 +117,8 @@ def resume_run(
     """A new run of run ``run_id``'s pipeline and parameters, taking over its finished tasks.
 
     The pipeline is loaded again from the reference the origin recorded; steps changed since
-    then rerun, with their downstream (see `argosy.runtime.resume`).
+    then rerun, with their downstream (see `argosy.runtime.resume`). The new run keeps the
+    origin's project, owner and tags.
     """
     reader = open_reader(settings)
     origin = reader.get_run(run_id)
@@ -119,7 +129,8 @@ def resume_run(
         )
     definition = load_pipeline(origin.pipeline_ref)
     before = ir.Pipeline.model_validate(reader.get_pipeline_version(origin.pipeline_version))
-    knobs = _Knobs(max_workers, cache, gpu_fallback, progress)
+    ownership = inherited_ownership(origin, user=settings.user)
+    knobs = _Knobs(max_workers, cache, gpu_fallback, progress, ownership)
     return _run(definition, dict(origin.parameters), settings, knobs, _Origin(run_id, before))
 
 
@@ -148,11 +159,12 @@ def _run(
         pipeline, params, store, settings, resumed_from=None if origin is None else origin.run_id
     )
     options = RunOptions(
-        run_id=_record_run(sink, definition, params, origin),
+        run_id=_record_run(sink, definition, params, origin, knobs.ownership),
         pipeline_ref=definition.ref,
         params=params,
         cache=knobs.cache,
         gpu_fallback=frozenset(fallback),
+        ownership=knobs.ownership,
     )
     give_imports(options.run_id)
     plan = _Plan(definition, settings, knobs, origin, options, capacity)
@@ -190,6 +202,7 @@ def _record_run(
     definition: PipelineDefinition,
     params: dict[str, Any],
     origin: _Origin | None,
+    ownership: Ownership,
 ) -> str:
     """Record a new run under a fresh id (another, should the id be taken); return the id."""
     for attempt in range(_ID_ATTEMPTS):
@@ -200,6 +213,7 @@ def _record_run(
             params,
             ref=durable_ref(definition),
             backend="local",
+            ownership=ownership,
             resumed_from=None if origin is None else origin.run_id,
             nonce=new_nonce(),
         )

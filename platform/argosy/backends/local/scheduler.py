@@ -44,6 +44,7 @@ from argosy.backends.local.recorder import RunRecorder
 from argosy.backends.local.slots import Capacity, Claim
 from argosy.errors import ArgosyError, ResourceError, StoreError
 from argosy.metadata.schemas import TaskRecord, TaskStatus
+from argosy.ownership import Ownership
 from argosy.runtime import TaskSpec, map_width
 from argosy.runtime.decisions import task_resources, unmet_condition
 from argosy.runtime.execute import is_caught, store_caught
@@ -87,6 +88,8 @@ class RunOptions:
     cache: bool = False
     gpu_fallback: frozenset[str] = frozenset()
     """Steps that asked for GPUs this machine lacks, and run without them."""
+    ownership: Ownership = field(default_factory=Ownership)
+    """The run's project, owner and tags, which every task is told."""
 
 
 class Scheduler:
@@ -113,6 +116,9 @@ class Scheduler:
             run_id=options.run_id,
             params=options.params,
             cache=options.cache,
+            project=options.ownership.project,
+            owner=options.ownership.owner,
+            tags=list(options.ownership.tags),
         )
         """Validated once: each task's spec is a copy with its own step, index and attempt."""
         self._pool = pool

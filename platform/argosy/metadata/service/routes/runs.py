@@ -1,4 +1,4 @@
-"""``/api/v1/runs``: create, update, list (filters, cursor pagination), and read one run's
+"""``/api/v1/runs``: create, update, tag, list (filters, cursor pagination), and read one run's
 tasks, attempts, metrics, events, graph, and its diff with another run."""
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from argosy.metadata.schemas import (
     RunPublic,
     RunsPublic,
     RunStatus,
+    RunTagsChange,
     RunUpdate,
     TaskPublic,
     TaskRecord,
 )
 from argosy.metadata.service.deps import Repo, require_read, require_write
+from argosy.ownership import MAX_TAGS, OwnerName, ProjectName, Tag
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 Read = [Depends(require_read)]
@@ -43,9 +45,29 @@ def list_runs(
     run_status: Annotated[RunStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: str | None = None,
+    project: Annotated[ProjectName | None, Query(description="Only runs of this project.")] = None,
+    owner: Annotated[
+        OwnerName | None,
+        Query(description="Only runs of this owner: `user:<name>` or `production`."),
+    ] = None,
+    tag: Annotated[
+        list[Tag] | None,
+        Query(
+            max_length=MAX_TAGS, description="Only runs with this tag; repeat it: all must match."
+        ),
+    ] = None,
 ) -> RunsPublic:
-    """Runs, newest first; pass ``next_cursor`` as ``cursor`` for the next page."""
-    return repo.list_runs(pipeline=pipeline, status=run_status, limit=limit, cursor=cursor)
+    """Runs, newest first; pass ``next_cursor`` as ``cursor`` for the next page. Without
+    ``owner``, every owner's runs."""
+    return repo.list_runs(
+        pipeline=pipeline,
+        status=run_status,
+        limit=limit,
+        cursor=cursor,
+        project=project,
+        owner=owner,
+        tags=tag or (),
+    )
 
 
 @router.get("/{run_id}", dependencies=Read)
@@ -65,6 +87,17 @@ def update_run(run_id: str, update: RunUpdate, repo: Repo) -> RunPublic:
     """Change the run's status (an ended run cannot change to another end: 409)."""
     repo.update_run(run_id, update)
     return repo.get_run(run_id)
+
+
+@router.post("/{run_id}/tags", dependencies=Write)
+def update_tags(run_id: str, change: RunTagsChange, repo: Repo) -> RunPublic:
+    """Add tags to the run and remove tags from it; the run with its tags now.
+
+    A tag is 1 to 255 characters with no control character (newline, tab, ...) and no space at
+    either end; a bad one is a 422 naming it. Adding a tag the run has, or removing one it has
+    not, changes nothing. An unknown run is a 404.
+    """
+    return repo.update_tags(run_id, change)
 
 
 @router.get("/{run_id}/tasks", dependencies=Read)
