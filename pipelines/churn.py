@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from argosy import each, importer, pipeline, step
+from argosy import Artifact, each, importer, pipeline, step
 
 GRID = [
     {"c": 0.01, "max_iter": 200},
@@ -80,15 +80,17 @@ def choose(accuracies: list[float], configs: list[dict[str, Any]]) -> dict[str, 
 
 @step
 def report(best: dict[str, Any], columns: list[str], coefficients: list[np.ndarray]) -> str:
-    """What drives churn in the best model, strongest first."""
+    """What drives churn in the best model, strongest first; the model's figures ride along as
+    the report's metadata."""
     weights = coefficients[best["index"]]
     order = np.argsort(-np.abs(weights))
     lines = [f"best C={best['c']} accuracy={best['accuracy']:.3f}"]
     lines += [f"{columns[i]}: {weights[i]:+.3f}" for i in order]
-    return "\n".join(lines)
+    metadata = {"c": best["c"], "accuracy": best["accuracy"], "strongest": columns[order[0]]}
+    return Artifact("\n".join(lines), metadata=metadata)  # type: ignore[return-value]
 
 
-@pipeline
+@pipeline(project="churn")
 def churn(table: str = "pipelines/data/customers.csv", configs: list[dict[str, Any]] = GRID):
     """Pick the regularization of a churn model over a customer table."""
     data = load_table(importer(table, name="customers"))

@@ -26,6 +26,7 @@ from argosy.errors import NotFound
 from argosy.metadata.reader import Direction
 from argosy.metadata.schemas import LineageGraph, LineageNode, MetricPublic, RunStatus
 from argosy.ownership import CURRENT_USER
+from argosy.store.base import ArtifactInfo
 
 SHORT = 12
 """Characters of a digest shown in tables."""
@@ -267,22 +268,23 @@ def _tasks_table(steps: list[str], tasks: list[Task]) -> Table:
 
 
 def _described_table(steps: list[str], tasks: list[Task]) -> Table:
-    """The outputs that carry a name (files, folders) or metadata, `LISTED_TASKS` per step."""
+    """The named outputs of steps returning several values, and the outputs that carry a name
+    (files, folders) or metadata, `LISTED_TASKS` per step."""
     table = Table(
         Column("task", no_wrap=True), Column("output", no_wrap=True), "name",
         Column("metadata", overflow="fold"), box=None, title="outputs", title_justify="left",
     )  # fmt: skip
     for step in steps:
         described = [
-            (task, output)
+            (task, field, output)
             for task in tasks
             if task.step == step
-            and (output := task.output) is not None
-            and (output.name or output.metadata)
+            for field, output in _outputs_of(task)
+            if field or output.name or output.metadata
         ]
-        for task, output in described[:LISTED_TASKS]:
+        for task, field, output in described[:LISTED_TASKS]:
             table.add_row(
-                f"{task.step}[{task.index}]",
+                f"{task.step}[{task.index}]{field}",
                 output.digest[:SHORT],
                 escape(output.name or ""),
                 escape(json.dumps(output.metadata, sort_keys=True)) if output.metadata else "",
@@ -291,6 +293,14 @@ def _described_table(steps: list[str], tasks: list[Task]) -> Table:
             more = f"{len(described) - LISTED_TASKS} more outputs described (--json lists them)"
             table.add_row(f"{step}[...]", "", "", more)
     return table
+
+
+def _outputs_of(task: Task) -> list[tuple[str, ArtifactInfo]]:
+    """A task's output, or its named outputs (``.model``) when it returned several."""
+    named = task.record.named_outputs
+    if named:
+        return [(f".{name}", output) for name, output in named.items()]
+    return [] if task.output is None else [("", task.output.info)]
 
 
 def _task_note(task: Task) -> str:

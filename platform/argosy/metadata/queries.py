@@ -240,6 +240,7 @@ def list_tasks(connection: Connection, run_id: str) -> list[TaskPublic]:
         .where(TaskRow.run_id == run_id)
     ).all()
     inputs = _inputs(connection, EventRow.run_id == run_id)
+    named = _named_outputs(connection, EventRow.run_id == run_id)
     metrics = _metrics(connection, MetricRow.run_id == run_id, latest_only=True)
     order = {step["name"]: n for n, step in enumerate((ir[0] or {}).get("steps", []))}
     rows.sort(key=lambda r: (order.get(r.step, len(order)), r.step, r.index))
@@ -252,6 +253,7 @@ def list_tasks(connection: Connection, run_id: str) -> list[TaskPublic]:
             attempt=row.attempt,
             attempts=row.attempts,
             output=_artifact(row, row),
+            named_outputs=named.get(row.id, {}),
             inputs=inputs.get(row.id, []),
             metrics={m.name: m.value for m in metrics.get(row.id, [])},
             **_attempt_fields(row),
@@ -331,6 +333,22 @@ def _inputs(connection: Connection, where: Any) -> dict[str, list[TaskInput]]:
             TaskInput(argument=row.argument or "", artifact=_artifact(row, row), item=row.item)
         )
     return inputs
+
+
+def _named_outputs(connection: Connection, where: Any) -> dict[str, dict[str, ArtifactInfo]]:
+    """The named outputs of each task (its output edges after the first), by task id."""
+    rows = connection.execute(
+        select(EventRow.task_id, EventRow.argument, *_ARTIFACT_COLUMNS, *_DESCRIBED)
+        .join(ArtifactRow, ArtifactRow.digest == EventRow.artifact_digest)
+        .where(where, EventRow.kind == "output", EventRow.position > 0)
+        .order_by(EventRow.task_id, EventRow.position)
+    )
+    named: dict[str, dict[str, ArtifactInfo]] = {}
+    for row in rows:
+        artifact = _artifact(row, row)
+        if artifact is not None and row.argument is not None:
+            named.setdefault(row.task_id, {})[row.argument] = artifact
+    return named
 
 
 def _metrics(connection: Connection, where: Any, *, latest_only: bool) -> dict:

@@ -298,6 +298,8 @@ class TaskPublic(_Record):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     output: ArtifactInfo | None = None
+    named_outputs: dict[str, ArtifactInfo] = Field(default_factory=dict)
+    """For a step returning several values, the artifact of each, by name."""
     inputs: list[TaskInput] = Field(default_factory=list)
     metrics: dict[str, float] = Field(default_factory=dict)
     cache_key: str | None = None
