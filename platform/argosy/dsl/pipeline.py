@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, overload
@@ -27,6 +27,7 @@ from argosy.dsl._context import (
     building,
     current,
 )
+from argosy.dsl.schedule import make_schedule
 from argosy.dsl.step import parse_duration, type_hints
 from argosy.errors import PipelineError
 
@@ -69,6 +70,7 @@ class PipelineDefinition:
         max_parallel: int | None = None,
         allow_pickle: bool = False,
         retry: ir.Retry | None = None,
+        schedule: ir.Schedule | None = None,
     ) -> None:
         self.name = name or function.__name__
         self.description = description or inspect.cleandoc(function.__doc__ or "")
@@ -76,6 +78,8 @@ class PipelineDefinition:
         self.allow_pickle = allow_pickle
         self.retry = retry or ir.Retry()
         """How often a call of this pipeline inside another is run again as a whole."""
+        self.schedule = schedule
+        """When Argo starts it on its own (`argosy schedule`); local runs do not read it."""
         self.ref = f"{function.__module__}:{function.__name__}"
         """How workers load this pipeline again; `load_pipeline` sets it to what it was given."""
         self.__doc__ = function.__doc__
@@ -189,6 +193,7 @@ class PipelineDefinition:
             max_parallel=self.max_parallel,
             allow_pickle=self.allow_pickle,
             groups=builder.groups,
+            schedule=self.schedule,
         )
         return pipeline, builder.functions
 
@@ -303,6 +308,10 @@ def pipeline(
     allow_pickle: bool = False,
     retries: int = 0,
     backoff: str | float = 1.0,
+    schedule: str | Sequence[str] | None = None,
+    timezone: str | None = None,
+    concurrency: str | None = None,
+    starting_deadline: str | float | None = None,
 ) -> Callable[[Callable[..., Any]], PipelineDefinition]: ...
 
 
@@ -316,6 +325,10 @@ def pipeline(
     allow_pickle: bool = False,
     retries: int = 0,
     backoff: str | float = 1.0,
+    schedule: str | Sequence[str] | None = None,
+    timezone: str | None = None,
+    concurrency: str | None = None,
+    starting_deadline: str | float | None = None,
 ) -> PipelineDefinition | Callable[[Callable[..., Any]], PipelineDefinition]:
     """Make a function a pipeline: its parameters are the run parameters, its body wires steps.
 
@@ -324,6 +337,14 @@ def pipeline(
     you trust every step's output. Reading the outputs afterwards asks for it again
     (``Artifact.load(allow_pickle=True)``). ``retries`` (after ``backoff``, doubling) apply
     when the pipeline is called as a step of another: all of its steps run again.
+
+    ``schedule`` (a cron expression such as ``"0 3 * * *"`` or ``"@daily"``, or a list of them)
+    makes Argo start the pipeline on its own: `argosy compile` writes a CronWorkflow and
+    `argosy schedule` puts it on the cluster. The expressions are read in ``timezone`` (an IANA
+    name, default ``"UTC"``); ``concurrency`` says what a start does while a run is still
+    going (``"allow"``, ``"forbid"`` or ``"replace"``, Argo's ``concurrencyPolicy``);
+    ``starting_deadline`` (``"10m"``) how late a missed start may still happen. A local run
+    is one run, now.
     """
     retry = ir.Retry(limit=retries, backoff_seconds=parse_duration(backoff))
 
@@ -335,6 +356,13 @@ def pipeline(
             max_parallel=max_parallel,
             allow_pickle=allow_pickle,
             retry=retry,
+            schedule=make_schedule(
+                name or f.__name__,
+                schedule,
+                timezone=timezone,
+                concurrency=concurrency,
+                starting_deadline=starting_deadline,
+            ),
         )
 
     return decorate if function is None else decorate(function)

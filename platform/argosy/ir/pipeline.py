@@ -1,4 +1,4 @@
-"""A whole pipeline (`Pipeline`): its parameters, steps, sub-pipeline calls and digest."""
+"""A whole pipeline (`Pipeline`): its parameters, steps, sub-pipeline calls, schedule, digest."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pydantic import Field, JsonValue, model_validator
 from argosy.errors import PipelineError
 from argosy.ir.model import Model, empty
 from argosy.ir.resources import Retry
+from argosy.ir.schedule import Schedule
 from argosy.ir.step import Step
 from argosy.ir.validate import validate
 
@@ -59,6 +60,8 @@ class Pipeline(Model):
     `argosy.store.load`) still ask for ``allow_pickle=True`` themselves."""
     groups: list[Group] = Field(default_factory=list, exclude_if=empty)
     """Sub-pipelines called as steps (left out of the JSON while there are none)."""
+    schedule: Schedule | None = Field(default=None, exclude_if=empty)
+    """When Argo starts the pipeline on its own (a CronWorkflow); None: only when asked."""
 
     @model_validator(mode="after")
     def _check_graph(self) -> Pipeline:
