@@ -2,7 +2,8 @@
 
 The public API is small: ``step``, ``pipeline``, ``Resources``, ``when``, ``one_of`` and
 ``run_status`` to write pipelines,
-``log_metric`` inside a step, and ``Client`` to read past runs. ``Client`` and ``log_metric``
+``log_metric`` and ``current`` (the running task's run id, step, index, attempt...) inside a
+step, and ``Client`` to read past runs. ``Client``, ``log_metric`` and ``current``
 are imported on first use, so ``import argosy`` stays fast. Importing the package also hands
 `argosy.launch` to every pipeline, for ``.run()``, ``.submit()`` and ``.compile()``.
 """
@@ -26,13 +27,17 @@ from argosy.dsl import (
 
 if TYPE_CHECKING:
     from argosy.client import Client
-    from argosy.runtime.context import log_metric
+    from argosy.runtime.context import current, log_metric
 
 __version__ = "0.1.0"
 
 PipelineDefinition.launcher = launch
 
-_LAZY = {"Client": "argosy.client", "log_metric": "argosy.runtime.context"}
+_LAZY = {
+    "Client": "argosy.client",
+    "current": "argosy.runtime.context",
+    "log_metric": "argosy.runtime.context",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -47,6 +52,7 @@ __all__ = [
     "Client",
     "Resources",
     "Retry",
+    "current",
     "load_pipeline",
     "log_metric",
     "one_of",
