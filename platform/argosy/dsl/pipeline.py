@@ -288,7 +288,8 @@ class PipelineDefinition:
         return self.launcher.submit(self, namespace=namespace, settings=settings, **params)
 
     def compile(self, **options: Any) -> Any:
-        """The Hera workflow of this pipeline (options of `argosy.backends.argo.compile_pipeline`).
+        """The Hera workflow of this pipeline (options of `argosy.backends.argo.compile_pipeline`):
+        a CronWorkflow when it has a schedule, unless ``kind="workflow"`` asks for one run.
 
         Steps that name no image run in the components image `argosy build` makes.
         """
