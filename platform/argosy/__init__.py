@@ -2,10 +2,11 @@
 
 The public API is small: ``step``, ``pipeline``, ``Resources``, ``when``, ``one_of``,
 ``run_status``, ``each`` and ``importer`` to write pipelines,
-``log_metric`` inside a step, ``Artifact`` to return a value with metadata,
-``register_serializer`` to add a storage format, and ``Client`` to read past runs. ``Client``,
-``log_metric``, ``Artifact`` and ``register_serializer`` are imported on first use, so
-``import argosy`` stays fast. Importing the package also hands
+``log_metric`` and ``current`` (the running task's run id, step, index, attempt...) inside a
+step, ``Artifact`` to return a value with metadata, ``register_serializer`` to add a storage
+format, and ``Client`` to read past runs. ``Client``, ``log_metric``, ``current``, ``Artifact``
+and ``register_serializer`` are imported on first use, so ``import argosy`` stays fast.
+Importing the package also hands
 `argosy.launch` to every pipeline, for ``.run()``, ``.submit()`` and ``.compile()``.
 """
 
@@ -30,7 +31,7 @@ from argosy.dsl import (
 
 if TYPE_CHECKING:
     from argosy.client import Client
-    from argosy.runtime.context import log_metric
+    from argosy.runtime.context import current, log_metric
     from argosy.store.artifact import Artifact
     from argosy.store.registry import register_serializer
 
@@ -41,6 +42,7 @@ PipelineDefinition.launcher = launch
 _LAZY = {
     "Artifact": "argosy.store.artifact",
     "Client": "argosy.client",
+    "current": "argosy.runtime.context",
     "log_metric": "argosy.runtime.context",
     "register_serializer": "argosy.store.registry",
 }
@@ -59,6 +61,7 @@ __all__ = [
     "Client",
     "Resources",
     "Retry",
+    "current",
     "each",
     "importer",
     "load_pipeline",

@@ -66,8 +66,17 @@ def _console() -> Console:
 def compile_command(
     pipeline: Annotated[str, typer.Argument(help="path/file.py, path/file.py:name or module:name")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
-    kind: Annotated[Kind, typer.Option(help="The Argo object to write.")] = Kind.WORKFLOW,
-    schedule: Annotated[str | None, typer.Option(help="Cron schedule (--kind cron).")] = None,
+    kind: Annotated[
+        Kind | None,
+        typer.Option(
+            help="The Argo object to write (default: cron for a pipeline with a schedule, "
+            "else workflow)."
+        ),
+    ] = None,
+    schedule: Annotated[
+        str | None,
+        typer.Option(help="Cron schedule of a CronWorkflow, in place of the pipeline's own."),
+    ] = None,
     namespace: Namespace = "argosy",
     image: Image = None,
     gpu_profiles: Annotated[
@@ -99,7 +108,7 @@ def compile_command(
     workflow = compile_pipeline(
         definition,
         image=image or default_image(),
-        kind=kind.value,
+        kind=kind.value if kind else None,
         schedule=schedule,
         cluster=cluster,
         ownership=owned,
@@ -110,7 +119,8 @@ def compile_command(
         return
     output.write_text(text)
     steps = len(definition.ir.steps)
-    _console().print(f"compiled {definition.ir.name} ({steps} steps) to {output}")
+    kind_name = type(workflow).__name__
+    _console().print(f"compiled {definition.ir.name} ({steps} steps) as a {kind_name} to {output}")
 
 
 def submit_command(

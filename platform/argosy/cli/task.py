@@ -18,10 +18,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from argosy.config import Settings
-from argosy.errors import TagError
+from argosy.errors import ArgosyError, TagError
 from argosy.metadata.schemas import TaskStatus
 from argosy.runtime import TaskSpec
 from argosy.runtime.entrypoint import run_entrypoint
+from argosy.runtime.spec import parse_scheduled_time
 
 Ref = Annotated[str, typer.Option(help="Pipeline reference: file.py[:name] or module:name.")]
 Params = Annotated[
@@ -40,6 +41,12 @@ RunStatusOption = Annotated[
 ]
 GroupAttempt = Annotated[
     int, typer.Option("--group-attempt", help="Runs of the task's sub-pipeline before this one.")
+]
+ScheduledTime = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduled-time", help="When the schedule meant the run to start (RFC 3339; cron runs)."
+    ),
 ]
 WriteValue = Annotated[
     bool, typer.Option("--write-value", help="Also write the output's JSON to the outputs dir.")
@@ -71,8 +78,13 @@ def task(
     project: Project = "",
     owner: Owner = "",
     tags: Tags = "",
+    scheduled_time: ScheduledTime = None,
 ) -> None:
     """Run one task of a pipeline in this process (what every worker and pod executes)."""
+    try:
+        scheduled = parse_scheduled_time(scheduled_time) if scheduled_time is not None else None
+    except ValueError as error:
+        raise ArgosyError(f"--scheduled-time: {error}") from None
     spec = TaskSpec(
         pipeline=pipeline,
         step=step,
@@ -86,6 +98,7 @@ def task(
         project=project or None,
         owner=owner or None,
         tags=_tag_list(tags),
+        scheduled_time=scheduled,
     )
     record = run_entrypoint(
         spec,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, overload
@@ -20,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from argosy import ir
 from argosy.dsl._context import Builder, building, current
 from argosy.dsl.handles import FanInHandle, Handle, OutputHandle, ParameterHandle
+from argosy.dsl.schedule import make_schedule
 from argosy.dsl.step import parse_duration, type_hints
 from argosy.errors import PipelineError
 
@@ -73,6 +74,7 @@ class PipelineDefinition:
         allow_pickle: bool = False,
         retry: ir.Retry | None = None,
         project: str | None = None,
+        schedule: ir.Schedule | None = None,
     ) -> None:
         self.name = name or function.__name__
         self.description = description or inspect.cleandoc(function.__doc__ or "")
@@ -82,6 +84,8 @@ class PipelineDefinition:
         """How often a call of this pipeline inside another is run again as a whole."""
         self.project = project
         """The project its runs belong to (`argosy.ownership`), unless a run names another."""
+        self.schedule = schedule
+        """When Argo starts it on its own (`argosy schedule`); local runs do not read it."""
         self.ref = f"{function.__module__}:{function.__name__}"
         """How workers load this pipeline again; `load_pipeline` sets it to what it was given."""
         self.__doc__ = function.__doc__
@@ -197,6 +201,7 @@ class PipelineDefinition:
             groups=builder.groups,
             imports=builder.imports,
             project=self.project,
+            schedule=self.schedule,
         )
         return pipeline, builder.functions
 
@@ -323,7 +328,8 @@ class PipelineDefinition:
 
     def compile(self, **options: Any) -> Any:
         """The Hera workflow of this pipeline (options of `argosy.backends.argo.compile_pipeline`,
-        and ``project``, ``tags`` and ``production`` as for `run`).
+        and ``project``, ``tags`` and ``production`` as for `run`): a CronWorkflow when it has a
+        schedule, unless ``kind="workflow"`` asks for one run.
 
         Steps that name no image run in the components image `argosy build` makes.
         """
@@ -344,6 +350,10 @@ def pipeline(
     retries: int = 0,
     backoff: str | float = 1.0,
     project: str | None = None,
+    schedule: str | Sequence[str] | None = None,
+    timezone: str | None = None,
+    concurrency: str | None = None,
+    starting_deadline: str | float | None = None,
 ) -> Callable[[Callable[..., Any]], PipelineDefinition]: ...
 
 
@@ -358,6 +368,10 @@ def pipeline(
     retries: int = 0,
     backoff: str | float = 1.0,
     project: str | None = None,
+    schedule: str | Sequence[str] | None = None,
+    timezone: str | None = None,
+    concurrency: str | None = None,
+    starting_deadline: str | float | None = None,
 ) -> PipelineDefinition | Callable[[Callable[..., Any]], PipelineDefinition]:
     """Make a function a pipeline: its parameters are the run parameters, its body wires steps.
 
@@ -367,6 +381,14 @@ def pipeline(
     (``Artifact.load(allow_pickle=True)``). ``retries`` (after ``backoff``, doubling) apply
     when the pipeline is called as a step of another: all of its steps run again.
     ``project`` names the project its runs belong to (``argosy run --project`` overrides it).
+
+    ``schedule`` (a cron expression such as ``"0 3 * * *"`` or ``"@daily"``, or a list of them)
+    makes Argo start the pipeline on its own: `argosy compile` writes a CronWorkflow and
+    `argosy schedule` puts it on the cluster. The expressions are read in ``timezone`` (an IANA
+    name, default ``"UTC"``); ``concurrency`` says what a start does while a run is still
+    going (``"allow"``, ``"forbid"`` or ``"replace"``, Argo's ``concurrencyPolicy``);
+    ``starting_deadline`` (``"10m"``) how late a missed start may still happen. A local run
+    is one run, now.
     """
     retry = ir.Retry(limit=retries, backoff_seconds=parse_duration(backoff))
 
@@ -379,6 +401,13 @@ def pipeline(
             allow_pickle=allow_pickle,
             retry=retry,
             project=project,
+            schedule=make_schedule(
+                name or f.__name__,
+                schedule,
+                timezone=timezone,
+                concurrency=concurrency,
+                starting_deadline=starting_deadline,
+            ),
         )
 
     return decorate if function is None else decorate(function)

@@ -9,7 +9,8 @@ Models are frozen and JSON round-trip exactly; `Pipeline.digest()` is the sha256
 JSON and serves as the pipeline version.
 
 Modules: `model` (shared base), `resources`, `inputs` (argument sources, conditions), `step`,
-`pipeline`, `validate` (the rules a pipeline is checked against).
+`pipeline`, `schedule` (when Argo starts it) and `cron` (its expressions), `validate` (the
+rules a pipeline is checked against).
 """
 
 from argosy.ir.imports import Import
@@ -30,6 +31,7 @@ from argosy.ir.inputs import (
 from argosy.ir.model import NAME_PATTERN
 from argosy.ir.pipeline import GROUP_SEPARATOR, Group, Parameter, Pipeline
 from argosy.ir.resources import RESOURCE_FIELDS, Resources, Retry
+from argosy.ir.schedule import Concurrency, Schedule
 from argosy.ir.step import Step
 from argosy.ir.validate import waiting_chain
 
@@ -37,6 +39,7 @@ __all__ = [
     "GROUP_SEPARATOR",
     "NAME_PATTERN",
     "RESOURCE_FIELDS",
+    "Concurrency",
     "Condition",
     "FanInInput",
     "Group",
@@ -54,6 +57,7 @@ __all__ = [
     "Resources",
     "Retry",
     "RunStatusInput",
+    "Schedule",
     "Step",
     "Subject",
     "waiting_chain",

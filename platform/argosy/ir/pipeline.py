@@ -1,4 +1,4 @@
-"""A whole pipeline (`Pipeline`): its parameters, steps, sub-pipeline calls and digest."""
+"""A whole pipeline (`Pipeline`): its parameters, steps, sub-pipeline calls, schedule, digest."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from argosy.errors import PipelineError
 from argosy.ir.imports import Import
 from argosy.ir.model import Model, empty
 from argosy.ir.resources import Retry
+from argosy.ir.schedule import Schedule
 from argosy.ir.step import Step
 from argosy.ir.validate import validate
 
@@ -64,6 +65,8 @@ class Pipeline(Model):
     """Outside data the run copies into the store when it starts (`argosy.importer`)."""
     project: str | None = Field(default=None, exclude_if=empty)
     """The project its runs belong to unless a run names another (`argosy.ownership`)."""
+    schedule: Schedule | None = Field(default=None, exclude_if=empty)
+    """When Argo starts the pipeline on its own (a CronWorkflow); None: only when asked."""
 
     @model_validator(mode="after")
     def _check_graph(self) -> Pipeline:

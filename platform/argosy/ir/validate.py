@@ -1,5 +1,6 @@
 """The rules a `Pipeline` is checked against when it is built: names, a DAG in topological
-order, inputs that exist, mapping, run-time resources, sub-pipeline calls, exit handlers."""
+order, inputs that exist, mapping, run-time resources, sub-pipeline calls, exit handlers, and
+the schedule (`argosy.ir.schedule`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from argosy.ir.inputs import (
 )
 from argosy.ir.model import NAME_PATTERN, OUTPUT_NAME_PATTERN
 from argosy.ir.resources import RESOURCE_FIELDS
+from argosy.ir.schedule import check_schedule
 from argosy.ir.step import Step
 from argosy.ownership import check_project
 
@@ -67,6 +69,8 @@ def validate(pipeline: Pipeline) -> None:
             raise PipelineError("retries must be zero or more", pipeline=name, step=step.name)
         seen[step.name] = step
     _check_groups(pipeline)
+    if pipeline.schedule is not None:
+        check_schedule(pipeline.schedule, pipeline=name)
     if pipeline.output is not None and pipeline.output not in seen:
         raise PipelineError(
             f"the pipeline's output names unknown step {pipeline.output!r}", pipeline=name

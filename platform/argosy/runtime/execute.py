@@ -2,7 +2,8 @@
 
 This is the only code that calls a step's function, in local workers and in Argo pods alike:
 resolve the inputs, look the task up in the cache when caching is on, call the function with
-its output captured, store the output value and its output record, record the attempt.
+its output captured and its context (``argosy.current``) set, store the output value and its
+output record, record the attempt.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from argosy.metadata.sink import MetadataSink
 from argosy.outputs import OutputRecord, write_output
 from argosy.runtime.cache import cache_key
 from argosy.runtime.capture import captured_output
-from argosy.runtime.context import collecting_metrics
+from argosy.runtime.context import TaskContext, collecting_metrics, running_task
 from argosy.runtime.decisions import task_resources
 from argosy.runtime.inputs import RunView, resolve_inputs
 from argosy.runtime.read_only import note_read_only_inputs
@@ -93,7 +94,8 @@ def run_task(
             cpu = task_resources(
                 RunView(definition.ir, spec.run_id, params, store), step, spec.index
             ).cpu
-            with limited_threads(cpu):
+            context = TaskContext.of(spec, definition.ir)
+            with limited_threads(cpu), running_task(context):
                 _call(function, resolved.values, step, spec, store, outcome, echo_logs, capture_to)
         if outcome.output is not None:
             record = OutputRecord(

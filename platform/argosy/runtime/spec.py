@@ -6,9 +6,10 @@ The local scheduler sends it to a warm worker; the Argo compiler spells it as th
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from argosy.metadata.schemas import task_id
 from argosy.ownership import MAX_TAGS, OwnerName, ProjectName, Tag
@@ -43,6 +44,8 @@ class TaskSpec(BaseModel):
     """The run's owner, ``user:<name>`` or ``production``."""
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
     """The tags the run started with (tags added later are in the metadata, not here)."""
+    scheduled_time: AwareDatetime | None = None
+    """When the CronWorkflow that started the run meant it to start; None for other runs."""
 
     @field_validator("run_status", mode="before")
     @classmethod
@@ -52,9 +55,30 @@ class TaskSpec(BaseModel):
             return "succeeded" if status.lower() == "succeeded" else "failed"
         return status
 
+    @field_validator("scheduled_time", mode="before")
+    @classmethod
+    def _scheduled(cls, value: object) -> object:
+        return parse_scheduled_time(value) if isinstance(value, str) else value
+
     @property
     def task_id(self) -> str:
         return task_id(self.run_id, self.step, self.index)
 
 
-__all__ = ["TaskSpec"]
+def parse_scheduled_time(text: str) -> datetime | None:
+    """The time in Argo's ``{{workflow.scheduledTime}}``: RFC 3339 as Go writes it
+    (``2026-01-02T03:00:00Z``, ``...+01:00``, fractions of seconds too), UTC when it names no
+    offset. None for an empty value, or for the tag itself: Argo leaves it unresolved in a
+    workflow no CronWorkflow started. ValueError for any other text.
+    """
+    text = text.strip()
+    if not text or text.startswith("{{"):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an RFC 3339 time such as 2026-01-02T03:00:00Z") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+__all__ = ["TaskSpec", "parse_scheduled_time"]

@@ -1,9 +1,10 @@
 """A small fake Kubernetes API (and Argo Server API) on 127.0.0.1, for the submit/watch/logs tests.
 
 No Kubernetes API server can run on these machines, so the tests start this one in a thread.
-It stores the Workflows it is sent, serves them back with a status the test scripts (one
-status per read, the last one repeated), lists pods by label selector, serves pod logs, and
-records every request (method, path, query, headers, JSON body) for the test to check.
+It stores the Workflows (and CronWorkflows) it is sent, replaces and deletes them, serves them
+back with a status the test scripts (one status per read, the last one repeated), lists pods
+by label selector, serves pod logs, and records every request (method, path, query, headers,
+JSON body) for the test to check.
 """
 
 from __future__ import annotations
@@ -102,9 +103,34 @@ def _handler(cluster: FakeCluster) -> type[BaseHTTPRequestHandler]:
             else:
                 return self._not_found(request.path)
             namespace = parts[4] if parts[0] == "apis" else parts[3]
-            stored = dict(workflow, metadata=dict(workflow["metadata"], namespace=namespace))
+            metadata = dict(workflow["metadata"], namespace=namespace, resourceVersion="1")
+            stored = dict(workflow, metadata=metadata)
             cluster.workflows[(namespace, stored["metadata"]["name"])] = stored
             return self._send(201, stored)
+
+        def do_PUT(self) -> None:
+            """Replace an object: refused (409) unless the body has the stored resourceVersion."""
+            request = self._record()
+            parts = request.path.strip("/").split("/")
+            key = (parts[4], parts[6]) if len(parts) == 7 else None
+            if parts[:3] != ["apis", "argoproj.io", "v1alpha1"] or key not in cluster.workflows:
+                return self._not_found(request.path)
+            version = cluster.workflows[key]["metadata"]["resourceVersion"]
+            if request.body["metadata"].get("resourceVersion") != version:
+                return self._send(409, {"kind": "Status", "code": 409, "reason": "Conflict",
+                                        "message": "the object has been modified"})  # fmt: skip
+            metadata = dict(request.body["metadata"], resourceVersion=str(int(version) + 1))
+            cluster.workflows[key] = dict(request.body, metadata=metadata)
+            return self._send(200, cluster.workflows[key])
+
+        def do_DELETE(self) -> None:
+            request = self._record()
+            parts = request.path.strip("/").split("/")
+            key = (parts[4], parts[6]) if len(parts) == 7 else None
+            if parts[:3] != ["apis", "argoproj.io", "v1alpha1"] or key not in cluster.workflows:
+                return self._not_found(request.path)
+            del cluster.workflows[key]
+            return self._send(200, {"kind": "Status", "status": "Success"})
 
         def do_GET(self) -> None:
             request = self._record()

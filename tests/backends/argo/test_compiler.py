@@ -368,7 +368,9 @@ def test_a_workflow_over_the_size_limit_is_a_compile_error() -> None:
 
 def test_a_schedule_needs_the_cron_kind_and_cron_needs_a_schedule() -> None:
     with pytest.raises(CompileError, match="only for --kind cron"):
-        compile_pipeline(_dynamic(), ref="flow.py", image=IMAGE, schedule="* * * * *")
+        compile_pipeline(
+            _dynamic(), ref="flow.py", image=IMAGE, kind="workflow", schedule="* * * * *"
+        )
     with pytest.raises(CompileError, match="needs a schedule"):
         compile_pipeline(_dynamic(), ref="flow.py", image=IMAGE, kind="cron")
 

@@ -2,12 +2,14 @@
 
 `compile_pipeline` turns a pipeline into a Hera Workflow, WorkflowTemplate or CronWorkflow;
 `submit_pipeline` packs the code, records the run and creates the Workflow; `resume_run`
-resubmits an Argo run with its finished steps cloned; `pod_logs` reads a task's pod logs.
+resubmits an Argo run with its finished steps cloned; `schedule_pipeline` creates or updates
+a pipeline's CronWorkflow (`unschedule_pipeline` deletes it); `pod_logs` reads a task's pod logs.
 """
 
 from argosy.backends.argo.cluster import ClusterConfig
 from argosy.backends.argo.compiler import compile_pipeline, render_yaml
 from argosy.backends.argo.logs import pod_logs
+from argosy.backends.argo.schedule import schedule_pipeline, unschedule_pipeline
 from argosy.backends.argo.submit import WorkflowHandle, resume_run, submit_pipeline
 
 __all__ = [
@@ -17,5 +19,7 @@ __all__ = [
     "pod_logs",
     "render_yaml",
     "resume_run",
+    "schedule_pipeline",
     "submit_pipeline",
+    "unschedule_pipeline",
 ]

@@ -49,6 +49,7 @@ from argosy.backends.argo.conditions import (
     parameter_of,
     valued_outputs,
 )
+from argosy.backends.argo.cron import cron_fields, default_kind, resolve_schedule
 from argosy.backends.argo.dag import (
     EXIT_STATUSES_PARAMETER,
     GROUP_ATTEMPT_PARAMETER,
@@ -112,6 +113,8 @@ class _Plan:
     """The pipeline's digest (its version)."""
     ownership: Ownership
     """The project, owner and tags its runs are recorded with (`run_labels`)."""
+    schedule: ir.Schedule | None
+    """When a CronWorkflow starts runs: set only when compiling one."""
 
 
 def compile_pipeline(
@@ -119,7 +122,7 @@ def compile_pipeline(
     *,
     ref: str | None = None,
     image: str | None = None,
-    kind: Kind = "workflow",
+    kind: Kind | None = None,
     schedule: str | None = None,
     cluster: ClusterConfig | None = None,
     code_package: str | None = None,
@@ -137,8 +140,11 @@ def compile_pipeline(
     on Argo as asked. ``done`` names the steps a resumed run already has (no task runs them).
     ``ownership`` is the project, owner and tags of its runs, by default those of a deployment:
     the pipeline's project, owner ``production``, no tags.
+    ``kind`` defaults to a CronWorkflow for a pipeline with a schedule (declared, or given as
+    ``schedule``, which replaces the declared expressions), to a Workflow for any other.
     """
     pipeline = source if isinstance(source, ir.Pipeline) else source.ir
+    kind = kind or default_kind(pipeline, schedule)
     ref = ref or (None if isinstance(source, ir.Pipeline) else source.ref)
     if not ref:
         raise CompileError(f"pipeline {pipeline.name!r}: give ref= so pods can load the pipeline")
@@ -155,8 +161,9 @@ def compile_pipeline(
         ownership=ownership or Ownership(project=pipeline.project, owner=PRODUCTION),
         counted=counted_outputs(pipeline),
         valued=valued_outputs(pipeline),
+        schedule=resolve_schedule(pipeline, kind, schedule),
     )
-    workflow = _workflow_object(plan, kind, schedule)
+    workflow = _workflow_object(plan, kind)
     steps = [step for step in pipeline.steps if step.name not in plan.done]
     if not any(not step.exit for step in steps):
         raise CompileError(f"pipeline {pipeline.name!r}: every step is done; nothing to run")
@@ -174,7 +181,7 @@ def compile_pipeline(
     return workflow
 
 
-def _workflow_object(plan: _Plan, kind: Kind, schedule: str | None) -> Workflow:
+def _workflow_object(plan: _Plan, kind: Kind) -> Workflow:
     pipeline = plan.pipeline
     common: dict[str, Any] = {
         "namespace": plan.cluster.namespace,
@@ -191,18 +198,14 @@ def _workflow_object(plan: _Plan, kind: Kind, schedule: str | None) -> Workflow:
         "workflow_metadata": _workflow_metadata(plan),
         "template_defaults": _template_defaults(plan),
     }
-    if schedule is not None and kind != "cron":
-        raise CompileError("--schedule is only for --kind cron")
     if kind == "workflow":
         if plan.run_id is not None:
             return Workflow(name=plan.run_id, **common)
         return Workflow(generate_name=f"{_dns(pipeline.name)}-", **common)
     if kind == "template":
         return WorkflowTemplate(name=_dns(pipeline.name), **common)
-    if kind == "cron":
-        if not schedule:
-            raise CompileError("a CronWorkflow needs a schedule: give --schedule '0 * * * *'")
-        return CronWorkflow(name=_dns(pipeline.name), schedules=[schedule], **common)
+    if kind == "cron" and plan.schedule is not None:
+        return CronWorkflow(name=_dns(pipeline.name), **cron_fields(plan.schedule), **common)
     raise CompileError(f"unknown kind {kind!r}; use workflow, template or cron")
 
 
@@ -354,6 +357,8 @@ def _task_args(plan: _Plan, step: ir.Step) -> list[str]:
         args += ["--group-attempt", expressions.input_parameter(GROUP_ATTEMPT_PARAMETER)]
     if step.exit:
         args += ["--run-status", expressions.WORKFLOW_STATUS]
+    if plan.schedule is not None:  # only a CronWorkflow's runs have it
+        args += ["--scheduled-time", expressions.SCHEDULED_TIME]
     for producer, field in sorted(plan.valued, key=str):
         if producer == step.name:
             args += ["--write-value"] if field is None else ["--write-field-value", field]

@@ -5,8 +5,8 @@ on Argo's real controller). Keeping them here means a tag is spelled once, in on
 
 * simple tags: ``{{workflow.name}}``, ``{{workflow.parameters.NAME}}``, ``{{workflow.status}}``,
   ``{{workflow.annotations.KEY}}`` (the whole key, dots and slash included),
-  ``{{inputs.parameters.NAME}}``, ``{{tasks.TASK.outputs.parameters.NAME}}``, ``{{item}}``,
-  ``{{retries}}``;
+  ``{{workflow.scheduledTime}}``, ``{{inputs.parameters.NAME}}``,
+  ``{{tasks.TASK.outputs.parameters.NAME}}``, ``{{item}}``, ``{{retries}}``;
 * expression tags (Argo evaluates ``{{=...}}`` with expr-lang, where ``len`` is built in and
   ``jsonpath``, ``asInt`` and ``asFloat`` are Argo's own functions; names with dashes are
   indexed, ``tasks['name']``): the length of a JSON list held in a workflow parameter, the
@@ -34,6 +34,11 @@ ITEM = "{{item}}"
 """The current element of ``withSequence``: the task index of a mapped step."""
 RETRIES = "{{retries}}"
 """The retry number of the current attempt (0 first); defined only with a retryStrategy."""
+SCHEDULED_TIME = "{{workflow.scheduledTime}}"
+"""When the CronWorkflow that started the workflow meant it to start, RFC 3339 (Go's
+``time.RFC3339``, in the schedule's timezone), from the workflow's
+``workflows.argoproj.io/scheduled-time`` annotation; a workflow no CronWorkflow started has
+none, so only a compiled CronWorkflow may name it."""
 
 
 def workflow_parameter(name: str) -> str:
@@ -115,6 +120,7 @@ def compare(subject: str, op: str, value: Any) -> str:
 __all__ = [
     "ITEM",
     "RETRIES",
+    "SCHEDULED_TIME",
     "WORKFLOW_NAME",
     "WORKFLOW_STATUS",
     "compare",

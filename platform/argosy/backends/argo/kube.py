@@ -1,4 +1,5 @@
-"""The Kubernetes API as the Argo backend uses it: Workflow objects and the pods they run.
+"""The Kubernetes API as the Argo backend uses it: Argo's objects (Workflows, CronWorkflows...)
+and the pods they run.
 
 `KubeApi.connect` builds a client from a kubeconfig file (the CLI passes ``--kubeconfig`` or
 ``$KUBECONFIG``; ``~/.kube/config`` otherwise), or from the in-cluster service account when
@@ -69,6 +70,39 @@ class KubeApi:
             f"create {body['kind']} in namespace {namespace!r}",
             lambda: self.custom.create_namespaced_custom_object(
                 GROUP, VERSION, namespace, plural, body
+            ),
+        )
+
+    def read(self, namespace: str, kind: str, name: str) -> dict[str, Any]:
+        """An Argo object of ``kind`` (``CronWorkflow``, ...); ObjectNotFound when there is none."""
+        return self._call(
+            f"read {kind} {name!r} in namespace {namespace!r}",
+            lambda: self.custom.get_namespaced_custom_object(
+                GROUP, VERSION, namespace, PLURALS[kind], name
+            ),
+        )
+
+    def replace(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Replace an Argo object with ``body`` (its ``metadata.resourceVersion`` the stored
+        one's, so a change made meanwhile is refused, not overwritten); the stored object."""
+        kind, name = body["kind"], body["metadata"]["name"]
+        return self._call(
+            f"replace {kind} {name!r} in namespace {namespace!r}",
+            lambda: self.custom.replace_namespaced_custom_object(
+                GROUP, VERSION, namespace, PLURALS[kind], name, body
+            ),
+        )
+
+    def delete(
+        self, namespace: str, kind: str, name: str, *, keep_dependents: bool = False
+    ) -> None:
+        """Delete an Argo object; ObjectNotFound when there is none. ``keep_dependents`` leaves
+        the objects it owns (a CronWorkflow's Workflows) in place instead of deleting them."""
+        policy = "Orphan" if keep_dependents else None
+        self._call(
+            f"delete {kind} {name!r} in namespace {namespace!r}",
+            lambda: self.custom.delete_namespaced_custom_object(
+                GROUP, VERSION, namespace, PLURALS[kind], name, propagation_policy=policy
             ),
         )
 

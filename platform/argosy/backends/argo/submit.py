@@ -134,12 +134,13 @@ def submit_pipeline(
     image = image or default_image()
     ref, digest = definition.ref, None
     if code_package:
-        ref, digest = _pack(definition, settings)
+        ref, digest = pack_code(definition, settings)
     cluster = ClusterConfig(
         namespace=namespace, gpu_profiles=load_gpu_profiles(settings.gpu_profiles)
     )
     workflow = compile_pipeline(
         pipeline,
+        kind="workflow",  # one run now, even of a pipeline with a schedule
         ref=ref,
         image=image,
         cluster=cluster,
@@ -266,7 +267,7 @@ def _value(
         return json.dumps(texts)
 
 
-def _pack(definition: PipelineDefinition, settings: Settings) -> tuple[str, str]:
+def pack_code(definition: PipelineDefinition, settings: Settings) -> tuple[str, str]:
     """Upload the code package; the ref pods load the pipeline by, and the package digest."""
     from argosy.code_package import pack, package_ref
     from argosy.store import open_store
@@ -276,4 +277,4 @@ def _pack(definition: PipelineDefinition, settings: Settings) -> tuple[str, str]
     return package_ref(definition), pack(definition, store)
 
 
-__all__ = ["WorkflowHandle", "new_run_id", "resume_run", "submit_pipeline"]
+__all__ = ["WorkflowHandle", "new_run_id", "pack_code", "resume_run", "submit_pipeline"]
