@@ -77,8 +77,9 @@ class Current:
     """``argosy.current``: the context of the step that is running, read like Metaflow's.
 
     ``current.run_id``, ``.pipeline``, ``.step``, ``.index``, ``.attempt``, ``.run_status``,
-    ``.scheduled_time``, ``.project``, ``.owner`` and ``.tags`` (see `TaskContext`) exist only while Argosy runs a step, locally or in
-    a pod; ``current.is_running`` says whether one is.
+    ``.scheduled_time``, ``.project``, ``.owner`` and ``.tags`` (see `TaskContext`) exist
+    only while Argosy runs a step, locally or in a pod; ``current.is_running`` says whether
+    one is.
     """
 
     @property
