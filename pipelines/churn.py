@@ -6,10 +6,14 @@ outside data, captured by content digest when the run starts (`importer`), so th
 reproducible and a cached step reruns when the table changed; ``load_table`` returns a
 NamedTuple whose fields are artifacts of their own (``data.features``, ``data.labels``); the grid
 is a list of configurations whose fields each task takes (`each`); ``fit`` returns named outputs
-too, and ``choose`` reads only the accuracies of all fits.
+too, and ``choose`` reads only the accuracies of all fits; ``report`` writes a Markdown file in
+its task's own directory (``current.tempdir``) and returns it with the model's figures as
+metadata. Runs belong to the project ``churn``; on Argo the pipeline runs every night at 03:00,
+Paris time, never twice at once.
 
     argosy run pipelines/churn.py                     # from the repository's root
-    argosy run pipelines/churn.py --param table=my_customers.csv
+    argosy run pipelines/churn.py --param table=my_customers.csv --tag trial
+    argosy schedule pipelines/churn.py                # the nightly CronWorkflow, on Argo
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from argosy import Artifact, each, importer, pipeline, step
+from argosy import Artifact, current, each, importer, pipeline, step
 
 GRID = [
     {"c": 0.01, "max_iter": 200},
@@ -79,18 +83,21 @@ def choose(accuracies: list[float], configs: list[dict[str, Any]]) -> dict[str, 
 
 
 @step
-def report(best: dict[str, Any], columns: list[str], coefficients: list[np.ndarray]) -> str:
-    """What drives churn in the best model, strongest first; the model's figures ride along as
-    the report's metadata."""
+def report(best: dict[str, Any], columns: list[str], coefficients: list[np.ndarray]) -> Path:
+    """What drives churn in the best model, strongest first: a Markdown file, with the model's
+    figures as its metadata."""
     weights = coefficients[best["index"]]
     order = np.argsort(-np.abs(weights))
-    lines = [f"best C={best['c']} accuracy={best['accuracy']:.3f}"]
-    lines += [f"{columns[i]}: {weights[i]:+.3f}" for i in order]
+    lines = [f"# Churn drivers ({current.project})", ""]
+    lines += [f"Best C={best['c']}, accuracy {best['accuracy']:.3f} on held-out customers.", ""]
+    lines += [f"- {columns[i]}: {weights[i]:+.3f}" for i in order]
+    path = current.tempdir / "churn_report.md"
+    path.write_text("\n".join(lines) + "\n")
     metadata = {"c": best["c"], "accuracy": best["accuracy"], "strongest": columns[order[0]]}
-    return Artifact("\n".join(lines), metadata=metadata)  # type: ignore[return-value]
+    return Artifact(path, metadata=metadata)  # type: ignore[return-value]
 
 
-@pipeline(project="churn")
+@pipeline(project="churn", schedule="0 3 * * *", timezone="Europe/Paris", concurrency="forbid")
 def churn(table: str = "pipelines/data/customers.csv", configs: list[dict[str, Any]] = GRID):
     """Pick the regularization of a churn model over a customer table."""
     data = load_table(importer(table, name="customers"))

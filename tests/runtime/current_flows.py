@@ -85,3 +85,32 @@ def stamp() -> dict[str, Any]:
 @pipeline
 def stamped():
     return stamp()
+
+
+@step
+def write_note(text: str) -> Path:
+    """A file written in the task's own directory, returned as a path output."""
+    folder = current.tempdir
+    assert folder == current.tempdir and folder.is_dir()  # one directory per task
+    (folder / "note.txt").write_text(text)
+    return folder / "note.txt"
+
+
+@step
+def read_note(note: Path) -> dict[str, Any]:
+    return {"text": note.read_text(), "name": note.name}
+
+
+@pipeline(project="seen")
+def noted(text: str = "hello"):
+    return read_note(write_note(text))
+
+
+@step
+def whose() -> dict[str, Any]:
+    return {"project": current.project, "owner": current.owner, "tags": current.tags}
+
+
+@pipeline(project="seen")
+def owned():
+    whose()

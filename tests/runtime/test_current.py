@@ -84,7 +84,7 @@ def test_outside_a_running_step_fields_raise_and_is_running_is_false() -> None:
     assert current.is_running is False
     with pytest.raises(PipelineError, match=r"current\.run_id only exists while Argosy runs"):
         current.run_id
-    with pytest.raises(AttributeError, match="has no 'run'; it has is_running, run_id"):
+    with pytest.raises(AttributeError, match="has no 'run'; it has is_running, tempdir, run_id"):
         current.run
     with pytest.raises(PipelineError, match="only exists while Argosy runs a step"):
         flows.stamp()  # a step called as a plain function, as in a unit test
@@ -101,11 +101,15 @@ def test_the_context_is_made_from_the_spec_and_reset_after_the_task() -> None:
                        retry=ir.Retry(limit=2))],
     )  # fmt: skip
     when = datetime(2026, 1, 2, 2, 0, tzinfo=UTC)
-    spec = _spec(index=4, attempt=4, run_status="Failed", scheduled_time=when)
+    spec = _spec(
+        index=4, attempt=4, run_status="Failed", scheduled_time=when, project="lab",
+        owner="production", tags=["nightly"],
+    )  # fmt: skip
     context = TaskContext.of(spec, pipeline)
     # attempt 4 is the second try (of three) of the sub-pipeline's second run
     assert context == TaskContext(run_id="r1", pipeline="sweep", step="fit", index=4, attempt=1,
-                                  run_status="failed", scheduled_time=when)  # fmt: skip
+                                  run_status="failed", scheduled_time=when, project="lab",
+                                  owner="production", tags=["nightly"])  # fmt: skip
     with running_task(context):
         assert (current.index, current.scheduled_time) == (4, when)
         with running_task(TaskContext.of(_spec(), pipeline)):
@@ -143,3 +147,26 @@ def _task(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "argosy", "task", "--pipeline", f"{FLOWS}:stamped",
                "--step", "stamp", "--run-id", "pod-run", *args]  # fmt: skip
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_a_task_writes_files_in_its_own_directory_removed_after(settings: Settings) -> None:
+    result = _run(flows.noted, settings)
+    assert result.succeeded, result.steps
+    assert _output(settings, result.run_id, "read_note") == {"text": "hello", "name": "note.txt"}
+    staging = open_store(settings).staging_dir()
+    assert not list(staging.glob("task-*")), "the task's directory is removed"
+
+
+def test_the_context_tells_the_project_and_owner(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARGOSY_USER", "ada")
+    result = _run(flows.owned, Settings())
+    assert _output(Settings(), result.run_id, "whose") == {
+        "project": "seen", "owner": "user:ada", "tags": []
+    }  # fmt: skip
+
+
+def test_tempdir_outside_a_step_says_so() -> None:
+    with pytest.raises(PipelineError, match=r"current.tempdir only exists while Argosy runs"):
+        current.tempdir

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from argosy.errors import PipelineError
@@ -77,9 +78,9 @@ class Current:
     """``argosy.current``: the context of the step that is running, read like Metaflow's.
 
     ``current.run_id``, ``.pipeline``, ``.step``, ``.index``, ``.attempt``, ``.run_status``,
-    ``.scheduled_time``, ``.project``, ``.owner`` and ``.tags`` (see `TaskContext`) exist
-    only while Argosy runs a step, locally or in a pod; ``current.is_running`` says whether
-    one is.
+    ``.scheduled_time``, ``.project``, ``.owner`` and ``.tags`` (see `TaskContext`), and
+    ``.tempdir``, exist only while Argosy runs a step, locally or in a pod;
+    ``current.is_running`` says whether one is.
     """
 
     @property
@@ -87,10 +88,18 @@ class Current:
         """Whether Argosy is running a step here (in this thread) now."""
         return _task.get() is not None
 
+    @property
+    def tempdir(self) -> Path:
+        """A directory of the running task's own, to write the files and folders it returns
+        (``Path`` outputs) in; removed once the task's output is stored."""
+        from argosy.runtime.scratch import tempdir
+
+        return tempdir()
+
     def __getattr__(self, name: str) -> Any:
         if name not in _FIELDS:
             raise AttributeError(
-                f"argosy.current has no {name!r}; it has is_running, {', '.join(_FIELDS)}"
+                f"argosy.current has no {name!r}; it has is_running, tempdir, {', '.join(_FIELDS)}"
             )
         context = _task.get()
         if context is None:
@@ -102,7 +111,7 @@ class Current:
         return getattr(context, name)
 
     def __dir__(self) -> list[str]:
-        return ["is_running", *_FIELDS]
+        return ["is_running", "tempdir", *_FIELDS]
 
     def __repr__(self) -> str:
         context = _task.get()

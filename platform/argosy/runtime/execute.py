@@ -28,6 +28,7 @@ from argosy.runtime.context import TaskContext, collecting_metrics, running_task
 from argosy.runtime.decisions import task_resources
 from argosy.runtime.inputs import RunView, resolve_inputs
 from argosy.runtime.read_only import note_read_only_inputs
+from argosy.runtime.scratch import task_scratch
 from argosy.runtime.spec import TaskSpec
 from argosy.runtime.threads import limited_threads
 from argosy.store import save
@@ -95,7 +96,8 @@ def run_task(
                 RunView(definition.ir, spec.run_id, params, store), step, spec.index
             ).cpu
             context = TaskContext.of(spec, definition.ir)
-            with limited_threads(cpu), running_task(context):
+            scratch = task_scratch(store.staging_dir())
+            with limited_threads(cpu), running_task(context), scratch:
                 _call(function, resolved.values, step, spec, store, outcome, echo_logs, capture_to)
         if outcome.output is not None:
             record = OutputRecord(
