@@ -112,11 +112,11 @@ def run_entrypoint(
             if artifact.length is not None:
                 (outputs_dir / f"length{suffix}").write_text(str(artifact.length))
         asked = ([""] if write_value else []) + [f"-{name}" for name in field_values]
-        for suffix in asked:
-            if suffix not in reported:
-                continue  # a caught task's None output has no named outputs
-            where = spec.step + suffix.replace("-", ".")
-            _write_value(outputs_dir / f"value{suffix}", load(store, reported[suffix]), where)
+        for suffix in asked:  # a caught task's None output has no named outputs: None each
+            value = load(store, reported[suffix]) if suffix in reported else None
+            _write_value(
+                outputs_dir / f"value{suffix}", value, spec.step + suffix.replace("-", ".")
+            )
     return record
 
 
