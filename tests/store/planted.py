@@ -8,7 +8,6 @@ object a step returns to the next one, as a fitted model would be.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from argosy import pipeline, step
@@ -24,11 +23,17 @@ class Planted:
         return os.makedirs, (self.marker,)
 
 
-@dataclass
 class Box:
-    """An object only pickle stores."""
+    """An object only pickle stores (a dataclass would be named outputs)."""
 
-    value: int
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Box) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
 
 
 @step
