@@ -8,8 +8,8 @@
 
 The client reads through a `MetadataReader` (the embedded database, or a metadata service when
 ``ARGOSY_METADATA_URL`` is set) and loads values from the `ArtifactStore`; both are opened on
-first use. `Run`, `Task` and `Artifact` are small frozen views over the recorded shapes that
-fetch more only when asked. Run ids and artifact digests may be given as unique prefixes, as in
+first use. `Run`, `Task` and `Artifact` (`argosy.client_views`) are small frozen views over the
+recorded shapes that fetch more only when asked. Run ids and artifact digests may be given as unique prefixes, as in
 git.
 
 Like Metaflow's namespaces, a client lists the runs of one owner (`argosy.ownership`), by
@@ -19,27 +19,18 @@ default the current user's: ``Client(owner="production")`` lists production runs
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
-from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-from argosy import ir
+from argosy.client_views import Artifact, Run, Task
 from argosy.config import Settings
-from argosy.errors import ArgosyError, NotFound, TagError
-from argosy.metadata.reader import Direction, MetadataReader
+from argosy.errors import NotFound
+from argosy.metadata.reader import MetadataReader
 from argosy.metadata.schemas import (
     ArtifactPublic,
-    LineageGraph,
-    MetricPublic,
     RunPublic,
     RunStatus,
-    RunTagsChange,
-    TaskPublic,
 )
-from argosy.outputs import map_width
 from argosy.ownership import (
     CURRENT_USER,
     CurrentUser,
@@ -48,8 +39,7 @@ from argosy.ownership import (
     check_tags,
     user_owner,
 )
-from argosy.store.addresses import log_key
-from argosy.store.base import ArtifactInfo, ArtifactStore
+from argosy.store.base import ArtifactStore
 
 PAGE = 200
 """Runs asked for per page when scanning."""
@@ -60,19 +50,6 @@ DIGEST_LENGTH = 64
 """Hex characters of a sha256: a digest this long is never a prefix."""
 
 T = TypeVar("T")
-
-
-class _Field(Generic[T]):
-    """A read-only attribute of a view, taken from the model it wraps (``view.<source>``)."""
-
-    def __init__(self, source: str = "record") -> None:
-        self.source = source
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, view: Any, owner: type | None = None) -> T:
-        return getattr(getattr(view, self.source), self.name)
 
 
 class Client:
@@ -243,254 +220,6 @@ def _only(matches: list[str], prefix: str, what: str) -> str:
         shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
         raise NotFound(f"{what} prefix {prefix!r} is ambiguous ({shown}); give more characters")
     return matches[0]
-
-
-@dataclass(frozen=True, repr=False)
-class Artifact:
-    """A stored value: its identity and description now, its bytes on `load`."""
-
-    client: Client = field(compare=False)
-    info: ArtifactInfo
-
-    digest = _Field[str]("info")
-    format = _Field[str]("info")
-    type = _Field[str]("info")
-    size = _Field[int]("info")
-    length = _Field[int | None]("info")
-    name = _Field[str | None]("info")
-    """The file or folder name of a path artifact (format ``file`` or ``dir``)."""
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        """What the step said of this output (``argosy.Artifact(value, metadata=...)``)."""
-        return copy.deepcopy(self.info.metadata)
-
-    def __repr__(self) -> str:
-        named = f" {self.name!r}" if self.name is not None else ""
-        return f"<Artifact {self.digest[:12]} {self.format} {self.type}{named} {self.size} B>"
-
-    def load(self, *, mmap: bool = True, allow_pickle: bool = False) -> Any:
-        """The value, deserialized (numpy arrays memory-mapped unless ``mmap=False``; a file or
-        folder as a local `Path`, read-only by convention).
-
-        A value stored with pickle (format ``pickle``) raises `PickleNotAllowed` unless
-        ``allow_pickle=True``: unpickling runs code of whoever wrote it, so pass it only for
-        runs you trust. Bytes that do not match the digest raise `ArtifactCorrupted`.
-        """
-        from argosy.store import load
-
-        return load(self.client.store, self.info, mmap=mmap, allow_pickle=allow_pickle)
-
-    @cached_property
-    def fields(self) -> dict[str, Artifact]:
-        """The named outputs of a step that returned several values (a NamedTuple or a
-        dataclass), an artifact each, by name; empty for a single value."""
-        from argosy.store.fields import named_artifacts
-
-        infos = named_artifacts(self.client.store, self.info)
-        return {name: Artifact(self.client, info) for name, info in infos.items()}
-
-    def lineage(self, direction: Direction = "upstream", depth: int | None = None) -> LineageGraph:
-        """Tasks and artifacts this one came from (upstream) or fed (downstream)."""
-        return self.client.reader.lineage(self.digest, direction=direction, depth=depth)
-
-    @cached_property
-    def record(self) -> ArtifactPublic:
-        """The metadata record: the tasks that produced and consumed it."""
-        if isinstance(self.info, ArtifactPublic):
-            return self.info
-        return self.client.reader.get_artifact(self.digest)
-
-
-@dataclass(frozen=True, repr=False)
-class Task:
-    """One task of a run (one step, one index) as its latest attempt left it."""
-
-    client: Client = field(compare=False)
-    record: TaskPublic
-
-    id = _Field[str]()
-    run_id = _Field[str]()
-    step = _Field[str]()
-    index = _Field[int]()
-    attempt = _Field[int]()
-
-    def __repr__(self) -> str:
-        return f"<Task {self.id} {self.status}>"
-
-    @property
-    def status(self) -> str:
-        return self.record.status.value
-
-    @property
-    def metrics(self) -> dict[str, float]:
-        return dict(self.record.metrics)
-
-    @property
-    def duration(self) -> float | None:
-        """Seconds the latest attempt took, when it finished."""
-        return _seconds(self.record.started_at, self.record.finished_at)
-
-    @property
-    def output(self) -> Artifact | None:
-        output = self.record.output
-        return None if output is None else Artifact(self.client, output)
-
-    def logs(self, attempt: int | None = None) -> str:
-        """The captured stdout and stderr of the latest attempt, or of ``attempt``.
-
-        A task cloned by a resume did not run: its log is the one of the task it was cloned from.
-        """
-        record = self.record
-        if record.cloned_from is not None and record.log_key is None:
-            origin_run, step, index = record.cloned_from.rsplit(".", 2)
-            return self.client.run(origin_run).logs(step, int(index), attempt)
-        chosen = record.attempt if attempt is None else attempt
-        key = record.log_key if attempt is None and record.log_key else None
-        key = key or log_key(record.run_id, record.step, record.index, chosen)
-        data = self.client.store.get_record(key)
-        if data is None:
-            why = (
-                "it was a cache hit, so nothing ran"
-                if record.cache_hit
-                else "it may not have run yet, or its log is still with its pod on the cluster"
-            )
-            raise NotFound(f"no log recorded for task {self.id}, attempt {chosen}: {why}")
-        return data.decode(errors="replace")
-
-
-@dataclass(frozen=True, repr=False)
-class Run:
-    """A recorded run: its parameters and status now, tasks and outputs when asked."""
-
-    client: Client = field(compare=False)
-    record: RunPublic
-
-    id = _Field[str]()
-    pipeline = _Field[str]()
-    project = _Field[str | None]()
-    owner = _Field[str | None]()
-    """``user:<name>`` or ``production`` (None for a run recorded before runs had owners)."""
-
-    def __repr__(self) -> str:
-        return f"<Run {self.id} of {self.pipeline}: {self.status}>"
-
-    @property
-    def tags(self) -> tuple[str, ...]:
-        """The run's tags when this view read it, in alphabetical order."""
-        return tuple(self.record.tags)
-
-    def add_tags(self, *tags: str) -> Run:
-        """Tag the run (a tag it has already stays once); the run as recorded now. This view
-        keeps what it read: ``run = run.add_tags("best")``."""
-        return self._change_tags(add=check_tags(tags))
-
-    def remove_tags(self, *tags: str) -> Run:
-        """Remove tags from the run (one it has not changes nothing); the run as recorded now."""
-        return self._change_tags(remove=check_tags(tags))
-
-    def _change_tags(self, **change: tuple[str, ...]) -> Run:
-        if not any(change.values()):
-            raise TagError("name at least one tag, e.g. run.add_tags('baseline')")
-        update = RunTagsChange.model_validate(change)
-        return Run(self.client, self.client.reader.update_tags(self.id, update))
-
-    @property
-    def status(self) -> str:
-        return self.record.status.value
-
-    @property
-    def parameters(self) -> dict[str, Any]:
-        return dict(self.record.parameters)
-
-    @property
-    def duration(self) -> float | None:
-        """Seconds from start to finish, when the run finished."""
-        return _seconds(self.record.started_at, self.record.finished_at)
-
-    @cached_property
-    def pipeline_ir(self) -> ir.Pipeline:
-        """The pipeline as it was when this run started (its recorded version)."""
-        return ir.Pipeline.model_validate(
-            self.client.reader.get_pipeline_version(self.record.pipeline_version)
-        )
-
-    @cached_property
-    def _tasks(self) -> list[Task]:
-        return [Task(self.client, record) for record in self.client.reader.list_tasks(self.id)]
-
-    def tasks(self, step: str | None = None) -> list[Task]:
-        """The run's tasks, by step then index; only those of ``step`` when given."""
-        if step is not None:
-            self.pipeline_ir.step(step)
-        return [task for task in self._tasks if step is None or task.step == step]
-
-    def output(self, step: str, field: str | None = None) -> Artifact | list[Artifact]:
-        """The output of an unmapped step, or the outputs of a mapped one in map order; only
-        its named output ``field`` when given (``run.output("train", "model")``)."""
-        outputs = self._outputs(step)
-        if field is None:
-            return outputs
-        picked = [_field_of(output, field, step) for output in _listed(outputs)]
-        return picked if isinstance(outputs, list) else picked[0]
-
-    def _outputs(self, step: str) -> Artifact | list[Artifact]:
-        tasks = sorted(self.tasks(step), key=lambda task: task.index)
-        mapped = self.pipeline_ir.step(step).mapped is not None
-        if mapped and not tasks and self._mapped_over_nothing(step):
-            return []
-        missing = [task for task in tasks if task.output is None]
-        if missing or not tasks:
-            state = ", ".join(f"{task.id} {task.status}" for task in missing[:3]) or "no tasks yet"
-            raise NotFound(
-                f"step {step!r} of run {self.id} has no output ({state}); "
-                f"see `argosy show {self.id}`"
-            )
-        outputs = [task.output for task in tasks if task.output is not None]
-        return outputs if mapped else outputs[0]
-
-    def _mapped_over_nothing(self, step: str) -> bool:
-        """Whether the mapped ``step`` has no tasks because what it maps over is empty."""
-        try:
-            width = map_width(
-                self.pipeline_ir,
-                step,
-                run_id=self.id,
-                params=self.record.parameters,
-                store=self.client.store,
-            )
-        except ArgosyError:  # what it maps over is not known yet (its upstream has not run)
-            return False
-        return width == 0
-
-    def metrics(self) -> list[MetricPublic]:
-        """Every metric the run's tasks reported."""
-        return self.client.reader.metrics(self.id)
-
-    def logs(self, step: str, index: int = 0, attempt: int | None = None) -> str:
-        """The captured output of a task (its latest attempt unless ``attempt`` is given)."""
-        for task in self.tasks(step):
-            if task.index == index:
-                return task.logs(attempt)
-        raise NotFound(f"run {self.id} has no task {step}[{index}]; see `argosy show {self.id}`")
-
-
-def _listed(outputs: Artifact | list[Artifact]) -> list[Artifact]:
-    return outputs if isinstance(outputs, list) else [outputs]
-
-
-def _field_of(output: Artifact, field: str, step: str) -> Artifact:
-    """Named output ``field`` of ``output``; NotFound naming the outputs there are."""
-    if field not in output.fields:
-        there = ", ".join(output.fields) or "none: it returned one value"
-        raise NotFound(
-            f"step {step!r} has no output named {field!r}; its named outputs are {there}"
-        )
-    return output.fields[field]
-
-
-def _seconds(start: datetime | None, end: datetime | None) -> float | None:
-    return None if start is None or end is None else (end - start).total_seconds()
 
 
 __all__ = ["Artifact", "Client", "Run", "Task"]

@@ -142,3 +142,24 @@ def test_pipelines_without_the_new_fields_keep_their_json() -> None:
     document = plain.ir.canonical_json()
     assert "outputs" not in document and "item_fields" not in document
     assert "imports" not in document and "field" not in document
+
+
+def test_a_dataclass_with_derived_fields_is_one_output() -> None:
+    from dataclasses import dataclass, field
+
+    from argosy.dsl.step import named_outputs
+
+    @dataclass
+    class Plain:
+        a: int
+        b: str
+
+    @dataclass
+    class Derived:
+        a: int
+        twice: int = field(init=False)
+
+    assert named_outputs(Plain) == ("a", "b")
+    assert named_outputs(Derived) == ()
+    assert named_outputs(Pair) == ("left", "right")
+    assert named_outputs(tuple) == () and named_outputs(dict) == ()

@@ -85,10 +85,12 @@ def _unresolved(function: Callable[..., Any]) -> tuple[str | None, Any]:
 
 
 def named_outputs(annotation: Any) -> tuple[str, ...]:
-    """The output names a return annotation declares: the fields of a NamedTuple or a
-    dataclass; none for any other type."""
+    """The output names a return annotation declares: the fields of a NamedTuple or of a
+    dataclass whose fields are all given to its constructor (so it can be made again from
+    them); none for any other type."""
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
-        return tuple(f.name for f in dataclasses.fields(annotation))
+        fields = dataclasses.fields(annotation)
+        return tuple(f.name for f in fields) if all(f.init for f in fields) else ()
     if isinstance(annotation, type) and issubclass(annotation, tuple):
         return tuple(getattr(annotation, "_fields", ()))
     return ()
