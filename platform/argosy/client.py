@@ -9,8 +9,8 @@
 The client reads through a `MetadataReader` (the embedded database, or a metadata service when
 ``ARGOSY_METADATA_URL`` is set) and loads values from the `ArtifactStore`; both are opened on
 first use. `Run`, `Task` and `Artifact` (`argosy.client_views`) are small frozen views over the
-recorded shapes that fetch more only when asked. Run ids and artifact digests may be given as unique prefixes, as in
-git.
+recorded shapes that fetch more only when asked. Run ids and artifact digests may be given as
+unique prefixes, as in git.
 
 Like Metaflow's namespaces, a client lists the runs of one owner (`argosy.ownership`), by
 default the current user's: ``Client(owner="production")`` lists production runs,

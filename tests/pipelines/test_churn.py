@@ -4,6 +4,7 @@ its metadata, the project and tags, and the nightly schedule it declares."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from argosy import Client
 from argosy.config import Settings
 from argosy.dsl import load_pipeline
-from tests.pipelines.recorded import run_json
+from tests.pipelines.recorded import argosy, run_json
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,6 +40,16 @@ def test_churn_picks_a_model_and_reports_what_drives_churn(tmp_path: Path, clien
     table = run.tasks("load_table")[0].record.inputs[0].artifact
     assert table.metadata == {"source": "pipelines/data/customers.csv"}
     assert table.digest == _sha256(ROOT / "pipelines" / "data" / "customers.csv")
+
+    shown = argosy(tmp_path, "show", run.id)
+    assert f"import customers <- pipelines/data/customers.csv ({table.digest[:12]}, file" in (
+        shown.stdout + shown.stderr
+    )
+    assert "fit[3].accuracy" in shown.stdout + shown.stderr  # named outputs, one row each
+    payload = json.loads(argosy(tmp_path, "show", run.id, "--json").stdout)
+    assert [(i["name"], i["artifact"]["digest"]) for i in payload["imports"]] == [
+        ("customers", table.digest)
+    ]
 
 
 def test_churn_reads_a_changed_table_and_its_cache_notices(tmp_path: Path, client: Client) -> None:

@@ -167,10 +167,32 @@ def _show_payload(run: Run, tasks: list[Task], metrics: list[MetricPublic]) -> d
     }
     return {
         "run": run.record.model_dump(mode="json"),
+        "imports": _imports(run, tasks),
         "steps": steps,
         "tasks": [task.record.model_dump(mode="json") for task in tasks],
         "metrics": [metric.model_dump(mode="json") for metric in metrics],
     }
+
+
+def _imports(run: Run, tasks: list[Task]) -> list[dict[str, Any]]:
+    """The outside data the run imported: each import's name, where it came from, and the
+    artifact it was captured as (as the steps that read it recorded it; None if none did)."""
+    read = {
+        item.artifact.metadata.get("source"): item.artifact
+        for task in tasks
+        for item in task.record.inputs
+        if item.artifact.metadata.get("source") is not None
+    }
+    listed = []
+    for item in run.pipeline_ir.imports:
+        source = item.uri if item.uri is not None else run.parameters.get(item.parameter or "")
+        artifact = read.get(source)
+        listed.append({
+            "name": item.name,
+            "source": source,
+            "artifact": None if artifact is None else artifact.model_dump(mode="json"),
+        })  # fmt: skip
+    return listed
 
 
 def show(
@@ -196,6 +218,12 @@ def show(
         f"tags {escape(', '.join(run.tags) or '-')}"
     )
     console.print(f"parameters {escape(json.dumps(run.parameters))}")
+    for item in payload["imports"]:
+        artifact = item["artifact"]
+        captured = "not read" if artifact is None else (
+            f"{artifact['digest'][:SHORT]}, {artifact['format']}, {artifact['size']:,} B"
+        )  # fmt: skip
+        console.print(f"import {item['name']} <- {escape(str(item['source']))} ({captured})")
     if record.resumed_from:
         console.print(f"resumed from {record.resumed_from}")
     if record.error:
