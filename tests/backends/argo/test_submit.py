@@ -308,3 +308,39 @@ def test_the_pipeline_definitions_submit_uses_the_kubeconfig_of_the_environment(
     assert request.body["metadata"]["name"] == result.stdout.strip()
     assert request.body["spec"]["arguments"]["parameters"] == [{"name": "width", "value": "3"}]
     assert_valid(request.body)
+
+
+def test_submit_captures_imports_before_the_workflow_exists(
+    cluster: FakeCluster, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from argosy.errors import PipelineError
+    from argosy.runtime.imports import imported_artifact
+    from tests.backends.local import data_flows
+
+    work = tmp_path / "work"
+    (work / "corpus").mkdir(parents=True)
+    (work / "table.csv").write_text("a\n1\n")
+    (work / "corpus" / "one.txt").write_text("one")
+    monkeypatch.chdir(work)
+    api = KubeApi.connect(cluster.kubeconfig(tmp_path / "kubeconfig"))
+    handle = submit_pipeline(
+        data_flows.imports, {"table": "table.csv"}, settings, image=IMAGE, api=api,
+        code_package=False,
+    )  # fmt: skip
+    store = LocalStore(settings.store_root)
+    table = imported_artifact(store, handle.run_id, "table")
+    assert (table.format, table.name, table.metadata) == (
+        "file",
+        "table.csv",
+        {"source": "table.csv"},
+    )
+    assert imported_artifact(store, handle.run_id, "corpus").format == "dir"
+    assert "table.csv" not in json.dumps(cluster.requests[0].body["spec"]["templates"])
+
+    with pytest.raises(PipelineError, match=r"reads gone\.csv, which does not exist"):
+        submit_pipeline(
+            data_flows.imports, {"table": "gone.csv"}, settings, image=IMAGE, api=api,
+            code_package=False,
+        )  # fmt: skip
+    assert len(cluster.requests) == 1  # nothing submitted, and no run recorded
+    assert [r.id for r in open_reader(settings).list_runs(owner=None).data] == [handle.run_id]

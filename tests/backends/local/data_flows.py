@@ -129,3 +129,16 @@ def half_trained() -> Trained:
 @pipeline
 def wrong_outputs():
     half_trained()
+
+
+@step
+def gated_count(data: Path, gate: str) -> int:
+    if Path(gate).exists():
+        raise RuntimeError(f"the gate {gate} is closed")
+    return len(data.read_text().splitlines())
+
+
+@pipeline
+def gated_import(gate: str):
+    """Fails while the file ``gate`` exists: a run to resume."""
+    gated_count(importer("table.csv"), gate)

@@ -179,3 +179,19 @@ def test_the_client_reads_named_outputs_one_by_one(settings: Settings) -> None:
         run.output("fit", "loss")
     with pytest.raises(NotFound, match="its named outputs are none: it returned one value"):
         run.output("best", "accuracy")
+
+
+def test_a_resumed_run_reads_the_data_its_origin_imported(
+    settings: Settings, data_dir: Path
+) -> None:
+    from argosy.backends.local import resume_run
+
+    gate = data_dir / "gate"
+    gate.touch()
+    failed = _run(flows.gated_import, settings, gate=str(gate))
+    assert failed.status.value == "failed"
+    gate.unlink()
+    (data_dir / "table.csv").write_text("one line now\n")
+    resumed = resume_run(failed.run_id, settings, max_workers=2, progress=False)
+    assert resumed.succeeded
+    assert output(settings, resumed, "gated_count") == 3  # the table as the origin captured it
