@@ -200,3 +200,27 @@ def test_a_path_artifact_whose_name_is_not_a_plain_name_is_refused(tmp_path: Pat
     for name in ("../model", "..", None):
         with pytest.raises(StoreError, match="has no usable name"):
             load(store, _forged(store, [_entry("fine.txt")], name=name))  # type: ignore[arg-type]
+
+
+def test_a_step_changing_what_it_was_given_reaches_neither_the_store_nor_later_loads(
+    tmp_path: Path,
+) -> None:
+    store = LocalStore(tmp_path / "store")
+    source = tmp_path / "notes.txt"
+    source.write_text("as stored\n")
+    file_info = save(store, source)
+    folder_info = save(store, _make_folder(tmp_path / "model"))
+
+    given = load(store, file_info)
+    given.chmod(0o644)  # what a step running as root does without asking
+    with given.open("a") as changed:
+        changed.write("scribbled\n")
+    assert load(store, file_info).read_text() == "as stored\n"
+    assert store.get_bytes(file_info.digest) == b"as stored\n"  # the blob is untouched
+
+    unpacked = load(store, folder_info)
+    expected = _listing(unpacked)
+    unpacked.chmod(0o755)
+    (unpacked / "extra.txt").write_text("added by a step")
+    again = load(store, folder_info)
+    assert again == unpacked and _listing(again) == expected

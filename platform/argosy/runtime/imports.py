@@ -54,8 +54,12 @@ def record_imports(store: ArtifactStore, run_id: str, captured: Mapping[str, Art
         store.put_record(import_key(run_id, name), artifact.model_dump_json().encode())
 
 
-def copy_imports(pipeline: ir.Pipeline, *, origin: str, run_id: str, store: ArtifactStore) -> None:
-    """Give run ``run_id`` the imports run ``origin`` captured (a resume reads the same data)."""
+def origin_imports(
+    pipeline: ir.Pipeline, origin: str, store: ArtifactStore
+) -> dict[str, ArtifactInfo]:
+    """The imports run ``origin`` captured, to resume with (a resume reads the same data);
+    PipelineError when one is missing (the pipeline gained an import since)."""
+    captured = {}
     for item in pipeline.imports:
         data = store.get_record(import_key(origin, item.name))
         if data is None:
@@ -64,7 +68,8 @@ def copy_imports(pipeline: ir.Pipeline, *, origin: str, run_id: str, store: Arti
                 "new run instead",
                 pipeline=pipeline.name,
             )
-        store.put_record(import_key(run_id, item.name), data)
+        captured[item.name] = ArtifactInfo.model_validate_json(data)
+    return captured
 
 
 def imported_artifact(store: ArtifactStore, run_id: str, name: str) -> ArtifactInfo:
@@ -120,9 +125,10 @@ def _download(location: str, scratch: Path, settings: Settings, pipeline: str, n
             if entry.object_name is None or entry.is_dir:
                 continue
             found = True
-            client.fget_object(
-                bucket, entry.object_name, str(folder / entry.object_name[len(key) :])
+            target = object_path_in_folder(
+                folder, entry.object_name[len(key) :], location, pipeline, name
             )
+            client.fget_object(bucket, entry.object_name, str(target))
     except S3Error as error:
         raise PipelineError(
             f"import {name!r} could not read {location}: {error.code} ({error.message})",
@@ -133,6 +139,29 @@ def _download(location: str, scratch: Path, settings: Settings, pipeline: str, n
             f"import {name!r} reads folder {location}, which holds no objects", pipeline=pipeline
         )
     return folder
+
+
+def object_path_in_folder(
+    folder: Path, relative: str, location: str, pipeline: str, name: str
+) -> Path:
+    """Where the object at ``relative`` (its key after the prefix) goes in ``folder``;
+    PipelineError for a key that would land outside it or clash with a folder."""
+    parts = relative.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise PipelineError(
+            f"import {name!r} reads folder {location}, which holds an object named "
+            f"{relative!r}: a key with an empty, '.' or '..' part cannot be a file of a folder; "
+            "rename it or import the objects you need one by one",
+            pipeline=pipeline,
+        )
+    target = folder.joinpath(*parts)
+    if target.is_dir() or any(parent.is_file() for parent in target.parents):
+        raise PipelineError(
+            f"import {name!r} reads folder {location}, where {relative!r} is both a file and "
+            "a folder; a folder on disk cannot hold both",
+            pipeline=pipeline,
+        )
+    return target
 
 
 def _s3_client(settings: Settings, name: str) -> Any:
@@ -162,23 +191,24 @@ def prepare_imports(
     *,
     resumed_from: str | None,
 ) -> Callable[[str], None]:
-    """Capture a new run's imports now (or, for a resumed run, take its origin's); the call
-    that gives them to the run once its id is known."""
+    """Capture a new run's imports now (or, for a resumed run, take its origin's), before the
+    run is recorded, so a missing file stops it first; the call that gives them to the run
+    once its id is known."""
     if not pipeline.imports:
         return lambda run_id: None
     if resumed_from is not None:
-        return lambda run_id: copy_imports(
-            pipeline, origin=resumed_from, run_id=run_id, store=store
-        )
-    captured = capture_imports(pipeline, params, store, settings)
+        captured = origin_imports(pipeline, resumed_from, store)
+    else:
+        captured = capture_imports(pipeline, params, store, settings)
     return lambda run_id: record_imports(store, run_id, captured)
 
 
 __all__ = [
     "capture_imports",
-    "copy_imports",
     "import_key",
     "imported_artifact",
+    "object_path_in_folder",
+    "origin_imports",
     "prepare_imports",
     "record_imports",
 ]

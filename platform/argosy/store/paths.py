@@ -17,15 +17,18 @@ the file it points to into the folder instead.
 
 Loading places the file or folder under ``paths/<format>/<digest>/<name>`` beside the store's
 staging folder (in the local store's root; in the download cache of an S3 store): a file is a
-hard link to the verified blob (a copy where links are not possible), a folder is unpacked from
-the verified blob the first time, into a staging folder renamed into place, so concurrent loads
-agree. Files loaded are read-only (mode 0444), folders not; both are read-only by convention:
-a step that changes one must copy it first (``shutil.copytree(folder, here)``), since other
-steps read the same copy. Unpacking refuses any entry that would land outside the folder.
+copy of the verified blob (never the blob itself, so nothing a step does reaches the store), a
+folder is unpacked from the verified blob into a staging folder renamed into place, so
+concurrent loads agree. What is placed is read-only (files 0444, folders 0555) and sealed with
+a fixed modification time, `PLACED_TIME_NS`: a step that changes it anyway (root ignores the
+modes) changes that time, and the next load places it again instead of handing it out. Steps
+read the same copy, so a step that changes one must copy it first
+(``shutil.copytree(folder, here)``). Unpacking refuses any entry that would land outside the folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -38,6 +41,7 @@ from typing import IO, BinaryIO
 
 from argosy.errors import StoreError
 from argosy.store.base import ArtifactInfo, ArtifactStore
+from argosy.store.keys import check_digest
 from argosy.store.staged import StagedBlob, zip_entry, zip_writer
 from argosy.store.staging import new_file, new_folder, reporting_full_disk
 
@@ -46,7 +50,6 @@ FILE_MODE = stat.S_IFREG | 0o644
 """The mode every file of a folder artifact is stored with."""
 FOLDER_MODE = stat.S_IFDIR | 0o755
 """The mode every folder of a folder artifact is stored with."""
-_LINK_FAILURES = frozenset({errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP})
 
 
 def save_path(store: ArtifactStore, path: Path) -> ArtifactInfo:
@@ -163,22 +166,28 @@ def _file_type(mode: int) -> str:
 
 
 def load_file(store: ArtifactStore, info: ArtifactInfo) -> Path:
-    """The local path of a ``file`` artifact, under its own name (a hard link to the blob)."""
-    blob = store.local_path(info.digest)  # verified against the digest
+    """The local path of a ``file`` artifact, under its own name: a read-only copy of the
+    verified blob, made once per digest and made again when a step changed it."""
     target = _placed(store, info)
-    if not _same_file(target, blob):
-        staging = store.staging_dir()
-        with reporting_full_disk(staging, info.size):
-            staged = _link_or_copy(blob, staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staged, target)
+    if _pristine(target, info.size):
+        return target
+    blob = store.local_path(info.digest)  # verified against the digest
+    staging = store.staging_dir()
+    with reporting_full_disk(staging, info.size):
+        fd, staged = new_file(staging, "placed")
+        os.close(fd)
+        shutil.copyfile(blob, staged)
+        _seal(staged, 0o444)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target)
     return target
 
 
 def load_folder(store: ArtifactStore, info: ArtifactInfo) -> Path:
-    """The local path of a ``dir`` artifact, under its own name, unpacked once per digest."""
+    """The local path of a ``dir`` artifact, under its own name, unpacked once per digest and
+    again when a step changed what it holds."""
     target = _placed(store, info)
-    if target.is_dir():
+    if _pristine_folder(target):
         return target
     blob = store.local_path(info.digest)
     staging = store.staging_dir()
@@ -186,16 +195,64 @@ def load_folder(store: ArtifactStore, info: ArtifactInfo) -> Path:
     try:
         with reporting_full_disk(staging, info.size):
             _unpack(blob, work, info.digest)
-            work.chmod(0o755)
+            for path in sorted(_everything_in(work), reverse=True):  # a folder after what it holds
+                _seal(path, 0o555 if path.is_dir() else 0o444)
             target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists() and not _pristine_folder(target):  # a step changed it
+                _set_aside(target, staging)
             try:
                 os.rename(work, target)
             except OSError as error:
                 if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                     raise  # otherwise another process unpacked it first
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        _remove(work)
     return target
+
+
+PLACED_TIME_NS = 946_684_800 * 10**9
+"""The modification time (2000-01-01) of every placed file and folder: one that differs was
+changed after it was placed, so it is placed again rather than handed out."""
+
+
+def _seal(path: Path, mode: int) -> None:
+    path.chmod(mode)
+    os.utime(path, ns=(PLACED_TIME_NS, PLACED_TIME_NS))
+
+
+def _pristine(path: Path, size: int | None = None) -> bool:
+    """Whether ``path`` is as it was placed: its sealed time, and ``size`` bytes if given."""
+    try:
+        found = path.stat()
+    except OSError:
+        return False
+    return found.st_mtime_ns == PLACED_TIME_NS and (size is None or found.st_size == size)
+
+
+def _pristine_folder(root: Path) -> bool:
+    return root.is_dir() and all(_pristine(path) for path in _everything_in(root))
+
+
+def _set_aside(target: Path, staging: Path) -> None:
+    """Remove a placed folder a step changed (unless another load did it first)."""
+    tainted = new_folder(staging, "tainted")
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(target, tainted / "tree")
+    _remove(tainted)
+
+
+def _everything_in(root: Path) -> list[Path]:
+    return [root, *root.rglob("*")]
+
+
+def _remove(root: Path) -> None:
+    """Remove a folder placing may have made read-only."""
+    if not root.exists():
+        return
+    for path in _everything_in(root):
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(0o755)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _unpack(blob: Path, into: Path, digest: str) -> None:
@@ -239,30 +296,7 @@ def _placed(store: ArtifactStore, info: ArtifactInfo) -> Path:
             f"artifact {info.digest} of format {info.format!r} has no usable name ({name!r}); "
             "its record was not written by Argosy: run the step that produced it again"
         )
-    return store.staging_dir().parent / "paths" / info.format / info.digest / name
-
-
-def _same_file(path: Path, other: Path) -> bool:
-    try:
-        return os.path.samefile(path, other)
-    except OSError:
-        return False
-
-
-def _link_or_copy(blob: Path, staging: Path) -> Path:
-    """A new staging name for the blob: a hard link to it, or a read-only copy."""
-    fd, staged = new_file(staging, "link")
-    os.close(fd)
-    staged.unlink()
-    try:
-        os.link(blob, staged)
-    except OSError as error:
-        if error.errno not in _LINK_FAILURES:
-            raise
-        shutil.copyfile(blob, staged)
-    if stat.S_IMODE(staged.stat().st_mode) != 0o444:  # a copy, or a link to a download
-        staged.chmod(0o444)
-    return staged
+    return store.staging_dir().parent / "paths" / info.format / check_digest(info.digest) / name
 
 
 __all__ = ["FILE_MODE", "FOLDER_MODE", "load_file", "load_folder", "save_path"]
