@@ -8,12 +8,11 @@ NamedTuple whose fields are artifacts of their own (``data.features``, ``data.la
 is a list of configurations whose fields each task takes (`each`); ``fit`` returns named outputs
 too, and ``choose`` reads only the accuracies of all fits; ``report`` writes a Markdown file in
 its task's own directory (``current.tempdir``) and returns it with the model's figures as
-metadata. Runs belong to the project ``churn``; on Argo the pipeline runs every night at 03:00,
-Paris time, never twice at once.
+metadata. Runs belong to the project ``churn``.
 
     argosy run pipelines/churn.py                     # from the repository's root
     argosy run pipelines/churn.py --param table=my_customers.csv --tag trial
-    argosy schedule pipelines/churn.py                # the nightly CronWorkflow, on Argo
+    argosy submit pipelines/churn.py --watch          # on Argo: the table is captured here
 """
 
 from __future__ import annotations
@@ -97,7 +96,7 @@ def report(best: dict[str, Any], columns: list[str], coefficients: list[np.ndarr
     return Artifact(path, metadata=metadata)  # type: ignore[return-value]
 
 
-@pipeline(project="churn", schedule="0 3 * * *", timezone="Europe/Paris", concurrency="forbid")
+@pipeline(project="churn")
 def churn(table: str = "pipelines/data/customers.csv", configs: list[dict[str, Any]] = GRID):
     """Pick the regularization of a churn model over a customer table."""
     data = load_table(importer(table, name="customers"))

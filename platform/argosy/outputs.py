@@ -19,7 +19,7 @@ from argosy.errors import ArtifactNotFound, PipelineError
 from argosy.metadata.schemas import TaskInput
 from argosy.store.addresses import output_key
 from argosy.store.base import ArtifactInfo, ArtifactStore
-from argosy.store.fields import field_info
+from argosy.store.fields import output_part
 
 
 class OutputRecord(BaseModel):
@@ -64,8 +64,7 @@ def output_artifact(
     store: ArtifactStore, run_id: str, step: str, index: int, field: str | None = None
 ) -> ArtifactInfo:
     """The artifact of task (run_id, step, index)'s output, or of its named output ``field``."""
-    artifact = read_output(store, run_id, step, index).artifact
-    return artifact if field is None else field_info(store, artifact, field)
+    return output_part(store, read_output(store, run_id, step, index).artifact, field)
 
 
 def map_width(

@@ -21,6 +21,7 @@ the command line alike.
 from __future__ import annotations
 
 import getpass
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -114,16 +115,14 @@ def _text_problem(text: str, part: str | None = None) -> str | None:
 def user_owner(user: str | None = None) -> str:
     """The owner of the current user's runs: ``user:<user>``, by default ``user:<login name>``.
 
-    ``user`` is ``Settings.user`` (``ARGOSY_USER``); TagError when neither it nor a login name
-    is known (a container without a user, say).
+    ``user`` is ``Settings.user`` (``ARGOSY_USER``); where neither it nor a login name is known
+    (a container running as a uid with no name), ``user:uid-<uid>``.
     """
     if user is None:
         try:
             user = getpass.getuser()
-        except (OSError, KeyError) as error:  # no LOGNAME/USER and no passwd entry
-            raise TagError(
-                f"cannot tell who you are ({error}); set ARGOSY_USER to your name"
-            ) from error
+        except (OSError, KeyError):  # no LOGNAME/USER and no passwd entry
+            user = f"uid-{os.getuid()}"
     return check_owner(f"{USER_PREFIX}{user}")
 
 

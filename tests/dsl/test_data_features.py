@@ -163,3 +163,57 @@ def test_a_dataclass_with_derived_fields_is_one_output() -> None:
     assert named_outputs(Derived) == ()
     assert named_outputs(Pair) == ("left", "right")
     assert named_outputs(tuple) == () and named_outputs(dict) == ()
+
+
+class Summary(NamedTuple):
+    score: float
+    description: str
+
+
+@step
+def summarize() -> Summary:
+    return Summary(1.0, "fine")
+
+
+def test_fields_of_items_are_not_crossed() -> None:
+    @step
+    def fit(x: int, seed: int) -> int:
+        return x + seed
+
+    @pipeline
+    def crossed(rows: list[dict[str, int]], seeds: list[int]):
+        fit.map(x=each(rows).a, seed=seeds, over=["seed"], product=True)
+
+    with pytest.raises(PipelineError, match=r"fields of each item \(each\(...\)\) go together"):
+        crossed.ir
+
+
+def test_an_output_cannot_take_the_name_of_a_handle_attribute() -> None:
+    @pipeline
+    def clashing():
+        take(summarize().score)
+
+    with pytest.raises(PipelineError, match="named outputs called description, which step handles"):
+        clashing.ir
+
+
+def test_a_join_and_a_pipeline_result_take_whole_outputs() -> None:
+    from argosy import one_of, when
+
+    @pipeline
+    def joined(flag: int = 0):
+        with when(flag == 0):
+            a = pair()
+        with when(flag != 0):
+            b = pair()
+        take(one_of(a.left, b.left))
+
+    with pytest.raises(PipelineError, match=r"one_of\(\) joins whole outputs of steps"):
+        joined.ir
+
+    @pipeline
+    def returns_a_field():
+        return pair().left
+
+    with pytest.raises(PipelineError, match="a pipeline's result is a whole step output"):
+        returns_a_field.ir

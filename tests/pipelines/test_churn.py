@@ -1,6 +1,6 @@
 """pipelines/churn.py end to end (``argosy run``, read back by the Client): the imported table
 in the lineage, named outputs read one by one, fields of each grid item, the report file with
-its metadata, the project and tags, and the nightly schedule it declares."""
+its metadata, the project and tags; no schedule, since the table is captured by a submitter."""
 
 from __future__ import annotations
 
@@ -65,10 +65,13 @@ def test_churn_reads_a_changed_table_and_its_cache_notices(tmp_path: Path, clien
     assert first != second.id
 
 
-def test_churn_is_scheduled_nightly_in_paris() -> None:
-    schedule = load_pipeline(str(ROOT / "pipelines" / "churn.py")).ir.schedule
-    assert schedule is not None
-    assert (schedule.crons, schedule.timezone) == (["0 3 * * *"], "Europe/Paris")
+def test_churn_cannot_be_scheduled_since_it_imports_its_table() -> None:
+    from argosy.backends.argo import compile_pipeline
+    from argosy.errors import CompileError
+
+    definition = load_pipeline(str(ROOT / "pipelines" / "churn.py"))
+    with pytest.raises(CompileError, match=r"imports outside data \(customers\).*CronWorkflow"):
+        compile_pipeline(definition, kind="cron", schedule="0 3 * * *", image="argosy/base:abc")
 
 
 def _sha256(path: Path) -> str:

@@ -57,6 +57,12 @@ def one_of(*outputs: OutputHandle) -> OneOfHandle:
     if len(outputs) < 2:
         raise PipelineError("one_of() joins two or more step outputs", pipeline=pipeline)
     for output in outputs:
+        if isinstance(output, OutputHandle) and output.field is not None:
+            raise PipelineError(
+                f"one_of() joins whole outputs of steps, not {output.description}; join the "
+                "steps and read the field in the step that takes the join",
+                pipeline=pipeline,
+            )  # fmt: skip
         if not isinstance(output, OutputHandle) or output.pipeline != pipeline:
             raise PipelineError(
                 f"one_of() takes outputs of unmapped steps of this pipeline, not "

@@ -11,7 +11,7 @@ run. Comparing a parameter or an output with a constant gives a `ConditionHandle
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, NoReturn, Self, TypeVar
 
 from argosy import ir
@@ -322,7 +322,14 @@ class FanInHandle(StepHandle):
     """The outputs of all tasks of a mapped step: a list in map order."""
 
 
+HANDLE_ATTRIBUTES = frozenset(
+    {name for name in dir(OutputHandle) + dir(FanInHandle) if not name.startswith("_")}
+    | {f.name for f in fields(OutputHandle)}
+)
+"""Names a step's outputs cannot take: ``out.<name>`` is the handle's own attribute."""
+
 __all__ = [
+    "HANDLE_ATTRIBUTES",
     "ConditionHandle",
     "FanInHandle",
     "Handle",

@@ -190,6 +190,12 @@ class PipelineDefinition:
             )
         if isinstance(result, Handle) and result.pipeline != self.name:
             raise PipelineError("returns a value of another pipeline", pipeline=self.name)
+        if isinstance(result, OutputHandle | FanInHandle) and result.field is not None:
+            raise PipelineError(
+                f"returns {result.description}; a pipeline's result is a whole step output: "
+                "return the step's output (or a step that picks the field)",
+                pipeline=self.name,
+            )
         pipeline = ir.Pipeline(
             name=self.name,
             description=self.description,

@@ -23,7 +23,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 from argosy import ir
 from argosy.dsl._context import Builder, current
 from argosy.dsl.arguments import input_source
-from argosy.dsl.handles import FanInHandle, Handle, OutputHandle
+from argosy.dsl.handles import HANDLE_ATTRIBUTES, FanInHandle, Handle, OutputHandle
 from argosy.dsl.items import ItemField
 from argosy.errors import PipelineError
 
@@ -234,10 +234,23 @@ class Step(Generic[P, R]):
             for argument, value in bound.arguments.items()
         }
         if over is not None and item_fields:
+            if over.product:
+                raise PipelineError(
+                    "crosses its mapped arguments (product=True), but fields of each item "
+                    "(each(...)) go together, item by item; cross the lists themselves instead",
+                    **where,
+                )
             extra = [argument for argument in item_fields if argument not in over.names]
             over = dataclasses.replace(over, names=over.names + extra)
         mapped = [] if over is None else self._mapped_arguments(builder, name, inputs, over)
         returns = self.hints(where).get("return")
+        taken = sorted(set(named_outputs(returns)) & HANDLE_ATTRIBUTES)
+        if taken:
+            raise PipelineError(
+                f"returns named outputs called {', '.join(taken)}, which step handles use for "
+                "themselves (out.step, out.after, ...); rename those fields",
+                **where,
+            )
         step = ir.Step(
             name=name,
             function=f"{self.function.__module__}:{self.function.__qualname__}",

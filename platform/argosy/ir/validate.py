@@ -128,9 +128,10 @@ def _check_mapping(pipeline: Pipeline, step: Step) -> None:
             raise PipelineError(
                 "the mapped argument is not one of the step's inputs", argument=argument, **where
             )
-        if isinstance(step.inputs[argument], OneOfInput | RunStatusInput):
+        if isinstance(step.inputs[argument], OneOfInput | RunStatusInput | ImportInput):
             raise PipelineError(
-                "is mapped over, but a join or the run's status is not a list to map over",
+                "is mapped over, but a join, the run's status or an import is not a list to "
+                "map over",
                 argument=argument, **where,
             )  # fmt: skip
     for argument in step.item_fields:
@@ -138,11 +139,6 @@ def _check_mapping(pipeline: Pipeline, step: Step) -> None:
             raise PipelineError(
                 "takes a field of each item, but it is not mapped over", argument=argument, **where
             )
-        if isinstance(step.inputs[argument], ImportInput):
-            raise PipelineError(
-                "is mapped over, but an import is a path, not a list to map over",
-                argument=argument, **where,
-            )  # fmt: skip
     if len(set(step.mapped_arguments)) < len(step.mapped_arguments):
         raise PipelineError("an argument is mapped over twice", **where)
     if step.map_product and not step.map_with:

@@ -13,6 +13,7 @@ declared with ``allow_pickle=True``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -198,7 +199,7 @@ def _item_field(value: Any, field: str, pipeline: ir.Pipeline, step: ir.Step, ar
     if isinstance(value, Mapping):
         if field in value:
             return value[field]
-    elif hasattr(value, field) and not field.startswith("_"):
+    elif field in _record_fields(value):
         return getattr(value, field)
     keys = f"; it has {', '.join(map(str, value))}" if isinstance(value, Mapping) else ""
     raise PipelineError(
@@ -206,6 +207,13 @@ def _item_field(value: Any, field: str, pipeline: ir.Pipeline, step: ir.Step, ar
         f"it{keys}",
         pipeline=pipeline.name, step=step.name, argument=argument,
     )  # fmt: skip
+
+
+def _record_fields(value: Any) -> tuple[str, ...]:
+    """The fields of a dataclass or NamedTuple item (no other attribute is a field)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return tuple(f.name for f in dataclasses.fields(value))
+    return tuple(getattr(value, "_fields", ())) if isinstance(value, tuple) else ()
 
 
 def _item(value: Any, item: int | None, pipeline: ir.Pipeline, step: ir.Step, argument: str) -> Any:

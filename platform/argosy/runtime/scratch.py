@@ -8,13 +8,13 @@ task's output is stored, so warm workers and pods leave nothing behind.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
 from argosy.errors import PipelineError
+from argosy.store.staging import new_folder
 
 
 class Scratch:
@@ -27,7 +27,7 @@ class Scratch:
     def path(self) -> Path:
         if self._path is None:
             self.parent.mkdir(parents=True, exist_ok=True)
-            self._path = Path(tempfile.mkdtemp(prefix="task-", dir=self.parent))
+            self._path = new_folder(self.parent, "task")  # named so no sweep takes it early
         return self._path
 
     def remove(self) -> None:

@@ -23,6 +23,8 @@ from argosy.store.base import ArtifactInfo, ArtifactStore
 
 FIELDS_FORMAT = "fields"
 """The format of the manifest artifact of a step with named outputs."""
+NONE_TYPE = "builtins.NoneType"
+"""The type of a None output: what a caught task leaves, named outputs or not."""
 
 
 def field_values(value: Any, names: Sequence[str]) -> dict[str, Any]:
@@ -84,6 +86,14 @@ def named_artifacts(store: ArtifactStore, info: ArtifactInfo | None) -> dict[str
     return field_infos(store, info)
 
 
+def output_part(store: ArtifactStore, info: ArtifactInfo, field: str | None) -> ArtifactInfo:
+    """``info`` itself, or the artifact of its named output ``field`` when one is given. A
+    caught task's output is None, and so is each of its named outputs."""
+    if field is None or info.type == NONE_TYPE:
+        return info
+    return field_info(store, info, field)
+
+
 def field_info(store: ArtifactStore, info: ArtifactInfo, field: str) -> ArtifactInfo:
     """The artifact of named output ``field`` of the whole output ``info``."""
     fields = field_infos(store, info)
@@ -96,18 +106,24 @@ def field_info(store: ArtifactStore, info: ArtifactInfo, field: str) -> Artifact
 
 def rebuild(type_name: str, values: dict[str, Any]) -> Any:
     """``values`` as the NamedTuple or dataclass ``type_name`` names when that type is already
-    imported and has exactly these fields; otherwise the dict itself."""
+    imported and has exactly these fields, made without calling its constructor (no user code
+    runs: the fields are set as the step returned them); otherwise the dict itself."""
     module, _, qualname = type_name.rpartition(".")
     kind: Any = sys.modules.get(module)
     for part in qualname.split("."):
         kind = getattr(kind, part, None)
     if dataclasses.is_dataclass(kind) and isinstance(kind, type):
-        names = [f.name for f in dataclasses.fields(kind) if f.init]
-    elif isinstance(kind, type) and issubclass(kind, tuple) and hasattr(kind, "_fields"):
-        names = list(kind._fields)
-    else:
-        return values
-    return kind(**values) if sorted(names) == sorted(values) else values
+        if sorted(f.name for f in dataclasses.fields(kind)) != sorted(values):
+            return values
+        made = object.__new__(kind)  # not __init__ or __post_init__: fields as they were
+        for name, value in values.items():
+            object.__setattr__(made, name, value)
+        return made
+    if isinstance(kind, type) and issubclass(kind, tuple) and hasattr(kind, "_fields"):
+        if sorted(kind._fields) != sorted(values):
+            return values
+        return kind._make(values[name] for name in kind._fields)  # tuple.__new__ alone
+    return values
 
 
 __all__ = [
@@ -116,6 +132,7 @@ __all__ = [
     "field_infos",
     "field_values",
     "named_artifacts",
+    "output_part",
     "rebuild",
     "save_fields",
 ]

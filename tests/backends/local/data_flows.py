@@ -142,3 +142,36 @@ def gated_count(data: Path, gate: str) -> int:
 def gated_import(gate: str):
     """Fails while the file ``gate`` exists: a run to resume."""
     gated_count(importer("table.csv"), gate)
+
+
+@step(catch=True)
+def fragile() -> Trained:
+    raise RuntimeError("breaks on purpose")
+
+
+@step
+def say_accuracy(accuracy: float | None) -> str:
+    return f"accuracy {accuracy}"
+
+
+@pipeline
+def caught_outputs():
+    """A caught step's named outputs are each None, as its whole output is."""
+    model = fragile()
+    say_accuracy(model.accuracy)
+    with when(model.accuracy == None):  # noqa: E711 (a condition, not a comparison)
+        say_accuracy.named("no_model")(model.accuracy)
+
+
+@step(cache=True)
+def echo(value: Any) -> Any:
+    return value
+
+
+@pipeline
+def cached_fields(configs: list[dict[str, Any]] = GRID, field: str = "lr"):
+    """The same cached step over the same items, taking one field or another."""
+    with when(field == "lr"):
+        echo.map(value=each(configs).lr)
+    with when(field == "depth"):
+        echo.named("echo_depth").map(value=each(configs).depth)

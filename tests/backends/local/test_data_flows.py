@@ -195,3 +195,41 @@ def test_a_resumed_run_reads_the_data_its_origin_imported(
     resumed = resume_run(failed.run_id, settings, max_workers=2, progress=False)
     assert resumed.succeeded
     assert output(settings, resumed, "gated_count") == 3  # the table as the origin captured it
+
+
+def test_each_named_output_of_a_caught_task_is_none(settings: Settings) -> None:
+    result = _run(flows.caught_outputs, settings)
+    assert result.succeeded, result.steps
+    assert output(settings, result, "say_accuracy") == "accuracy None"
+    assert output(settings, result, "no_model") == "accuracy None"
+
+
+def test_a_whole_output_is_rebuilt_without_running_its_constructor() -> None:
+    from dataclasses import dataclass, field
+
+    from argosy.store.fields import rebuild
+
+    @dataclass
+    class Scaled:
+        values: list[int]
+        calls: list[str] = field(default_factory=list)
+
+        def __post_init__(self) -> None:
+            self.values = [v * 100 for v in self.values]
+
+    import sys
+
+    module = sys.modules[__name__]
+    module.Scaled = Scaled  # type: ignore[attr-defined]
+    Scaled.__qualname__ = "Scaled"
+    made = rebuild(f"{__name__}.Scaled", {"values": [1, 2], "calls": []})
+    assert isinstance(made, Scaled) and made.values == [1, 2]  # no second __post_init__
+    assert rebuild("nowhere.Imported", {"a": 1}) == {"a": 1}  # never imported: a dict
+
+
+def test_the_cache_key_tells_apart_fields_of_the_same_items(settings: Settings) -> None:
+    first = _run(flows.cached_fields, settings, field="lr")
+    second = _run(flows.cached_fields, settings, field="depth")
+    assert output(settings, first, "echo", 0) == 0.1
+    assert output(settings, second, "echo_depth", 0) == 2
+    assert not tasks(settings, second.run_id)[("echo_depth", 0)].cache_hit

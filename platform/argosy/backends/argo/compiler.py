@@ -49,7 +49,7 @@ from argosy.backends.argo.conditions import (
     parameter_of,
     valued_outputs,
 )
-from argosy.backends.argo.cron import cron_fields, default_kind, resolve_schedule
+from argosy.backends.argo.cron import check_kind, cron_fields, default_kind, resolve_schedule
 from argosy.backends.argo.dag import (
     EXIT_STATUSES_PARAMETER,
     GROUP_ATTEMPT_PARAMETER,
@@ -145,6 +145,7 @@ def compile_pipeline(
     """
     pipeline = source if isinstance(source, ir.Pipeline) else source.ir
     kind = kind or default_kind(pipeline, schedule)
+    check_kind(pipeline, kind)
     ref = ref or (None if isinstance(source, ir.Pipeline) else source.ref)
     if not ref:
         raise CompileError(f"pipeline {pipeline.name!r}: give ref= so pods can load the pipeline")

@@ -66,4 +66,17 @@ def cron_fields(schedule: ir.Schedule) -> dict[str, Any]:
     }
 
 
-__all__ = ["cron_fields", "cron_schedule", "default_kind", "resolve_schedule"]
+def check_kind(pipeline: ir.Pipeline, kind: str) -> None:
+    """CompileError when ``pipeline`` cannot run as a ``kind``: a CronWorkflow or a
+    WorkflowTemplate starts runs without a submitter, so without captured imports."""
+    if pipeline.imports and kind != "workflow":
+        names = ", ".join(item.name for item in pipeline.imports)
+        made = "CronWorkflow" if kind == "cron" else "WorkflowTemplate"
+        raise CompileError(
+            f"pipeline {pipeline.name!r} imports outside data ({names}), which `argosy submit` "
+            f"captures as it starts each run; a {made} starts runs without it. Read the data "
+            "in a step instead (from S3, say), or start runs with `argosy submit`"
+        )
+
+
+__all__ = ["check_kind", "cron_fields", "cron_schedule", "default_kind", "resolve_schedule"]

@@ -40,8 +40,8 @@ from argosy.runtime import OutputRecord, map_width, read_output
 from argosy.runtime.entrypoint import run_record, value_text
 from argosy.runtime.imports import prepare_imports
 from argosy.runtime.resume import clone_outputs, inherited_ownership, reusable_outputs
-from argosy.store.base import ArtifactInfo, ArtifactStore
-from argosy.store.fields import field_info
+from argosy.store.base import ArtifactStore
+from argosy.store.fields import output_part
 
 
 @dataclass
@@ -214,7 +214,7 @@ def resume_run(
         count = map_width(definition.ir, step, run_id=run_id, params=params, store=store)
         if len(outputs) == count:
             lengths = {
-                field: _artifact(outputs[0], field, store).length
+                field: output_part(store, outputs[0].artifact, field).length
                 for producer, field in counted
                 if producer == step and outputs
             }
@@ -246,11 +246,6 @@ def resume_run(
     return handle
 
 
-def _artifact(output: OutputRecord, field: str | None, store: ArtifactStore) -> ArtifactInfo:
-    """The artifact of a task's output, or of its named output ``field``."""
-    return output.artifact if field is None else field_info(store, output.artifact, field)
-
-
 def _value(
     step: ir.Step, outputs: Mapping[int, OutputRecord], field: str | None, store: ArtifactStore
 ) -> str:
@@ -258,7 +253,10 @@ def _value(
     ``field``'s) as text, or for a mapped step Argo's JSON list of its tasks' values."""
     from argosy.store import load
 
-    texts = [value_text(load(store, _artifact(outputs[i], field, store))) for i in sorted(outputs)]
+    texts = [
+        value_text(load(store, output_part(store, outputs[i].artifact, field)))
+        for i in sorted(outputs)
+    ]
     if step.mapped is None:
         return texts[0]
     try:  # as Argo aggregates them: decoded when every one is JSON, else the texts
