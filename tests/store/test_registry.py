@@ -151,3 +151,17 @@ def test_parquet_stores_data_frames(store: ArtifactStore, backend: Backend) -> N
     assert (info.format, info.type) == ("parquet", "pandas.core.frame.DataFrame")
     pandas.testing.assert_frame_equal(load(backend.reopen(), info), frame)
     assert save(store, frame.copy()).digest == info.digest  # equal frames, one blob
+
+
+class Outer:
+    class Inner:
+        """A class nested in another: named ``module.Outer.Inner``."""
+
+
+def test_a_class_is_found_by_its_qualified_name_without_importing_anything() -> None:
+    from argosy.store.registry import imported_class
+
+    assert imported_class(f"{__name__}.Outer.Inner") is Outer.Inner
+    assert imported_class("collections.OrderedDict") is not None
+    assert imported_class("surely_not_a_module_here.Thing") is None
+    assert "surely_not_a_module_here" not in __import__("sys").modules

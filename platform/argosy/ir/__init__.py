@@ -1,16 +1,17 @@
 """The pipeline intermediate representation: what a pipeline *is*, as plain data.
 
 `dsl` builds it, `backends/local` schedules it, `backends/argo` compiles it and `runtime`
-executes one step of it. It imports nothing else of Argosy's but `errors` and `quantities`, and
-validates itself on construction, so a `Pipeline` that exists is a well-formed DAG whose errors,
-when it is not, name the pipeline, the step and the argument at fault.
+executes one step of it. It imports nothing else of Argosy's but `errors`, `quantities` and
+`ownership` (the rule of project names), and validates itself on construction, so a `Pipeline`
+that exists is a well-formed DAG whose errors, when it is not, name the pipeline, the step and
+the argument at fault.
 
 Models are frozen and JSON round-trip exactly; `Pipeline.digest()` is the sha256 of canonical
 JSON and serves as the pipeline version.
 
 Modules: `model` (shared base), `resources`, `inputs` (argument sources, conditions), `step`,
-`pipeline`, `schedule` (when Argo starts it) and `cron` (its expressions), `validate` (the
-rules a pipeline is checked against).
+`pipeline`, `imports` (outside data a run captures), `schedule` (when Argo starts it) and `cron`
+(its expressions), `validate` (the rules a pipeline is checked against).
 """
 
 from argosy.ir.imports import Import

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from argosy.errors import StoreError
 from argosy.store.base import ArtifactInfo, ArtifactStore
+from argosy.store.registry import imported_class
 
 FIELDS_FORMAT = "fields"
 """The format of the manifest artifact of a step with named outputs."""
@@ -108,10 +108,7 @@ def rebuild(type_name: str, values: dict[str, Any]) -> Any:
     """``values`` as the NamedTuple or dataclass ``type_name`` names when that type is already
     imported and has exactly these fields, made without calling its constructor (no user code
     runs: the fields are set as the step returned them); otherwise the dict itself."""
-    module, _, qualname = type_name.rpartition(".")
-    kind: Any = sys.modules.get(module)
-    for part in qualname.split("."):
-        kind = getattr(kind, part, None)
+    kind = imported_class(type_name)
     if dataclasses.is_dataclass(kind) and isinstance(kind, type):
         if sorted(f.name for f in dataclasses.fields(kind)) != sorted(values):
             return values

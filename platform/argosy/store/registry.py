@@ -143,12 +143,21 @@ def _check_callable(serializer: Serializer) -> None:
 
 
 def _resolved(spec: type | str) -> type | None:
-    """The class ``spec`` names, when its module is imported (a value of it can exist then)."""
-    if isinstance(spec, type):
-        return spec
-    module, _, attribute = spec.rpartition(".")
-    found = getattr(sys.modules.get(module), attribute, None)
-    return found if isinstance(found, type) else None
+    return spec if isinstance(spec, type) else imported_class(spec)
+
+
+def imported_class(name: str) -> type | None:
+    """The class ``module.Qualified.Name`` names, when its module is imported already (a value
+    of it can exist then); None otherwise. Never imports: naming a class runs no code."""
+    parts = name.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        found: Any = sys.modules.get(".".join(parts[:split]))
+        if found is None:
+            continue
+        for attribute in parts[split:]:
+            found = getattr(found, attribute, None)
+        return found if isinstance(found, type) else None
+    return None
 
 
 __all__ = [
@@ -157,6 +166,7 @@ __all__ = [
     "Serializer",
     "add",
     "for_value",
+    "imported_class",
     "named",
     "register_serializer",
     "registered_names",
