@@ -17,6 +17,7 @@ import base64
 import json
 import os
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,11 +107,22 @@ def _helm(node: Node, *args: str, timeout: float = 900) -> str:
     return done.stdout
 
 
+CRDS_ESTABLISHED_SECONDS = 60.0
+ARGO_CRDS = ("crd/workflows.argoproj.io", "crd/workflowtaskresults.argoproj.io")
+
+
 def apply_argo_crds(node: Node) -> None:
     crds = argo_file("manifests/base/crds/full")
     node.kubectl("apply", "--server-side", "-k", str(crds))
-    node.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                 "crd/workflows.argoproj.io", "crd/workflowtaskresults.argoproj.io")  # fmt: skip
+    deadline = time.monotonic() + CRDS_ESTABLISHED_SECONDS
+    while True:  # `kubectl wait` fails at once while a new CRD has no status conditions yet
+        try:
+            node.kubectl("wait", "--for=condition=Established", "--timeout=60s", *ARGO_CRDS)
+            return
+        except RuntimeError as error:
+            if "status.conditions" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 def provide_volumes(node: Node) -> None:
