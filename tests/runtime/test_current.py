@@ -26,14 +26,6 @@ from tests.runtime import current_flows as flows
 FLOWS = str(Path(flows.__file__))
 
 
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("ARGOSY_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("ARGOSY_METADATA_URL", raising=False)
-    monkeypatch.delenv("ARGOSY_S3_ENDPOINT", raising=False)
-    return Settings()
-
-
 def _output(settings: Settings, run_id: str, step: str, index: int = 0) -> Any:
     store = open_store(settings)
     return load(store, read_output(store, run_id, step, index).artifact)

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,18 +19,12 @@ from argosy.dsl import load_pipeline
 from argosy.errors import PipelineError
 from argosy.store import LocalStore
 from tests.backends.argo.argo_schema import assert_valid
-from tests.backends.argo.fake_kube import FakeCluster, fake_cluster
+from tests.backends.argo.fake_kube import FakeCluster
 
 ROOT = Path(__file__).resolve().parents[3]
 FLOWS = Path(__file__).with_name("scheduled.py")
 IMAGE = "argosy/base:test0001"
 CRONS = "/apis/argoproj.io/v1alpha1/namespaces/ml/cronworkflows"
-
-
-@pytest.fixture
-def cluster() -> Iterator[FakeCluster]:
-    with fake_cluster() as running:
-        yield running
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +28,11 @@ from argosy.metadata import open_reader
 from argosy.store import LocalStore
 from argosy.store.addresses import code_package_key
 from tests.backends.argo.argo_schema import assert_valid
-from tests.backends.argo.fake_kube import TOKEN, FakeCluster, fake_cluster
+from tests.backends.argo.fake_kube import TOKEN, FakeCluster
 
 ROOT = Path(__file__).resolve().parents[3]
 PIPELINE = str(ROOT / "pipelines" / "wide_foreach.py")
 IMAGE = "argosy/base:test0001"
-
-
-@pytest.fixture
-def cluster() -> Iterator[FakeCluster]:
-    with fake_cluster() as running:
-        yield running
 
 
 @pytest.fixture

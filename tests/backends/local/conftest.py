@@ -1,4 +1,4 @@
-"""Fixtures of the local-backend tests: a fresh ARGOSY_HOME (SQLite and LocalStore) per test."""
+"""Fixtures and helpers of the local-backend tests (`settings` is the whole suite's)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,6 @@ from argosy.metadata import open_reader
 from argosy.metadata.schemas import TaskPublic
 from argosy.runtime import read_output
 from argosy.store import load, open_store
-
-
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("ARGOSY_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("ARGOSY_METADATA_URL", raising=False)
-    monkeypatch.delenv("ARGOSY_S3_ENDPOINT", raising=False)
-    return Settings()
 
 
 @pytest.fixture
