@@ -9,16 +9,15 @@ hash), ``list`` shows each token's id, name, scope and age, ``revoke`` deletes o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from argosy.cli.console import diagnostics, print_json, results
 from argosy.config import Settings
 
 if TYPE_CHECKING:
@@ -89,9 +88,9 @@ def create_token(
     with _token_database(database_url) as repository:
         repository.add_token(token, scope.value, name)
     if as_json:
-        typer.echo(json.dumps({"token": token, "scope": scope.value, "name": name}))
+        print_json({"token": token, "scope": scope.value, "name": name})
         return
-    Console(stderr=True).print(f"[green]minted a {scope.value} token[/] {name!r}; keep it secret:")
+    diagnostics().print(f"[green]minted a {scope.value} token[/] {name!r}; keep it secret:")
     typer.echo(token)
 
 
@@ -103,12 +102,15 @@ def list_tokens(
     with _token_database(database_url) as repository:
         found = repository.list_tokens()
     if as_json:
-        typer.echo(json.dumps({"tokens": [token.model_dump(mode="json") for token in found]}))
+        print_json({"tokens": [token.model_dump(mode="json") for token in found]})
         return
     table = Table("id", "name", "scope", "created", box=None)
     for token in found:
         table.add_row(token.id, token.name, token.scope, f"{token.created_at:%Y-%m-%d %H:%M}")
-    Console(stderr=True).print(table if found else "no tokens; mint one with argosy token create")
+    if not found:
+        diagnostics().print("no tokens; mint one with argosy token create")
+        return
+    results().print(table)
 
 
 def revoke_token(
@@ -118,7 +120,7 @@ def revoke_token(
     """Stop accepting a token. A running service notices within 10 s (its token cache)."""
     with _token_database(database_url) as repository:
         revoked = repository.revoke_token(id_or_name)
-    Console(stderr=True).print(f"revoked {revoked.scope} token {revoked.id} {revoked.name!r}")
+    results().print(f"revoked {revoked.scope} token {revoked.id} {revoked.name!r}")
 
 
 def register(app: typer.Typer) -> None:
