@@ -89,7 +89,7 @@ def task_page(
         where.append(TaskRow.status.in_([status.value for status in wanted]))
     scope = [*where, TaskRow.step == step] if step is not None else where
     counted = select(TaskRow.step, func.count()).where(*scope).group_by(TaskRow.step)
-    counts: dict[str, int] = {step: count for step, count in connection.execute(counted)}
+    counts: dict[str, int] = {name: count for name, count in connection.execute(counted)}
     if step is not None and step not in steps and step not in counts:
         known = ", ".join(steps) or "none"
         raise MetadataError(f"run {run_id} has no step {step!r}; its steps are {known}")
