@@ -99,6 +99,8 @@ def test_tasks_come_a_page_at_a_time_in_pipeline_order(metadata: Metadata) -> No
     assert type(bad.value) is MetadataError  # a bad filter (400), not a missing run (404)
     with pytest.raises(MetadataError, match="a task status is one of running, succeeded"):
         metadata.list_tasks("r1", statuses=["exploded"])  # type: ignore[list-item]
+    with pytest.raises(MetadataError):
+        metadata.list_tasks("r1", limit=-1)
     with pytest.raises(NotFound):
         metadata.list_tasks("nope", limit=3)
 

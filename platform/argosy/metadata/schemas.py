@@ -307,7 +307,7 @@ class StepSummary(_Record):
     tasks: int = 0
     """Tasks recorded (a step that has not run yet has none)."""
     statuses: dict[TaskStatus, int] = Field(default_factory=dict)
-    """Tasks in each status (their latest attempt's)."""
+    """Tasks in each status (their latest attempt's), in the order `TaskStatus` lists them."""
     retried: int = 0
     """Tasks whose latest attempt is not their first."""
     cache_hits: int = 0
