@@ -289,12 +289,20 @@ class Run:
         """Every metric the run's tasks reported."""
         return self.client.reader.metrics(self.id)
 
-    def logs(self, step: str, index: int = 0, attempt: int | None = None) -> str:
-        """The captured output of a task (its latest attempt unless ``attempt`` is given)."""
+    def task(self, step: str, index: int = 0) -> Task:
+        """Task ``step[index]``; NotFound if none is recorded. Reads one task when the step's
+        tasks are recorded from index 0 on without gaps (the usual case), else the step."""
+        page = self.tasks(step, limit=1, offset=index)
+        if page and page[0].index == index:
+            return page[0]
         for task in self.tasks(step):
             if task.index == index:
-                return task.logs(attempt)
+                return task
         raise NotFound(f"run {self.id} has no task {step}[{index}]; see `argosy show {self.id}`")
+
+    def logs(self, step: str, index: int = 0, attempt: int | None = None) -> str:
+        """The captured output of a task (its latest attempt unless ``attempt`` is given)."""
+        return self.task(step, index).logs(attempt)
 
 
 def _ran_silently(record: TaskPublic) -> bool:
