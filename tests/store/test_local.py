@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from argosy.errors import StoreUnavailable
-from argosy.store import LocalStore
+from argosy.store import LocalStore, load, save
 
 
 def test_an_unwritable_root_names_argosy_home(tmp_path: Path) -> None:
@@ -35,3 +37,46 @@ def test_a_file_from_elsewhere_is_copied_in_and_consumed(tmp_path: Path) -> None
     assert not outside.exists()
     assert store.get_bytes(digest) == b"from elsewhere"
     assert list(store.staging_dir().iterdir()) == []
+
+
+def test_blobs_are_listed_deleted_with_their_copies_and_compacted(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    big = np.random.default_rng(0).random(1 << 18)  # 2 MiB: sealed
+    kept, gone = save(store, [1, 2, 3]), save(store, big)
+    placed = load(store, save(store, _a_file(tmp_path, b"placed")))
+    listed = {blob.digest: blob for blob in store.blobs()}
+    assert listed.keys() == {kept.digest, gone.digest, _sha256(b"placed")}
+    assert listed[gone.digest].size == gone.size
+    assert abs(listed[gone.digest].stored_at - datetime.now(UTC)) < timedelta(minutes=1)
+
+    freed = store.delete_blobs([gone.digest, _sha256(b"placed"), "0" * 64])
+    assert freed == gone.size + 2 * len(b"placed")  # the blob, and its placed copy
+    assert not placed.exists() and not store.has(gone.digest)
+    assert [blob.digest for blob in store.blobs()] == [kept.digest]
+    assert not list((store.root / "seals").rglob(gone.digest))
+    store.compact()
+    assert sorted(p.name for p in (store.root / "blobs").iterdir()) == [kept.digest[:2]]
+    assert load(store, kept) == [1, 2, 3]
+
+
+def test_records_are_deleted_by_prefix(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    store.put_record("runs/a/outputs/s/0.json", b"12345")
+    store.put_record("runs/a/logs/s/0/0.log", b"123")
+    store.put_record("runs/ab/outputs/s/0.json", b"1")
+    assert store.delete_records("runs/a/") == 8
+    assert store.list_records("") == ["runs/ab/outputs/s/0.json"]
+    store.compact()
+    assert [p.name for p in (store.root / "records" / "runs").iterdir()] == ["ab"]
+    store.put_record("runs/a/outputs/s/0.json", b"again")  # its folders are made again
+    assert store.get_record("runs/a/outputs/s/0.json") == b"again"
+
+
+def _a_file(folder: Path, data: bytes) -> Path:
+    path = folder / "a-file.txt"
+    path.write_bytes(data)
+    return path
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

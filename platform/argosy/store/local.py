@@ -19,16 +19,20 @@ its digest (`argosy.store.verify`), or against the seal its writer left.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from argosy.errors import ArtifactNotFound, StoreError, StoreUnavailable
-from argosy.store.keys import blob_relpath, check_digest, check_record_key
+from argosy.store.base import StoredBlob
+from argosy.store.keys import blob_relpath, check_digest, check_record_key, is_digest
+from argosy.store.paths import remove_placed
 from argosy.store.staging import new_file, reporting_full_disk, sweep
-from argosy.store.verify import check_bytes, check_file, seal
+from argosy.store.verify import check_bytes, check_file, seal, unseal
 
 
 class LocalStore:
@@ -74,14 +78,12 @@ class LocalStore:
         if target.is_file():
             path.unlink(missing_ok=True)
             return
-        with reporting_full_disk(self.root):
-            target.parent.mkdir(parents=True, exist_ok=True)
         if path.parent != self._staging:  # maybe another filesystem: stage a copy first
             staged = self._stage_copy(path)
             path.unlink(missing_ok=True)
             path = staged
         path.chmod(0o444)
-        os.replace(path, target)
+        self._move_in(path, target)
         seal(target, digest, self._seals)
 
     def put_bytes(self, data: bytes) -> str:
@@ -103,9 +105,7 @@ class LocalStore:
 
     def put_record(self, key: str, data: bytes) -> None:
         target = self._records / check_record_key(key)
-        with reporting_full_disk(self.root):
-            target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._stage([data]), target)
+        self._move_in(self._stage([data]), target)
 
     def get_record(self, key: str) -> bytes | None:
         try:
@@ -123,6 +123,32 @@ class LocalStore:
         )
         return sorted(key for key in keys if key.startswith(prefix))
 
+    def blobs(self) -> Iterator[StoredBlob]:
+        for folder in _entries(self._blobs):
+            for entry in _entries(Path(folder.path)):
+                digest = folder.name + entry.name
+                with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                    if is_digest(digest) and entry.is_file(follow_symlinks=False):
+                        found = entry.stat()
+                        stored_at = datetime.fromtimestamp(found.st_mtime, UTC)
+                        yield StoredBlob(digest, found.st_size, stored_at)
+
+    def delete_blobs(self, digests: Iterable[str]) -> int:
+        freed = 0
+        for digest in digests:
+            blob = self._blob_path(digest)
+            freed += _unlink(blob)
+            unseal(digest, self._seals)
+            freed += remove_placed(self, digest)
+        return freed
+
+    def delete_records(self, prefix: str) -> int:
+        return sum(_unlink(self._records / key) for key in self.list_records(prefix))
+
+    def compact(self) -> None:
+        for top in (self._blobs, self._records, self._seals, self.root / "paths"):
+            _remove_empty_folders(top)
+
     def _blob_path(self, digest: str) -> Path:
         return self._blobs / blob_relpath(check_digest(digest))
 
@@ -134,6 +160,20 @@ class LocalStore:
                 "run with the same ARGOSY_HOME (or with S3 settings)?"
             )
         return path
+
+    def _move_in(self, staged: Path, target: Path) -> None:
+        """Rename the staged file to ``target``, making its folder first (again, should
+        `compact` remove it in between)."""
+        for attempt in range(3):
+            with reporting_full_disk(self.root):
+                target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(staged, target)
+                return
+            except FileNotFoundError:
+                if attempt == 2 or not staged.exists():
+                    staged.unlink(missing_ok=True)
+                    raise
 
     def _stage(self, chunks: Sequence[bytes | memoryview]) -> Path:
         """A new file in the staging directory holding the chunks, one after the other."""
@@ -162,6 +202,32 @@ class LocalStore:
             staged.unlink(missing_ok=True)
             raise
         return staged
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as scan:
+            return list(scan)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _unlink(path: Path) -> int:
+    """Remove the file at ``path`` if there is one; the bytes it held."""
+    try:
+        size = path.stat().st_size
+        path.unlink()
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    return size
+
+
+def _remove_empty_folders(top: Path) -> None:
+    """Remove the empty folders below ``top`` (deepest first); ``top`` itself stays."""
+    for folder, _, _ in os.walk(top, topdown=False):
+        if folder != str(top):
+            with contextlib.suppress(OSError):  # not empty (any more), or not ours to remove
+                os.rmdir(folder)
 
 
 __all__ = ["LocalStore"]
