@@ -74,14 +74,16 @@ def test_a_rewritten_record_leaves_no_stale_copy_in_the_other_place(tmp_path: Pa
 
 def test_a_small_blob_asked_for_as_a_file_is_written_out_once(tmp_path: Path) -> None:
     store = LocalStore(tmp_path)
-    info = save(store, np.arange(10.0))  # loaded with mmap, from a file
-    mapped = load(LocalStore(tmp_path), info)
-    assert isinstance(mapped, np.memmap) and not mapped.flags.writeable
-    path = store.local_path(info.digest)
+    info = save(store, np.arange(10.0))
+    loaded = load(LocalStore(tmp_path), info)  # small: read whole, no file needed
+    assert not isinstance(loaded, np.memmap) and not loaded.flags.writeable
+    assert list(loaded) == list(range(10)) and _files(tmp_path / "blobs") == []
+    path = store.local_path(info.digest)  # for whoever needs a file (mmap, a registered format)
     assert path == tmp_path / "blobs" / info.digest[:2] / info.digest[2:]
     assert path.stat().st_mode & 0o777 == 0o444
     assert store.uri(info.digest) == path.as_uri()
     assert [(blob.digest, blob.size) for blob in store.blobs()] == [(info.digest, info.size)]
+    assert np.array_equal(np.load(path, mmap_mode="r"), np.arange(10.0))
 
 
 def test_a_damaged_row_is_refused_and_never_written_out(tmp_path: Path) -> None:
@@ -95,6 +97,8 @@ def test_a_damaged_row_is_refused_and_never_written_out(tmp_path: Path) -> None:
         fresh.get_bytes(info.digest)
     with pytest.raises(ArtifactCorrupted, match="changed or damaged"):
         load(fresh, info)
+    with pytest.raises(ArtifactCorrupted, match="changed or damaged"):
+        fresh.local_path(info.digest)
     assert _files(tmp_path / "blobs") == []
 
 
