@@ -8,8 +8,10 @@ few hundred bytes of data.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import multiprocessing
+import os
 import sqlite3
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import numpy as np
 import pytest
 
 from argosy.errors import ArtifactCorrupted, StoreError, StoreUnavailable
-from argosy.store import LocalStore, load, save
+from argosy.store import LocalStore, load, packed, save
 from argosy.store.packed import BLOB_LIMIT, FILE_NAME, RECORD_LIMIT
 from tests.store.conftest import overwrite_local
 
@@ -202,3 +204,22 @@ def test_many_processes_write_at_once_and_nothing_is_lost(tmp_path: Path, method
     assert parent.get_bytes(_sha256(b"blob 3:9")) == b"blob 3:9"
     with contextlib.closing(sqlite3.connect(root / FILE_NAME)) as packed:
         assert packed.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_a_fork_the_hooks_did_not_see_leaves_the_parents_connection_alone(tmp_path: Path) -> None:
+    """A C library's fork() skips Python's fork hooks: the child still opens its own."""
+    store = LocalStore(tmp_path)
+    store.put_record("parent", b"1")  # the connection the child inherits
+    child = ctypes.CDLL(None, use_errno=True).fork()
+    if child == 0:
+        ok = False
+        try:
+            store.put_record("child", b"2")
+            ok = store.get_record("parent") == b"1" and len(packed._inherited) == 1
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.get_record("child") == b"2"
+    store.put_record("parent", b"3")  # the parent's connection still works
+    assert LocalStore(tmp_path).get_record("parent") == b"3"
