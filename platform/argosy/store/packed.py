@@ -12,13 +12,15 @@ Both are tables with a rowid, whose pages hold rows of up to about 4 KB whole (a
 ``WITHOUT ROWID`` holds only about 1 KB of a row in its page and the rest on a page of its own:
 4 KB more for a 1 KB record).
 
-Many processes read and write it at once (the local backend's workers). The journal is a
-write-ahead log, so readers never wait for the writer; each write is one statement in its own
-transaction, so it is atomic and a reader sees all of it or none; writers queue for up to
-`BUSY_TIMEOUT` seconds rather than fail. ``synchronous=NORMAL``: a power cut may lose the last
-writes (as it may lose the last renames of files) but never damages the file.
+Many processes of this machine read and write it at once (the local backend's workers; a
+write-ahead log works only among processes of one machine, so one ``ARGOSY_HOME`` on a network
+filesystem must not be used from several machines at once). Readers never wait for the writer;
+each write is one transaction, so it is atomic and a reader sees all of it or none; writers
+queue for up to `BUSY_TIMEOUT` seconds rather than fail. ``synchronous=NORMAL``: a power cut
+may lose the last writes (as it may lose the last renames of files) but never damages the file.
 ``auto_vacuum=INCREMENTAL`` is set as the file is created, so `PackedFile.compact` can give
-the pages of deleted rows back to the filesystem. ``user_version`` holds `SCHEMA_VERSION`.
+the pages of deleted rows back to the filesystem (deleting rows itself writes to the log, so it
+needs a little room on the disk: delete files first). ``user_version`` holds `SCHEMA_VERSION`.
 
 Each `PackedFile` opens one connection per process, on first use; a reader never creates the
 file. A SQLite connection must not cross a fork, so before this process forks, every open
