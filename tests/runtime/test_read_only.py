@@ -69,5 +69,5 @@ def test_a_step_writing_into_its_input_fails_saying_to_copy_it(
         task = tasks[step]
         assert task.status is TaskStatus.FAILED and task.error is not None
         assert numpy_says in task.error
-        assert f"argosy: {argument} arrived as read-only memory-mapped arrays" in task.error
+        assert f"argosy: {argument} arrived as read-only arrays" in task.error
         assert f"`{argument} = {argument}.copy()`" in task.error
