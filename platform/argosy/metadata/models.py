@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 """The Alembic head these models match; a database at another revision gets migrated."""
 
 
@@ -162,7 +162,8 @@ class _AttemptFields:
     status: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    output_digest: Mapped[str | None] = mapped_column(ForeignKey("artifacts.digest"))
+    output_digest: Mapped[str | None] = mapped_column(ForeignKey("artifacts.digest"), index=True)
+    """Indexed: deleting an artifact row (`argosy gc`) looks up what still points at it."""
     cache_key: Mapped[str | None] = mapped_column(Text)
     cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
     cloned_from: Mapped[str | None] = mapped_column(Text)
@@ -236,7 +237,8 @@ class CacheEntryRow(Base):
     __tablename__ = "cache_entries"
 
     cache_key: Mapped[str] = mapped_column(Text, primary_key=True)
-    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"))
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), index=True)
+    """Indexed: deleting a run's tasks (`argosy gc`) finds the entries pointing at them."""
     attempt: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
