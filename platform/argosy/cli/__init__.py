@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 errors = Console(stderr=True, soft_wrap=True)  # a path or a command in a message stays whole
 
-_COMMAND_MODULES = ("run", "task", "inspect", "argo", "schedule", "server", "build", "tags")
+_COMMAND_MODULES = ("run", "task", "inspect", "argo", "schedule", "server", "build", "tags", "gc")
 for _module in _COMMAND_MODULES:
     try:  # transitional while the parts land; becomes static imports at integration
         importlib.import_module(f"argosy.cli.{_module}").register(app)
