@@ -245,9 +245,11 @@ def _record_bytes(store: ArtifactStore, keys: list[str], tell: Progress) -> int:
 
 def _cutoff(references: References, grace: timedelta) -> tuple[datetime, str | None]:
     """Blobs stored at or after this may be in use: ``grace`` ago, or the start of the oldest
-    live run when that is earlier (with its id)."""
+    live run when that is earlier (with its id), a second before it began: stores may keep
+    whole seconds (the packed file, S3's Last-Modified)."""
     cutoff, held_by = utcnow() - grace, None
     for run, started in sorted(references.live.items()):
+        started = started.replace(microsecond=0) - timedelta(seconds=1)
         if started < cutoff:
             cutoff, held_by = started, run
     return cutoff, held_by

@@ -3,7 +3,9 @@ made older than they are, and a collection in one call."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,10 @@ from argosy.client import Client
 from argosy.config import Settings
 from argosy.dsl import PipelineDefinition
 from argosy.gc import Collection, GcOptions, apply, open_repository, plan
-from argosy.metadata.models import RunRow, utcnow
+from argosy.metadata.models import RunRow
 from argosy.metadata.pruning import RunSelection
 from argosy.store import LocalStore, open_store
+from argosy.store.packed import FILE_NAME
 
 USER = "tester"
 
@@ -60,11 +63,15 @@ def age(settings: Settings, run_id: str, days: float) -> None:
 
 
 def age_blobs(settings: Settings, days: float) -> None:
-    """Make every blob of the local store look ``days`` old."""
-    then = (utcnow() - timedelta(days=days)).timestamp()
+    """Make every blob of the local store look ``days`` older: its file, or its row in the
+    packed file (`argosy.store.packed`, stored times in seconds)."""
+    shift = timedelta(days=days).total_seconds()
     for blob in (settings.store_root / "blobs").rglob("*"):
         if blob.is_file():
+            then = blob.stat().st_mtime - shift
             os.utime(blob, (then, then))
+    with contextlib.closing(sqlite3.connect(settings.store_root / FILE_NAME)) as packed, packed:
+        packed.execute("UPDATE blobs SET stored_at = stored_at - ?", (int(shift),))
 
 
 def collect(

@@ -160,3 +160,18 @@ def test_an_s3_bucket_is_swept_against_the_embedded_metadata_only_when_asked(
     assert left < listed
     assert cli.json("show", new)["run"]["status"] == "succeeded"
     assert all(task.output.load() is not None for task in Client(settings).run(new).tasks())
+
+
+def test_runs_recorded_in_postgres_are_collected_there(
+    home: Settings, postgres_url: str, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARGOSY_DATABASE_URL", postgres_url)
+    settings = Settings()
+    old, new = run(settings, flows.sums, n=3), run(settings, flows.sums, n=4)
+    age(settings, old, days=10)
+    age_blobs(settings, days=1)
+    done = cli.json("gc", "--older-than", "7d", "--yes")
+    assert [r["id"] for r in done["runs"]] == [old] and done["artifacts"] >= 1
+    assert done["blob_bytes"] >= 32 * 1024  # the old run's payload, among others
+    assert run_ids(settings) == {new}
+    assert Client(settings).run(new).output("total").load() == sum(x * x for x in range(4)) + 4
