@@ -20,6 +20,7 @@ from argosy.metadata.schemas import (
     RunPublic,
     RunTagsChange,
     TaskPublic,
+    TaskStatus,
 )
 from argosy.outputs import map_width
 from argosy.ownership import check_tags
@@ -140,6 +141,7 @@ class Task:
         """The captured stdout and stderr of the latest attempt, or of ``attempt``.
 
         A task cloned by a resume did not run: its log is the one of the task it was cloned from.
+        A task that ran and printed nothing has an empty log.
         """
         record = self.record
         if record.cloned_from is not None and record.log_key is None:
@@ -149,6 +151,8 @@ class Task:
         key = record.log_key if attempt is None and record.log_key else None
         key = key or log_key(record.run_id, record.step, record.index, chosen)
         data = self.client.store.get_record(key)
+        if data is None and chosen == record.attempt and _ran_silently(record):
+            return ""
         if data is None:
             why = (
                 "it was a cache hit, so nothing ran"
@@ -273,6 +277,13 @@ class Run:
             if task.index == index:
                 return task.logs(attempt)
         raise NotFound(f"run {self.id} has no task {step}[{index}]; see `argosy show {self.id}`")
+
+
+def _ran_silently(record: TaskPublic) -> bool:
+    """Whether the task's latest attempt ran to its end and printed nothing (the runtime names
+    a log only when there was output)."""
+    ended = record.status in (TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CAUGHT)
+    return ended and record.finished_at is not None and not record.cache_hit and not record.log_key
 
 
 def _listed(outputs: Artifact | list[Artifact]) -> list[Artifact]:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from argosy.cli import main
+from argosy.client import Client
 from argosy.config import Settings
 from argosy.dsl import load_pipeline
 from argosy.metadata import open_sink
@@ -65,11 +66,11 @@ def test_runs_json_and_filters(cli: Cli, runs: Recorded) -> None:
     assert len(cli.json("runs", "--limit", "2")["runs"]) == 2
 
 
-def test_runs_table_goes_to_stderr(cli: Cli, runs: Recorded) -> None:
+def test_runs_table_goes_to_stdout(cli: Cli, runs: Recorded) -> None:
     code, out, err = cli("runs", "--pipeline", "shouting")
-    assert code == 0 and out == ""
-    assert runs.ok in err and runs.failed in err and runs.sweep not in err
-    assert '"fail_on":"new"' in err
+    assert code == 0 and err == ""
+    assert runs.ok in out and runs.failed in out and runs.sweep not in out
+    assert '"fail_on":"new"' in out
 
 
 def test_runs_rejects_an_unknown_status(cli: Cli) -> None:
@@ -103,12 +104,12 @@ def test_show_counts_clones_and_cache_hits(cli: Cli, runs: Recorded) -> None:
 
 def test_show_table(cli: Cli, runs: Recorded) -> None:
     code, out, err = cli("show", runs.resumed[:-2])
-    assert code == 0 and out == ""
-    assert runs.resumed in err and f"resumed from {runs.failed}" in err
-    assert "shout (map)" in err and "shout[2]" in err
-    assert f"cloned from {runs.failed}.words.0" in err
-    assert "ValueError: refusing to shout 'new'" in err
-    _, _, cached = cli("show", runs.cached)
+    assert code == 0 and err == ""
+    assert runs.resumed in out and f"resumed from {runs.failed}" in out
+    assert "shout (map)" in out and "shout[2]" in out
+    assert f"cloned from {runs.failed}.words.0" in out
+    assert "ValueError: refusing to shout 'new'" in out
+    _, cached, _ = cli("show", runs.cached)
     assert "cache hit" in cached
 
 
@@ -116,8 +117,8 @@ def test_show_lists_only_the_unsuccessful_tasks_of_a_wide_step(
     cli: Cli, runs: Recorded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("argosy.cli.inspect.LISTED_TASKS", 3)
-    _, _, err = cli("show", runs.failed)
-    assert "shout[2]" in err and "shout[1]" not in err and "3 more tasks, all succeeded" in err
+    _, out, _ = cli("show", runs.failed)
+    assert "shout[2]" in out and "shout[1]" not in out and "3 more tasks, all succeeded" in out
 
 
 def test_logs(cli: Cli, runs: Recorded) -> None:
@@ -127,6 +128,26 @@ def test_logs(cli: Cli, runs: Recorded) -> None:
     assert "refusing to shout 'new'" in first
     _, cloned, _ = cli("logs", runs.resumed, "words")
     assert "splitting 'hello brave new world'" in cloned
+
+
+def test_logs_of_a_map_ask_which_task_and_a_silent_task_has_an_empty_log(
+    cli: Cli, runs: Recorded
+) -> None:
+    code, out, err = cli("logs", runs.ok, "shout")
+    assert code == 2 and out == ""
+    assert "is a map of 4 tasks: say which with --index N, N from 0 to 3" in " ".join(err.split())
+    assert cli("logs", runs.ok, "lengths") == (0, "", "")  # it ran and printed nothing
+
+
+def test_lineage_of_a_step_output_named_by_run_and_step(cli: Cli, runs: Recorded) -> None:
+    by_digest = cli.json("lineage", _output(cli, runs.ok, "shout", 3))
+    assert cli.json("lineage", f"{runs.ok}/shout/3") == by_digest
+    best = cli.json("lineage", f"{runs.sweep}/pick_best")
+    assert best["root"] == _output(cli, runs.sweep, "pick_best")
+    code, _, err = cli("lineage", f"{runs.ok}/shout")
+    assert code == 2 and f"{runs.ok}/shout/N" in " ".join(err.split())
+    code, _, err = cli("lineage", f"{runs.ok}/shout/x")
+    assert code == 2 and "RUN/STEP/INDEX" in err
 
 
 @pytest.mark.parametrize(
@@ -181,8 +202,10 @@ def test_logs_of_an_argo_task_not_yet_in_the_store_come_from_its_pod(
     )
 
 
-def _output(cli: Cli, run_id: str, step: str) -> str:
-    return cli.json("show", run_id)["steps"][step]["outputs"][0]
+def _output(_cli: Cli, run_id: str, step: str, index: int = 0) -> str:
+    """The digest of the output of task ``step[index]`` (the `cli` fixture set ARGOSY_HOME)."""
+    output = Client().run(run_id).output(step)
+    return (output[index] if isinstance(output, list) else output).digest
 
 
 def test_lineage_json_upstream_with_and_without_depth(cli: Cli, runs: Recorded) -> None:
@@ -206,11 +229,11 @@ def test_lineage_downstream(cli: Cli, runs: Recorded) -> None:
 def test_lineage_tree(cli: Cli, runs: Recorded) -> None:
     best = _output(cli, runs.sweep, "pick_best")
     code, out, err = cli("lineage", best[:8])
-    assert code == 0 and out == ""
-    lines = err.splitlines()
+    assert code == 0 and err == ""
+    lines = out.splitlines()
     assert lines[0].startswith(best[:12])
     assert [line for line in lines if "make_corpus[0]" in line]
-    assert "(shown above)" in err  # fit[0] and fit[1] read the same features
+    assert "(shown above)" in out  # fit[0] and fit[1] read the same features
     assert next(line for line in lines if "(shown above)" in line) == lines[-1]
 
 

@@ -77,8 +77,8 @@ def test_runs_lists_your_runs_unless_told_otherwise(cli: Any, runs: dict[str, An
         "user:alice",
         ["nightly", "v2"],
     )
-    code, _, err = cli("runs", "--all-owners")
-    assert code == 0 and "nightly,v2" in err  # the table's tags column
+    code, out, _ = cli("runs", "--all-owners")
+    assert code == 0 and "nightly,v2" in out  # the table's tags column
 
 
 def test_run_refuses_bad_names_before_anything_runs(runs: dict[str, Any]) -> None:
@@ -94,11 +94,11 @@ def test_tag_add_and_remove(cli: Any, runs: dict[str, Any]) -> None:
     code, out, err = cli("tag", "add", bob[:-2], "best", "v3", "--json")  # a unique prefix
     assert code == 0, err
     assert json.loads(out) == {"run_id": bob, "tags": ["best", "nightly", "v3"]}
-    code, _, err = cli("tag", "remove", bob, "best", "nightly")
-    assert code == 0 and f"run {bob} tags: v3" in err
+    code, out, _ = cli("tag", "remove", bob, "best", "nightly")
+    assert code == 0 and f"run {bob} tags: v3" in out
     assert _listed(cli, "--owner", "user:bob", "--tag", "v3") == [bob]
-    code, _, err = cli("tag", "remove", bob, "v3")
-    assert code == 0 and "tags: none" in err
+    code, out, _ = cli("tag", "remove", bob, "v3")
+    assert code == 0 and "tags: none" in out
 
     code, _, err = cli("tag", "add", bob, "two\nlines")
     assert code == 1 and "holds the control character" in err and "Traceback" not in err
@@ -109,10 +109,10 @@ def test_tag_add_and_remove(cli: Any, runs: dict[str, Any]) -> None:
 
 
 def test_show_prints_the_project_owner_and_tags(cli: Any, runs: dict[str, Any]) -> None:
-    code, _, err = cli("show", runs["alice"])
+    code, out, err = cli("show", runs["alice"])
     assert code == 0, err
-    assert "project fraud  owner user:alice  tags nightly, v2" in err
-    code, _, err = cli("show", runs["production"])
-    assert "project -  owner production  tags release" in err
+    assert "project fraud  owner user:alice  tags nightly, v2" in out
+    code, out, _ = cli("show", runs["production"])
+    assert "project -  owner production  tags release" in out
     shown = json.loads(cli("show", runs["bob"], "--json")[1])["run"]
     assert (shown["project"], shown["owner"]) == ("fraud", "user:bob")

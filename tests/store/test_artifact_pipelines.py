@@ -68,7 +68,7 @@ def test_steps_pass_files_folders_metadata_and_a_registered_format_locally(
         [sys.executable, "-m", "argosy", "show", result.run_id],
         env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
-    lines = shown.stderr.splitlines()
+    lines = shown.stdout.splitlines()
     table = lines[next(n for n, line in enumerate(lines) if line.startswith("outputs")) :]
     assert any("write_model[0]" in line and '"framework": "numpy"' in line for line in table)
     assert any("write_report[0]" in line and "report.csv" in line for line in table)

@@ -15,6 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+from minio import Minio
+from minio.error import S3Error
+
 from argosy.outputs import find_output, read_output
 from argosy.store import load, open_store
 from tests.servers.s3 import S3Server
@@ -32,15 +35,33 @@ def _wait_for(path: Path, run: subprocess.Popen[str], timeout: float = 120) -> N
 
 
 def _assert_nothing_half_written(server: S3Server, bucket: str) -> None:
+    """Every blob's bytes match its key (read after the restart: waits for each volume)."""
     client = server.client()
     for item in client.list_objects(bucket, "blobs/", recursive=True):
-        response = client.get_object(bucket, str(item.object_name))
+        digest = hashlib.sha256(
+            _read_once_served(client, str(item.object_name), bucket)
+        ).hexdigest()
+        assert item.object_name == f"blobs/{digest}", "a blob's bytes do not match its key"
+
+
+def _read_once_served(client: Minio, name: str, bucket: str, timeout: float = 60) -> bytes:
+    """The object's bytes. Just restarted, SeaweedFS answers InternalError ("please try again")
+    for an object whose volume has not registered again yet (the readiness check reads one
+    object per bucket, not one per volume), and more so on a loaded machine: try again then."""
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            digest = hashlib.sha256(response.read()).hexdigest()
+            response = client.get_object(bucket, name)
+        except S3Error as error:
+            if error.code != "InternalError" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+            continue
+        try:
+            return response.read()
         finally:
             response.close()
             response.release_conn()
-        assert item.object_name == f"blobs/{digest}", "a blob's bytes do not match its key"
 
 
 def test_a_run_cut_by_an_s3_outage_resumes(private_s3_server: S3Server, tmp_path: Path) -> None:

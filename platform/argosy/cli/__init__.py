@@ -1,18 +1,21 @@
 """The ``argosy`` command line: one Typer app; each part registers its own commands.
 
-Commands print human output to stderr and, with ``--json``, one JSON object to stdout. A user
-mistake (any `ArgosyError`) ends with a one-line message and exit code 1, never a traceback.
+Results go to stdout (tables, or one JSON object with ``--json``), progress and diagnostics to
+stderr (`argosy.cli.console`). A user mistake (any `ArgosyError`) ends with a one-line message
+and exit code 1, never a traceback. ``argosy --version`` prints the installed version.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 
+from argosy.cli.console import diagnostics
 from argosy.errors import ArgosyError
 
 app = typer.Typer(
@@ -22,7 +25,30 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-errors = Console(stderr=True, soft_wrap=True)  # a path or a command in a message stays whole
+errors = diagnostics()
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        try:
+            installed = version("argosy")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            installed = "unknown (not installed: pip install -e .)"
+        typer.echo(f"argosy {installed}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Run ML pipelines locally or on Argo Workflows, and inspect their runs and lineage."""
+
 
 _COMMAND_MODULES = ("run", "task", "inspect", "argo", "schedule", "server", "build", "tags", "gc")
 for _module in _COMMAND_MODULES:

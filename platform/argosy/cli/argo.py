@@ -1,14 +1,14 @@
 """The Argo commands: ``argosy compile``, ``submit`` and ``status`` (and the hidden ``finish-run``).
 
 Thin: each command loads the pipeline or reads the cluster through `argosy.backends.argo` and
-prints. Human output goes to stderr (rich); ``compile`` writes the YAML to stdout or ``-o FILE``;
-``--json`` prints one JSON object on stdout. ``finish-run`` is what a Workflow's onExit handler
-runs in the cluster: it marks the run finished in the metadata service.
+prints. Results go to stdout (rich), progress to stderr; ``compile`` writes the YAML to stdout
+or ``-o FILE``; ``--json`` prints one JSON object on stdout. ``finish-run`` is what a
+Workflow's onExit handler runs in the cluster: it marks the run finished in the metadata
+service.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from argosy.cli.console import diagnostics, print_json, results
 from argosy.cli.tags import ProductionOption, ProjectOption, TagOption
 from argosy.config import Settings
 from argosy.errors import ArgosyError, Conflict, NotFound
@@ -57,10 +58,6 @@ Image = Annotated[
     ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-
-
-def _console() -> Console:
-    return Console(stderr=True, highlight=False)
 
 
 def compile_command(
@@ -120,7 +117,7 @@ def compile_command(
     output.write_text(text)
     steps = len(definition.ir.steps)
     kind_name = type(workflow).__name__
-    _console().print(f"compiled {definition.ir.name} ({steps} steps) as a {kind_name} to {output}")
+    results().print(f"compiled {definition.ir.name} ({steps} steps) as a {kind_name} to {output}")
 
 
 def submit_command(
@@ -163,15 +160,16 @@ def submit_command(
         api=_api(kubeconfig, argo_server, argo_token),
         ownership=owned,
     )
-    console = _console()
-    console.print(f"submitted run [bold]{handle.run_id}[/] (workflow in namespace {namespace})")
+    results(json_output).print(
+        f"submitted run [bold]{handle.run_id}[/] (workflow in namespace {namespace})"
+    )
     final = None
     if watch:
-        for final in _stream(handle.watch(), console):  # noqa: B007
+        for final in _stream(handle.watch(), diagnostics()):  # noqa: B007
             pass
     if json_output:
         payload = {"run_id": handle.run_id, "workflow": handle.run_id, "namespace": namespace}
-        typer.echo(json.dumps(payload | ({"status": final.run_status.value} if final else {})))
+        print_json(payload | ({"status": final.run_status.value} if final else {}))
     if final is not None and final.phase != "Succeeded":
         raise ArgosyError(
             f"run {handle.run_id} {final.phase.lower()}: {final.message or 'see argosy status'}; "
@@ -197,9 +195,9 @@ def status_command(
     namespace = namespace or _recorded_namespace(run_id)
     current = snapshot(_api(kubeconfig, argo_server, argo_token).workflow(namespace, run_id))
     if json_output:
-        typer.echo(json.dumps(_snapshot_json(current)))
+        print_json(_snapshot_json(current))
         return
-    _console().print(_table(current))
+    results().print(_table(current))
 
 
 def finish_run_command(
@@ -230,16 +228,16 @@ def finish_run_command(
     try:
         record_skipped(open_reader(settings), open_sink(settings), run_id)
     except ArgosyError as error_:  # the run's end matters more than its skipped steps' records
-        _console().print(f"[yellow]cannot record the skipped steps: {error_}[/]")
+        diagnostics().print(f"[yellow]cannot record the skipped steps: {error_}[/]")
     try:
         open_sink(settings).update_run(run_id, update)
     except NotFound:
-        _console().print(f"[yellow]run {run_id} is not in metadata; nothing to mark[/]")
+        diagnostics().print(f"[yellow]run {run_id} is not in metadata; nothing to mark[/]")
         return
     except Conflict as error_:  # already finished otherwise: the handler must not fail the run
-        _console().print(f"[yellow]{error_}[/]")
+        diagnostics().print(f"[yellow]{error_}[/]")
         return
-    _console().print(f"run {run_id} marked {run_status.value}")
+    diagnostics().print(f"run {run_id} marked {run_status.value}")
 
 
 def _recorded_namespace(run_id: str) -> str:

@@ -8,14 +8,13 @@ references as one JSON object on stdout.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from argosy.cli.console import diagnostics, print_json, results
 from argosy.errors import ConfigError
 from argosy.images.build import BUILDERS, DEFAULT_BASE_IMAGE, build_images, find_builder
 from argosy.images.kind import find_kind, load_into_kind
@@ -72,7 +71,7 @@ def build(
     ] = False,
 ) -> None:
     """Build the container images steps run in, print their references, optionally load them."""
-    console = Console(stderr=True, highlight=False)
+    console = diagnostics()
     names = _image_names(targets or [])
     if not names:
         console.print("every step names its own image: nothing to build")
@@ -90,7 +89,7 @@ def build(
             load_into_kind([image.archive for image in built if image.archive], kind_cluster)
             console.print(f"loaded into kind cluster [bold]{kind_cluster}[/]")
     for image in built:
-        console.print(f"[green]built[/] {image.name}: [bold]{image.reference}[/]")
+        results(as_json).print(f"[green]built[/] {image.name}: [bold]{image.reference}[/]")
     if as_json:
         payload = {
             "builder": chosen.name,
@@ -100,7 +99,7 @@ def build(
             },
             "kind_cluster": kind_cluster,
         }
-        typer.echo(json.dumps(payload))
+        print_json(payload)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,7 @@
 """The inspection commands: ``argosy runs``, ``show``, ``logs`` and ``lineage``.
 
-Thin: each command asks `argosy.Client` and prints. Tables and trees go to stderr (rich); with
-``--json`` one JSON object goes to stdout; ``logs`` writes the log text itself to stdout. Run ids
+Thin: each command asks `argosy.Client` and prints. Tables and trees go to stdout (rich); with
+``--json`` one JSON object does instead; ``logs`` writes the log text itself to stdout. Run ids
 and artifact digests may be unique prefixes. ``runs`` lists the current user's runs unless
 ``--owner`` or ``--all-owners`` says otherwise, as `argosy.Client` does. A mistake (unknown id,
 unknown step) raises an `ArgosyError`, which `argosy.cli.main` prints as one red line before
@@ -15,23 +15,22 @@ from collections import Counter
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 from rich.tree import Tree
 
 from argosy import ir
-from argosy.client import Client, Run, Task
+from argosy.cli.console import diagnostics, print_json, results
+from argosy.client import Artifact, Client, Run, Task
 from argosy.errors import NotFound
 from argosy.metadata.reader import Direction
 from argosy.metadata.schemas import LineageGraph, LineageNode, MetricPublic, RunStatus
 from argosy.ownership import CURRENT_USER
+from argosy.previews import human_bytes
 from argosy.store.base import ArtifactInfo
 
 SHORT = 12
 """Characters of a digest shown in tables."""
-PIPED_WIDTH = 160
-"""Columns of the tables when stderr is not a terminal, so ids are not cut to 80 columns."""
 LISTED_TASKS = 10
 """A step with more tasks than this lists only those that did not succeed."""
 
@@ -47,17 +46,6 @@ _STATUS_STYLE = {
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-
-
-def _console() -> Console:
-    console = Console(stderr=True, highlight=False)
-    if not console.is_terminal:
-        console.width = PIPED_WIDTH
-    return console
-
-
-def _print_json(payload: dict[str, Any]) -> None:
-    typer.echo(json.dumps(payload))
 
 
 def _status(status: str) -> str:
@@ -98,7 +86,7 @@ def runs(
         pipeline=pipeline, status=status, limit=limit, project=project, tags=tag or []
     )
     if json_:
-        _print_json({"runs": [run.record.model_dump(mode="json") for run in found]})
+        print_json({"runs": [run.record.model_dump(mode="json") for run in found]})
         return
     if not found:
         which = "match" if pipeline or status or project or tag else "yet"
@@ -106,7 +94,7 @@ def runs(
         if client.owner:
             which += f" (owner {client.owner})"
             hint += ", or list every owner's with --all-owners"
-        _console().print(f"no runs {escape(which)}; {hint}")
+        diagnostics().print(f"no runs {escape(which)}; {hint}")
         return
     table = Table(
         Column("run", no_wrap=True),
@@ -129,7 +117,7 @@ def runs(
             escape(json.dumps(run.parameters, separators=(",", ":"))),
             style="dim" if run.record.resumed_from else None,
         )
-    _console().print(table)
+    results().print(table)
 
 
 def _step_summary(run: Run, step: str, tasks: list[Task]) -> dict[str, Any]:
@@ -204,9 +192,9 @@ def show(
     tasks, metrics = run.tasks(), run.metrics()
     payload = _show_payload(run, tasks, metrics)
     if json_:
-        _print_json(payload)
+        print_json(payload)
         return
-    console = _console()
+    console = results()
     record = run.record
     console.print(f"[bold]{run.id}[/bold]  {run.pipeline}  {_status(run.status)}")
     console.print(
@@ -346,20 +334,41 @@ def _task_note(task: Task) -> str:
 def logs(
     run_id: Annotated[str, typer.Argument(help="A run id, or a unique prefix of one.")],
     step: Annotated[str, typer.Argument(help="The step whose task's log to print.")],
-    index: Annotated[int, typer.Option(min=0, help="The task of a mapped step.")] = 0,
+    index: Annotated[
+        int | None, typer.Option(min=0, help="The task of a mapped step (needed there).")
+    ] = None,
     attempt: Annotated[
         int | None, typer.Option(min=0, help="An earlier attempt (default: the latest).")
     ] = None,
 ) -> None:
     """Print the captured stdout and stderr of one task."""
     run = Client().run(run_id)
+    if index is None:
+        index = _only_task(run, step, "--index N", "--index")
     try:
         text = run.logs(step, index=index, attempt=attempt)
     except NotFound:
         if run.record.backend != "argo":
             raise
         text = _pod_logs(run, step, index)
-    typer.echo(text, nl=not text.endswith("\n"))
+    if text:
+        typer.echo(text, nl=not text.endswith("\n"))
+
+
+def _only_task(run: Run, step: str, pick: str, param: str) -> int:
+    """The index of the step's one task; for a mapped step of several, a usage error saying
+    how to ``pick`` one (``--index N``) and which there are."""
+    if run.pipeline_ir.step(step).mapped is None:
+        return 0
+    width = len(run.tasks(step))
+    if width == 1:
+        return 0
+    which = f"N from 0 to {width - 1}" if width else "once its tasks have started"
+    raise typer.BadParameter(
+        f"step {step!r} of run {run.id} is a map of {width} tasks: say which with {pick}, "
+        f"{which} (`argosy show {run.id}` lists the tasks that failed)",
+        param_hint=param,
+    )
 
 
 def _pod_logs(run: Run, step: str, index: int) -> str:
@@ -373,7 +382,13 @@ def _pod_logs(run: Run, step: str, index: int) -> str:
 
 
 def lineage(
-    artifact_id: Annotated[str, typer.Argument(help="An artifact digest, or a unique prefix.")],
+    artifact_id: Annotated[
+        str,
+        typer.Argument(
+            help="An artifact digest or a unique prefix, or RUN/STEP[/INDEX]: the output of a "
+            "step (RUN: a run id, a prefix, or a pipeline name for its newest run)."
+        ),
+    ],
     direction: Annotated[
         Direction, typer.Option(help="upstream: where it came from; downstream: what it fed.")
     ] = "upstream",
@@ -381,12 +396,32 @@ def lineage(
     json_: JsonFlag = False,
 ) -> None:
     """Show where an artifact came from, or what was made from it."""
-    artifact = Client().artifact(artifact_id)
+    artifact = _artifact(Client(), artifact_id)
     graph = artifact.lineage(direction, depth)
     if json_:
-        _print_json(graph.model_dump(mode="json"))
+        print_json(graph.model_dump(mode="json"))
         return
-    _console().print(_lineage_tree(graph, artifact.digest))
+    results().print(_lineage_tree(graph, artifact.digest))
+
+
+def _artifact(client: Client, reference: str) -> Artifact:
+    """The artifact a digest (or prefix) names, or the output ``RUN/STEP[/INDEX]`` names."""
+    if "/" not in reference:
+        return client.artifact(reference)
+    run_ref, step, *rest = reference.split("/")
+    if len(rest) > 1 or (rest and not rest[0].isdigit()):
+        raise typer.BadParameter(
+            f"{reference!r} is not RUN/STEP or RUN/STEP/INDEX (INDEX a task number)",
+            param_hint="ARTIFACT_ID",
+        )
+    run = client.run(run_ref)
+    index = int(rest[0]) if rest else _only_task(run, step, f"{run.id}/{step}/N", "ARTIFACT_ID")
+    for task in run.tasks(step):
+        if task.index == index and task.output is not None:
+            return task.output
+    raise NotFound(
+        f"task {step}[{index}] of run {run.id} has no output; see `argosy show {run.id}`"
+    )
 
 
 def _lineage_tree(graph: LineageGraph, root: str) -> Tree:
@@ -417,24 +452,12 @@ def _lineage_tree(graph: LineageGraph, root: str) -> Tree:
 
 def _node_label(node: LineageNode | None, node_id: str) -> str:
     if node is None or node.kind == "artifact":
-        details = "" if node is None else f"  {node.type} {node.format} {_bytes(node.size)}"
+        size = "" if node is None or node.size is None else human_bytes(node.size)
+        details = "" if node is None else f"  {node.type} {node.format} {size}"
         return f"[cyan]{node_id[:SHORT]}[/cyan]{escape(details)}"
     status = _status(node.status.value) if node.status else ""
     task = escape(f"{node.step}[{node.index}]")
     return f"[bold]{task}[/bold] {status} [dim]run {node.run_id}[/dim]"
-
-
-def _bytes(size: int | None) -> str:
-    if size is None:
-        return ""
-    if size < 1024:
-        return f"{size} B"
-    value, unit = size / 1024, "KiB"
-    for larger in ("MiB", "GiB"):
-        if value < 1024:
-            break
-        value, unit = value / 1024, larger
-    return f"{value:.1f} {unit}"
 
 
 def register(app: typer.Typer) -> None:

@@ -1,15 +1,15 @@
 """``argosy run`` and ``argosy resume``: run a pipeline here, or continue a failed run.
 
-Progress goes to stderr (bars per step when it is a terminal), then a summary; ``--json``
-prints one object on stdout instead: run_id, status and per step its task count, output
-artifact ids and failures. The exit code is 0 if and only if the run succeeded; a failed run
-ends with the command that resumes it, and so does a run stopped by Ctrl-C, SIGTERM or SIGHUP
-(exit code 130).
+Progress goes to stderr (bars per step when it is a terminal); the summary goes to stdout:
+per step its state, tasks and outputs, the pipeline's result (`argosy.previews`) and the
+commands to look closer (show, logs, lineage, resume). ``--json`` prints one object on stdout
+instead: run_id, status and per step its task count, output artifact ids and failures. The exit
+code is 0 if and only if the run succeeded; a failed run ends with the command that resumes it,
+and so does a run stopped by Ctrl-C, SIGTERM or SIGHUP (exit code 130, the message on stderr).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,12 +22,14 @@ from rich.table import Table
 
 from argosy.backends.local import RunResult, resume_run, run_pipeline
 from argosy.cli.argo import Image
+from argosy.cli.console import diagnostics, print_json, results
 from argosy.cli.tags import ProductionOption, ProjectOption, TagOption
 from argosy.client import Client
 from argosy.config import Settings
 from argosy.dsl import load_pipeline
 from argosy.errors import RunInterrupted
 from argosy.launch import run_ownership
+from argosy.previews import preview
 
 SHORT = 12
 """Characters of an artifact digest shown in the summary."""
@@ -78,7 +80,7 @@ def run(
             progress=not json_output,
             ownership=owned,
         )
-    _finish(result, json_output)
+    _finish(result, json_output, settings, definition.ir.output)
 
 
 def resume(
@@ -109,7 +111,7 @@ def resume(
             gpu_fallback=gpu_fallback,
             progress=not json_output,
         )
-    _finish(result, json_output)
+    _finish(result, json_output, settings, origin.pipeline_ir.output)
 
 
 @contextmanager
@@ -118,8 +120,7 @@ def _said_when_interrupted() -> Iterator[None]:
     try:
         yield
     except RunInterrupted as interrupt:
-        console = Console(stderr=True, highlight=False, soft_wrap=True)
-        console.print(f"[yellow]interrupted:[/] {interrupt}")
+        diagnostics().print(f"[yellow]interrupted:[/] {interrupt}")
         raise typer.Exit(130) from interrupt
 
 
@@ -128,31 +129,30 @@ def _resume_on_argo(run_id: str, settings: Settings, image: str | None, json_out
 
     handle = resume_on_argo(run_id, settings, image=image)
     if json_output:
-        typer.echo(
-            json.dumps(
-                {
-                    "run_id": handle.run_id,
-                    "status": "submitted",
-                    "namespace": handle.namespace,
-                    "resumed_from": run_id,
-                }
-            )
-        )
+        print_json({
+            "run_id": handle.run_id,
+            "status": "submitted",
+            "namespace": handle.namespace,
+            "resumed_from": run_id,
+        })  # fmt: skip
     else:
-        Console(stderr=True, highlight=False).print(
+        results().print(
             f"submitted {handle.run_id} to namespace {handle.namespace} (resumes {run_id}); "
             f"follow it with: argosy status {handle.run_id}"
         )
 
 
-def _finish(result: RunResult, json_output: bool) -> None:
-    console = Console(stderr=True, highlight=False)
+def _finish(result: RunResult, json_output: bool, settings: Settings, output: str | None) -> None:
+    """The run's summary (or its JSON) on stdout; exit code 1 unless it succeeded."""
     if json_output:
-        typer.echo(json.dumps(result.to_json()))
+        print_json(result.to_json())
+        if not result.succeeded:
+            diagnostics().print(f"resume with: argosy resume {result.run_id}")
     else:
+        console = results()
         _summary(console, result)
+        _next_steps(console, result, settings, output)
     if not result.succeeded:
-        console.print(f"resume with: argosy resume {result.run_id}")
         sys.exit(1)
 
 
@@ -178,6 +178,40 @@ def _summary(console: Console, result: RunResult) -> None:
         f"run [bold]{result.run_id}[/]{resumed} [{color}]{result.status.value}[/] "
         f"in {result.seconds:.2f} s"
     )
+
+
+def _next_steps(
+    console: Console, result: RunResult, settings: Settings, output: str | None
+) -> None:
+    """The pipeline's result, and the commands that look closer at the run."""
+    run_id = result.run_id
+    produced = result.steps.get(output) if output is not None else None
+    if result.succeeded and output is not None and produced is not None and produced.outputs:
+        console.print(f"result ({output}): {escape(_result_preview(settings, run_id, output))}")
+    commands = [(f"argosy show {run_id}", "steps, tasks, outputs and timings")]
+    failed = [name for name, step in result.steps.items() if step.failed]
+    if failed:
+        commands.append((f"argosy logs {run_id} {failed[0]}", "the failed task's output"))
+        commands.append((f"argosy resume {run_id}", "rerun what did not succeed"))
+    elif produced is not None and produced.outputs:
+        commands.append(
+            (f"argosy lineage {produced.outputs[0][:SHORT]}", "where the result came from")
+        )
+    commands.append((f'argosy.Client().run("{run_id}")', "the same from Python"))
+    width = max(len(command) for command, _ in commands)
+    console.print("next:")
+    for command, what in commands:
+        console.print(f"  {escape(command):<{width}}  [dim]{what}[/]")
+
+
+def _result_preview(settings: Settings, run_id: str, step: str) -> str:
+    """A line showing the output of the pipeline's result step (a list of them when mapped)."""
+    outputs = Client(settings).run(run_id).output(step)
+    listed = outputs if isinstance(outputs, list) else [outputs]
+    shown = ", ".join(preview(artifact.client.store, artifact.info) for artifact in listed[:3])
+    if isinstance(outputs, list):
+        shown = f"[{shown}{', ...' if len(listed) > 3 else ''}] ({len(listed)} outputs)"
+    return shown
 
 
 def register(app: typer.Typer) -> None:

@@ -7,13 +7,12 @@ with ``--json``.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from argosy.cli.argo import Image, JsonFlag, Kubeconfig, Namespace
+from argosy.cli.console import print_json, results
 from argosy.config import Settings
 from argosy.errors import ArgosyError
 
@@ -66,7 +65,7 @@ def schedule_command(
             code_package=not no_code_package,
             api=KubeApi.connect(kubeconfig),
         )
-    console = Console(stderr=True, highlight=False)
+    console = results(json_output)
     where = f"CronWorkflow {change.name} in namespace {change.namespace}"
     if change.schedule is None:
         console.print(f"deleted {where}; the runs it started stay")
@@ -79,7 +78,7 @@ def schedule_command(
         if change.next_time is not None:
             console.print(f"next run at {change.next_time.isoformat()}")
     if json_output:
-        typer.echo(json.dumps(_change_json(change)))
+        print_json(_change_json(change))
 
 
 def _change_json(change: ScheduleChange) -> dict[str, Any]:

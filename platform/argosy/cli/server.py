@@ -2,23 +2,24 @@
 
 ``argosy server`` serves the FastAPI app with uvicorn on the database of ``--database-url`` /
 ``ARGOSY_DATABASE_URL`` (else the embedded SQLite under ``ARGOSY_HOME``); ``--migrate`` applies
-the Alembic migrations first (the Helm chart passes it). The token commands work straight on
+the Alembic migrations first (the Helm chart passes it). When it starts it prints how to get a
+token and query it, as commands to paste (`startup_help`). The token commands work straight on
 that database: ``create`` mints a bearer token and prints it once (the database keeps only its
 hash), ``list`` shows each token's id, name, scope and age, ``revoke`` deletes one.
 """
 
 from __future__ import annotations
 
-import json
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from argosy.cli.console import diagnostics, print_json, results
 from argosy.config import Settings
 
 if TYPE_CHECKING:
@@ -70,8 +71,55 @@ def server(
 
     from argosy.metadata.service import create_app
 
-    app = create_app(_settings(database_url), migrate=migrate)
+    settings = _settings(database_url)
+    app = create_app(settings, migrate=migrate)
+    console = diagnostics()  # commands stay whole (soft wrap)
+    console.print(startup_help(settings, host, port), markup=False)
     uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info")
+
+
+def startup_help(settings: Settings, host: str, port: int) -> str:
+    """Where the service listens, and the commands that mint a token and query it from another
+    shell (on the same machine, with the same database)."""
+    url = f"http://{_local_address(host)}:{port}"
+    hidden = False
+    if settings.database_url is None:
+        database = f"the embedded database in {settings.home}"
+        mint = f"ARGOSY_HOME={shlex.quote(str(settings.home))} argosy token create --scope write"
+    else:
+        database, hidden = _shown_url(settings.database_url)
+        mint = f"argosy token create --scope write --database-url {shlex.quote(database)}"
+    if settings.anonymous_reads:
+        needs = "Reads need no token here; writes need a write token."
+    else:
+        needs = "Every API request needs a token."
+    lines = [
+        f"argosy server: the metadata service of {database}, at {url} (API docs: {url}/docs)",
+        f"{needs} From another shell, mint one, query the service and record runs there:",
+        f"  export ARGOSY_TOKEN=$({mint})",
+        f'  curl -H "Authorization: Bearer $ARGOSY_TOKEN" {url}/api/v1/runs',
+        f"  export ARGOSY_METADATA_URL={url}",
+    ]
+    if hidden:
+        lines.append("(Put the database's password where the URL shows ***.)")
+    if settings.admin_token is not None:
+        lines.append("The ARGOSY_ADMIN_TOKEN it started with is a write token as well.")
+    return "\n".join(lines)
+
+
+def _local_address(host: str) -> str:
+    """How a client on this machine reaches a server listening on ``host``."""
+    if host in ("", "0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _shown_url(database_url: str) -> tuple[str, bool]:
+    """``database_url`` fit to print (its password as ``***``), and whether it had one."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    return url.render_as_string(hide_password=True), url.password is not None
 
 
 def create_token(
@@ -89,9 +137,9 @@ def create_token(
     with _token_database(database_url) as repository:
         repository.add_token(token, scope.value, name)
     if as_json:
-        typer.echo(json.dumps({"token": token, "scope": scope.value, "name": name}))
+        print_json({"token": token, "scope": scope.value, "name": name})
         return
-    Console(stderr=True).print(f"[green]minted a {scope.value} token[/] {name!r}; keep it secret:")
+    diagnostics().print(f"[green]minted a {scope.value} token[/] {name!r}; keep it secret:")
     typer.echo(token)
 
 
@@ -103,12 +151,15 @@ def list_tokens(
     with _token_database(database_url) as repository:
         found = repository.list_tokens()
     if as_json:
-        typer.echo(json.dumps({"tokens": [token.model_dump(mode="json") for token in found]}))
+        print_json({"tokens": [token.model_dump(mode="json") for token in found]})
         return
     table = Table("id", "name", "scope", "created", box=None)
     for token in found:
         table.add_row(token.id, token.name, token.scope, f"{token.created_at:%Y-%m-%d %H:%M}")
-    Console(stderr=True).print(table if found else "no tokens; mint one with argosy token create")
+    if not found:
+        diagnostics().print("no tokens; mint one with argosy token create")
+        return
+    results().print(table)
 
 
 def revoke_token(
@@ -118,7 +169,7 @@ def revoke_token(
     """Stop accepting a token. A running service notices within 10 s (its token cache)."""
     with _token_database(database_url) as repository:
         revoked = repository.revoke_token(id_or_name)
-    Console(stderr=True).print(f"revoked {revoked.scope} token {revoked.id} {revoked.name!r}")
+    results().print(f"revoked {revoked.scope} token {revoked.id} {revoked.name!r}")
 
 
 def register(app: typer.Typer) -> None:
@@ -131,4 +182,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(tokens, name="token")
 
 
-__all__ = ["create_token", "list_tokens", "register", "revoke_token", "server"]
+__all__ = ["create_token", "list_tokens", "register", "revoke_token", "server", "startup_help"]

@@ -9,13 +9,12 @@ Thin: tagging goes through `argosy.Client`; the run's tags afterwards go to stde
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from argosy.cli.console import print_json, results
 from argosy.client import Client, Run
 
 ProjectOption = Annotated[
@@ -51,10 +50,10 @@ def remove(run_id: RunId, tags: Tags, json_: JsonFlag = False) -> None:
 
 def _print(run: Run, json_: bool) -> None:
     if json_:
-        typer.echo(json.dumps({"run_id": run.id, "tags": list(run.tags)}))
+        print_json({"run_id": run.id, "tags": list(run.tags)})
         return
     shown = ", ".join(run.tags) if run.tags else "none"
-    Console(stderr=True, highlight=False).print(f"run {run.id} tags: {escape(shown)}")
+    results().print(f"run {run.id} tags: {escape(shown)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from argosy.cli.console import diagnostics
 from argosy.config import Settings
 from argosy.errors import ArgosyError, TagError
 from argosy.metadata.schemas import TaskStatus
@@ -111,7 +111,7 @@ def task(
     )
     if record.status is not TaskStatus.SUCCEEDED:
         last = (record.error or "failed").strip().splitlines()[-1]
-        console = Console(stderr=True, highlight=False)
+        console = diagnostics()
         if record.status is TaskStatus.CAUGHT:
             console.print(f"[yellow]task {spec.task_id} failed, caught:[/] {escape(last)}")
             return

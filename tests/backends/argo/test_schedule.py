@@ -145,7 +145,7 @@ def test_argosy_schedule_says_what_it_did(cluster: FakeCluster, tmp_path: Path) 
     assert "--delete takes no --param" in refused.stderr
     deleted = _argosy(cluster, tmp_path, f"{FLOWS}:labelled", "-n", "ml", "--delete")
     assert deleted.returncode == 0, deleted.stderr
-    assert "deleted CronWorkflow labelled in namespace ml" in " ".join(deleted.stderr.split())
+    assert "deleted CronWorkflow labelled in namespace ml" in " ".join(deleted.stdout.split())
     again = _argosy(cluster, tmp_path, f"{FLOWS}:labelled", "-n", "ml", "--delete")
     assert again.returncode == 1
     assert "nothing to unschedule" in again.stderr

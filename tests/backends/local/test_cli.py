@@ -101,3 +101,31 @@ def test_a_bad_parameter_is_one_line_and_exit_1_before_anything_runs(tmp_path: P
     assert done.returncode == 1
     assert "error:" in done.stderr and "'n'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_run_prints_its_result_and_what_to_look_at_next_on_stdout(tmp_path: Path) -> None:
+    flows = Path(__file__).with_name("flows.py")
+    done = _argosy(tmp_path, "run", f"{flows}:fan", "-p", "n=3", "--max-workers", "2")
+
+    assert done.returncode == 0, done.stderr
+    run_id = next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("run "))
+    assert "result (collect): " in done.stdout
+    assert f"argosy show {run_id}" in done.stdout
+    assert "argosy lineage " in done.stdout and f'argosy.Client().run("{run_id}")' in done.stdout
+
+
+def test_a_failed_run_names_the_logs_and_resume_commands(
+    tmp_path: Path, pipeline_file: Path
+) -> None:
+    failed = _argosy(tmp_path, "run", str(pipeline_file))
+
+    assert failed.returncode == 1
+    assert "scale: RuntimeError: scale is broken" in failed.stdout
+    run_id = next(line.split()[1] for line in failed.stdout.splitlines() if line.startswith("run "))
+    assert f"argosy logs {run_id} scale" in failed.stdout
+    assert f"argosy resume {run_id}" in failed.stdout and "result (" not in failed.stdout
+
+
+def test_version(tmp_path: Path) -> None:
+    done = _argosy(tmp_path, "--version")
+    assert done.returncode == 0 and done.stdout.startswith("argosy ") and done.stderr == ""

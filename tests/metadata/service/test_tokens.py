@@ -76,7 +76,7 @@ def test_cli_lists_and_revokes_tokens_without_showing_them(
     assert len(listed) == 4 and set(listed[0]) == {"id", "name", "scope", "created_at"}
     assert not any(secret in out for secret in (reader, first, second, ADMIN_TOKEN))
     assert not any(hash_token(secret) in out for secret in (reader, first))
-    code, _, table = _cli(capsys, "token", "list", "--database-url", url)
+    code, table, _ = _cli(capsys, "token", "list", "--database-url", url)
     assert code == 0 and "dashboard" in table and hash_token(reader)[:8] in table
 
     code, _, err = _cli(capsys, "token", "revoke", "ci", "--database-url", url)

@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from argosy.config import Settings
 from argosy.metadata.repository import Repository
-from argosy.metadata.service import errors
+from argosy.metadata.service import docs, errors
 from argosy.metadata.service.deps import ServiceState
 from argosy.metadata.service.middleware import BodyLimit, RequestMetrics
 from argosy.metadata.service.routes import artifacts, health, pipelines, runs, tasks, tokens
@@ -70,6 +70,8 @@ def create_app(
         version="1",
         description="Runs, tasks, artifacts and lineage of Argosy pipelines.",
         lifespan=lifespan,
+        docs_url=None,  # docs.install serves /docs without a CDN
+        redoc_url=None,
     )
     app.state.prometheus = CollectorRegistry()
     recorded = Counter(
@@ -79,6 +81,7 @@ def create_app(
         settings=settings, repository=repository, tasks_recorded=recorded
     )
     errors.install(app)
+    docs.install(app)
     app.include_router(health.router)
     for resource in (pipelines, runs, tasks, artifacts, tokens):
         app.include_router(resource.router, prefix=API_PREFIX)
