@@ -7,8 +7,11 @@ import io
 
 import pytest
 
+from argosy.cli.gc import LISTED
 from argosy.client import Client
 from argosy.config import Settings
+from argosy.metadata import open_sink
+from argosy.metadata.schemas import RunCreate, RunStatus, RunUpdate
 from argosy.store import open_store
 from tests.cli.test_inspect import Cli
 from tests.gc import flows
@@ -175,3 +178,15 @@ def test_runs_recorded_in_postgres_are_collected_there(
     assert done["blob_bytes"] >= 32 * 1024  # the old run's payload, among others
     assert run_ids(settings) == {new}
     assert Client(settings).run(new).output("total").load() == sum(x * x for x in range(4)) + 4
+
+
+def test_text_lists_the_first_runs_and_json_every_one(home: Settings, cli: Cli) -> None:
+    sink = open_sink(home)
+    for n in range(LISTED + 2):
+        sink.create_run(RunCreate(id=f"r{n:02d}", pipeline="p", pipeline_version="v" * 64))
+        sink.update_run(f"r{n:02d}", RunUpdate(status=RunStatus.SUCCEEDED))
+    code, out, err = cli("gc", "--pipeline", "p", "--all-owners", "--dry-run")
+    assert code == 0, err
+    assert out.count("  r") == LISTED and "... and 2 more (--json lists them all)" in out
+    listed = cli.json("gc", "--pipeline", "p", "--all-owners", "--yes")["runs"]
+    assert [r["id"] for r in listed] == [f"r{n:02d}" for n in range(LISTED + 2)]

@@ -9,19 +9,18 @@ runs named with ``--run`` are found whoever owns them.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.filesize import decimal
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
+from argosy.cli.console import diagnostics, print_json, results
 from argosy.cli.tags import AllOwnersOption, OwnerOption
 from argosy.client import Client
 from argosy.config import Settings
@@ -39,7 +38,11 @@ from argosy.metadata.models import utcnow
 from argosy.metadata.pruning import RunSelection
 from argosy.metadata.schemas import RunStatus
 from argosy.ownership import user_owner
+from argosy.previews import human_bytes
 from argosy.store import open_store
+
+LISTED = 20
+"""Runs listed of each kind (deleted, kept) in text; ``--json`` lists every one."""
 
 
 def _duration(option: str, text: str) -> timedelta:
@@ -114,7 +117,7 @@ def gc(
     with _progress() as tell:
         planned = plan(repository, store, options, tell)
     if shared:
-        _notes().print(
+        diagnostics().print(
             f"blobs are not swept: the store is S3 bucket {settings.s3_bucket!r} and the "
             "metadata is this machine's embedded database, which does not know the runs other "
             "machines record into that bucket; pass --sweep-s3 if it records every one"
@@ -132,12 +135,12 @@ def gc(
 def _confirm(planned: Collection) -> None:
     """Ask a terminal whether to go ahead; refuse anything else (nothing is deleted yet)."""
     if not sys.stdin.isatty():
-        _notes().print(
+        diagnostics().print(
             "[bold red]error:[/] argosy gc deletes runs and blobs: pass --yes to go ahead, or "
             "--dry-run to see what would go"
         )
         raise typer.Exit(1)
-    notes = _notes()
+    notes = diagnostics()
     _describe(notes, planned, dry_run=True)
     notes.print("Delete them? [y/N] ", end="")  # not typer.confirm: it writes to stdout
     if sys.stdin.readline().strip().lower() not in ("y", "yes"):
@@ -148,26 +151,41 @@ def _confirm(planned: Collection) -> None:
 def _report(collection: Collection, *, dry_run: bool, json_: bool) -> None:
     """What went, or would go: one JSON object, or lines of text, on stdout."""
     if json_:
-        typer.echo(json.dumps(collection.to_json(dry_run=dry_run)))
+        print_json(collection.to_json(dry_run=dry_run))
     else:
-        _describe(Console(highlight=False, soft_wrap=True), collection, dry_run=dry_run)
+        _describe(results(), collection, dry_run=dry_run)
 
 
 def _describe(console: Console, collection: Collection, *, dry_run: bool) -> None:
-    """The collection in lines of text: in all, each run, the runs kept, the blobs' cut-off."""
+    """The collection in lines of text: in all, the runs (`LISTED` of each kind), the runs
+    kept, the blobs' cut-off."""
     console.print(_summary(collection, dry_run=dry_run))
-    for gone in collection.runs:
-        when = gone.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        line = f"  {gone.id}  {gone.pipeline}  {gone.status.value}  {when}  {gone.owner or '-'}"
-        console.print(escape(line))
+    _listed(
+        console,
+        [
+            f"  {run.id}  {run.pipeline}  {run.status.value}  {_when(run.created_at)}  "
+            f"{run.owner or '-'}"
+            for run in collection.runs
+        ],
+    )
     if collection.kept:
         console.print(f"kept {len(collection.kept)} selected run(s):")
-        for kept in collection.kept:
-            console.print(escape(f"  {kept.id}  ({kept.reason})"))
+        _listed(console, [f"  {kept.id}  ({kept.reason})" for kept in collection.kept])
     if collection.cutoff is not None:
-        since = collection.cutoff.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         held = f", when live run {collection.held_by} started" if collection.held_by else ""
+        since = _when(collection.cutoff)
         console.print(escape(f"blobs stored since {since}{held} are kept, used or not"))
+
+
+def _listed(console: Console, lines: list[str]) -> None:
+    for line in lines[:LISTED]:
+        console.print(escape(line))
+    if len(lines) > LISTED:
+        console.print(f"  ... and {len(lines) - LISTED} more (--json lists them all)")
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _summary(collection: Collection, *, dry_run: bool) -> str:
@@ -176,20 +194,16 @@ def _summary(collection: Collection, *, dry_run: bool) -> str:
         return "nothing to delete"
     return (
         f"{verb} {len(collection.runs)} run(s) with {collection.records} record(s) "
-        f"({decimal(collection.record_bytes)}), {len(collection.blobs)} blob(s) "
-        f"({decimal(collection.blob_bytes)}) and {collection.artifacts} artifact row(s): "
-        f"{freed} {decimal(collection.freed)}"
+        f"({human_bytes(collection.record_bytes)}), {len(collection.blobs)} blob(s) "
+        f"({human_bytes(collection.blob_bytes)}) and {collection.artifacts} artifact row(s): "
+        f"{freed} {human_bytes(collection.freed)}"
     )
-
-
-def _notes() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @contextmanager
 def _progress() -> Iterator[Tell]:
     """A progress line on stderr (on a terminal only) and the callback that moves it."""
-    console = _notes()
+    console = diagnostics()
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn())
     with Progress(
         *columns, console=console, transient=True, disable=not console.is_terminal
