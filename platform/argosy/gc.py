@@ -17,8 +17,8 @@ alone, so it reports what the real collection would. Three parts:
   ago (imports are captured before their run is recorded). The store is listed before the
   mark is made and the mark is made again just before the sweep, so what a run records in the
   meantime stays. What a live run takes up between that second mark and the sweep (an output
-  whose bytes equal an unmarked old blob, a cache hit on a deleted run) is the one gap left:
-  milliseconds wide, and closed by running gc with fewer live runs around.
+  whose bytes equal an unmarked old blob, a cache hit on a deleted run) is a gap left open,
+  milliseconds wide; so is a resume of a deleted run that starts while gc runs.
 
 The sweep needs every run that uses the store in this metadata: it refuses to run against a
 metadata service (``ARGOSY_METADATA_URL``: run it where the database is reachable), and an S3
@@ -33,10 +33,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from argosy.config import Settings
-from argosy.errors import ArgosyError, ConfigError
+from argosy.errors import ArgosyError, ConfigError, StoreError
 from argosy.metadata.models import utcnow
 from argosy.metadata.pruning import ChosenRun, KeptRun, RunSelection
 from argosy.metadata.references import References
@@ -46,6 +46,7 @@ from argosy.runtime.imports import import_key
 from argosy.store.base import ArtifactInfo, ArtifactStore, StoredBlob
 from argosy.store.fields import named_artifacts
 
+T = TypeVar("T")
 Progress = Callable[[str, int, int], None]
 """Told ``(what, done, total)`` as the work goes (``total`` 0 when unknown)."""
 GRACE = timedelta(hours=1)
@@ -153,7 +154,7 @@ def plan(
     tell("marking what stays", 0, 0)
     references = repository.references(choice.doomed_ids)
     cutoff, held_by = _cutoff(references, options.grace)
-    marked = _marked(store, references, tell)
+    marked = _marked(store, references, tell) if options.sweep else set()
     blobs = tuple(
         sorted(
             (b for b in listed if b.digest not in marked and b.stored_at < cutoff),
@@ -258,10 +259,7 @@ def _cutoff(references: References, grace: timedelta) -> tuple[datetime, str | N
 def _marked(store: ArtifactStore, references: References, tell: Progress) -> set[str]:
     """Every blob the runs that stay use, and every code package's."""
     marked = set(references.digests)
-    for key in store.list_records("code/"):
-        index = json.loads(store.get_record(key) or b"{}")
-        if isinstance(index.get("blob"), str):
-            marked.add(index["blob"])
+    marked.update(_read(store, key, _package) for key in store.list_records("code/"))
     imports = [import_key(run, name) for run, names in references.imports.items() for name in names]
     outputs = []
     for run, recorded in references.unsettled.items():
@@ -270,10 +268,11 @@ def _marked(store: ArtifactStore, references: References, tell: Progress) -> set
         outputs += [key for key in keys if _task_of(key, prefix) not in recorded]
     tell("reading records", 0, len(imports) + len(outputs))
     with ThreadPoolExecutor(_READERS) as pool:
-        for found in pool.map(lambda key: _imported(store, key), imports):
+        for found in pool.map(lambda key: _read(store, key, _imported), imports):
             marked.update(artifact.digest for artifact in found)
-        for found in pool.map(lambda key: _output(store, key), outputs):
+        for found in pool.map(lambda key: _read(store, key, _output), outputs):
             marked.update(artifact.digest for artifact in found)
+    marked.discard("")
     return marked
 
 
@@ -284,23 +283,38 @@ def _task_of(key: str, prefix: str) -> tuple[str, int] | None:
     return (step, int(index)) if index.isdigit() and name.endswith(".json") else None
 
 
-def _imported(store: ArtifactStore, key: str) -> list[ArtifactInfo]:
-    """The artifact the import record at ``key`` names (none if it is gone)."""
-    data = store.get_record(key)
-    return [] if data is None else [ArtifactInfo.model_validate_json(data)]
+def _read(store: ArtifactStore, key: str, parse: Callable[[ArtifactStore, bytes], T]) -> T:
+    """What the record at ``key`` names, as ``parse`` reads it (from nothing when it is gone);
+    StoreError for one that cannot be read, so nothing it may name is swept."""
+    try:
+        return parse(store, store.get_record(key) or b"")
+    except ValueError as error:  # pydantic's ValidationError and json's errors too
+        raise StoreError(
+            f"the record {key} cannot be read ({error}); no blob was swept, since it may name "
+            "one: move the record aside (or delete its run), then run argosy gc again"
+        ) from error
 
 
-def _output(store: ArtifactStore, key: str) -> list[ArtifactInfo]:
-    """The artifacts the output record at ``key`` names: the output, its named outputs, and
-    what its task read (none if it is gone)."""
-    data = store.get_record(key)
-    if data is None:
+def _package(store: ArtifactStore, data: bytes) -> str:
+    """The blob a code package's index names ("" for none)."""
+    blob = json.loads(data or b"{}").get("blob", "")
+    return blob if isinstance(blob, str) else ""
+
+
+def _imported(store: ArtifactStore, data: bytes) -> list[ArtifactInfo]:
+    """The artifact an import record names."""
+    return [ArtifactInfo.model_validate_json(data)] if data else []
+
+
+def _output(store: ArtifactStore, data: bytes) -> list[ArtifactInfo]:
+    """The artifacts an output record names: the output, its named outputs, what its task read."""
+    if not data:
         return []
     record = OutputRecord.model_validate_json(data)
     named = [record.artifact, *(read.artifact for read in record.inputs)]
     try:
         return named + list(named_artifacts(store, record.artifact).values())
-    except ArgosyError:  # the manifest of named outputs is gone: nothing more to keep
+    except (ArgosyError, ValueError):  # the manifest of named outputs is gone or unreadable
         return named
 
 

@@ -6,10 +6,13 @@ import hashlib
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from argosy.backends.local import resume_run
 from argosy.client import Client
 from argosy.code_package import pack
 from argosy.config import Settings
+from argosy.errors import StoreError
 from argosy.gc import GcOptions, apply, open_repository, plan
 from argosy.metadata import open_sink
 from argosy.metadata.models import utcnow
@@ -187,3 +190,16 @@ def test_a_run_resumed_after_the_plan_keeps_its_origins(home: Settings, tmp_path
     assert {r.id for r in done.kept} == {first, second}
     assert run_ids(home) == {first, second, "third"}
     assert Client(home).run(second).logs("gated", 0) == "gate 0\n"  # via first: still there
+
+
+def test_a_record_that_cannot_be_read_stops_the_sweep(home: Settings, tmp_path: Path) -> None:
+    gate = tmp_path / "gate"
+    gate.touch()
+    failed = run(home, flows.flaky, gate=str(gate))
+    store = open_store(home)
+    store.put_record(f"runs/{failed}/outputs/gated/1.json", b"{not json")
+    stray = store.put_bytes(b"unused")
+    age_blobs(home, days=2)
+    with pytest.raises(StoreError, match=f"runs/{failed}/outputs/gated/1.json cannot be read"):
+        collect(home)
+    assert stray in blobs(home)
