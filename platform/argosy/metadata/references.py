@@ -71,7 +71,7 @@ def references(
     return References(
         digests=frozenset(recorded - only_leaving),
         leaving=frozenset(only_leaving),
-        live={run: started for run, started in live_runs(connection, lost_before).items()},
+        live=live_runs(connection, lost_before),
         unsettled=_recorded_outputs(connection, unsettled),
         imports={
             run: names for run, names in _runs_importing(connection).items() if run not in leaving
