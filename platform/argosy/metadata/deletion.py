@@ -1,16 +1,19 @@
 """Deleting runs' rows and the artifact rows nothing references any more, for `argosy gc`.
 
 `delete_run` removes one run and everything recorded under it (tags, tasks, attempts, events,
-metrics, and the cache entries that point at its tasks) in the caller's transaction, after
+metrics, and the cache entries that point at its tasks; found through its tasks, by key) in the
+caller's transaction, after
 checking again, inside that transaction, that the run may go: it is not live, and no run that
 stays reads its records (see `argosy.metadata.pruning`). A run that came back to life, or was
 resumed since the plan was made, is left alone.
 
-`delete_artifacts` removes artifact rows no event, task or attempt points at any more. On
-Postgres it first takes a lock on ``artifacts`` that writers of task records wait for (they
-insert the artifact rows they point at, skipping those that exist, then point at them): so no
-writer can find a row present, lose it to this delete, and fail on its reference. SQLite's
-write lock (``BEGIN IMMEDIATE``) does the same there.
+`delete_artifacts` removes artifact rows no event, task or attempt points at any more (the
+events' references are a foreign key, found by index; the outputs of tasks and attempts are
+looked for in one pass over each table). On Postgres it first takes a lock on ``artifacts``
+that writers of task records wait for (they insert the artifact rows they point at, skipping
+those that exist, then point at them): so no writer can find a row present, lose it to this
+delete, and then point at nothing. SQLite's write lock (``BEGIN IMMEDIATE``) does the same
+there.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from argosy.metadata.models import (
     TaskRow,
 )
 from argosy.metadata.pruning import LIVE, chunks, origin_readers
+from argosy.metadata.references import outputs_among
 
 
 @dataclass(frozen=True)
@@ -57,13 +61,14 @@ def delete_run(
     readers = origin_readers(connection, [run_id], lost_before)
     if any(reader not in leaving for _, reader in readers):
         return None
-    tasks = select(TaskRow.id).where(TaskRow.run_id == run_id).scalar_subquery()
+    tasks = select(TaskRow.id).where(TaskRow.run_id == run_id)
     count = connection.execute(
         select(func.count()).select_from(TaskRow).where(TaskRow.run_id == run_id)
     ).scalar_one()
-    connection.execute(delete(CacheEntryRow).where(CacheEntryRow.task_id.in_(tasks)))
-    for model in (MetricRow, EventRow, AttemptRow, TaskRow, RunTagRow):
-        connection.execute(delete(model).where(model.run_id == run_id))
+    for model in (CacheEntryRow, MetricRow, EventRow, AttemptRow):  # by task: their keys
+        connection.execute(delete(model).where(model.task_id.in_(tasks)))
+    connection.execute(delete(TaskRow).where(TaskRow.run_id == run_id))
+    connection.execute(delete(RunTagRow).where(RunTagRow.run_id == run_id))
     connection.execute(delete(RunRow).where(RunRow.id == run_id))
     return DeletedRun(run_id, count)
 
@@ -72,14 +77,13 @@ def delete_artifacts(connection: Connection, digests: Iterable[str]) -> int:
     """Delete the rows of those of ``digests`` nothing points at any more; how many went."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("LOCK TABLE artifacts IN SHARE ROW EXCLUSIVE MODE"))
-    unused = [
-        ~select(column).where(column == ArtifactRow.digest).exists()
-        for column in (EventRow.artifact_digest, TaskRow.output_digest, AttemptRow.output_digest)
-    ]
+    unused = set(digests)
+    unused -= outputs_among(connection, unused)
+    events = select(EventRow.task_id).where(EventRow.artifact_digest == ArtifactRow.digest)
     deleted = 0
-    for chunk in chunks(digests):
+    for chunk in chunks(unused):
         deleted += connection.execute(
-            delete(ArtifactRow).where(ArtifactRow.digest.in_(chunk), *unused)
+            delete(ArtifactRow).where(ArtifactRow.digest.in_(chunk), ~events.exists())
         ).rowcount
     return deleted
 

@@ -173,8 +173,9 @@ class _AttemptFields:
     status: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    output_digest: Mapped[str | None] = mapped_column(ForeignKey("artifacts.digest"), index=True)
-    """Indexed: deleting an artifact row (`argosy gc`) looks up what still points at it."""
+    output_digest: Mapped[str | None] = mapped_column(Text)
+    """The artifact row is written with the attempt (`argosy.metadata.attempts`); no foreign
+    key, so that deleting artifact rows (`argosy gc`) looks for none in every task."""
     cache_key: Mapped[str | None] = mapped_column(Text)
     cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
     cloned_from: Mapped[str | None] = mapped_column(Text)

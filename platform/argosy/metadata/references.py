@@ -19,6 +19,7 @@ them, and their blobs are unmarked.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -84,28 +85,48 @@ def leaving_artifacts(connection: Connection, leaving: Iterable[str]) -> set[str
     leaving = frozenset(leaving)
     used: set[str] = set()
     for ids in chunks(leaving):
-        for column, run in _USES:
+        tasks = select(TaskRow.id).where(TaskRow.run_id.in_(ids))
+        for column, task in _USES:
             used.update(
                 connection.execute(
-                    select(column).where(run.in_(ids), column.is_not(None)).distinct()
+                    select(column).where(task.in_(tasks), column.is_not(None)).distinct()
                 ).scalars()
             )
-    only: set[str] = set(used)
-    for digests in chunks(used):
-        for column, run in _USES:
-            rows = connection.execute(
-                select(column, run).where(column.in_(digests)).distinct()
-            ).all()
-            only.difference_update(digest for digest, user in rows if user not in leaving)
+    only = used - outputs_among(connection, used, besides=leaving)
+    for digests in chunks(only):
+        readers = select(EventRow.artifact_digest, EventRow.run_id).where(
+            EventRow.artifact_digest.in_(digests)
+        )
+        only.difference_update(d for d, run in connection.execute(readers) if run not in leaving)
     return only
 
 
+def outputs_among(
+    connection: Connection, digests: AbstractSet[str], besides: AbstractSet[str] = frozenset()
+) -> set[str]:
+    """Those of ``digests`` that a task or an attempt of a run not in ``besides`` has as its
+    output. One pass over each table: the output digests have no index (`models`)."""
+    found: set[str] = set()
+    if not digests:
+        return found
+    for model in (TaskRow, AttemptRow):
+        rows = connection.execute(
+            select(model.output_digest, model.run_id)
+            .where(model.output_digest.is_not(None))
+            .execution_options(yield_per=_PASS)
+        )
+        found.update(d for d, run in rows if d in digests and run not in besides)
+    return found
+
+
 _USES = (
-    (EventRow.artifact_digest, EventRow.run_id),
-    (TaskRow.output_digest, TaskRow.run_id),
-    (AttemptRow.output_digest, AttemptRow.run_id),
+    (EventRow.artifact_digest, EventRow.task_id),
+    (TaskRow.output_digest, TaskRow.id),
+    (AttemptRow.output_digest, AttemptRow.task_id),
 )
-"""Every column that points at an artifact, with the run of its row."""
+"""Every column that points at an artifact, with the task of its row."""
+_PASS = 10_000
+"""Rows fetched at a time in a pass over a table."""
 
 
 def _recorded_outputs(
@@ -142,4 +163,4 @@ def _runs_importing(connection: Connection) -> dict[str, tuple[str, ...]]:
     return runs
 
 
-__all__ = ["References", "leaving_artifacts", "references"]
+__all__ = ["References", "leaving_artifacts", "outputs_among", "references"]
