@@ -29,14 +29,15 @@ machines may record runs into the same bucket elsewhere.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from argosy.client import MIN_PREFIX
 from argosy.config import Settings
-from argosy.errors import ArgosyError, ConfigError, StoreError
+from argosy.errors import Ambiguous, ArgosyError, ConfigError, NotFound, StoreError
 from argosy.metadata.models import utcnow
 from argosy.metadata.pruning import ChosenRun, KeptRun, RunSelection
 from argosy.metadata.references import References
@@ -130,6 +131,29 @@ def open_repository(settings: Settings) -> Repository:
     if settings.database_url is None:
         settings.home.mkdir(parents=True, exist_ok=True)
     return Repository(settings.embedded_database_url, lost_after=settings.lost_after_seconds)
+
+
+def run_ids(repository: Repository, refs: Iterable[str]) -> tuple[str, ...]:
+    """The runs ``refs`` name, each by its id or a unique prefix of it (never by a pipeline's
+    name, as `argosy show` takes one: gc deletes what it is told); NotFound or Ambiguous."""
+    found: dict[str, None] = {}
+    for ref in refs:
+        try:
+            found[repository.get_run(ref).id] = None
+            continue
+        except NotFound:
+            pass
+        matches = repository.find_runs(ref, 6) if len(ref) >= MIN_PREFIX else []
+        if not matches:
+            raise NotFound(
+                f"no run {ref!r}: no run has that id or starts with it (a prefix needs "
+                f"{MIN_PREFIX} characters); list runs with `argosy runs --all-owners`"
+            )
+        if len(matches) > 1:
+            shown = ", ".join(run.id for run in matches[:5]) + (", ..." if len(matches) > 5 else "")
+            raise Ambiguous(f"run prefix {ref!r} is shared by {shown}; give more of the id")
+        found[matches[0].id] = None
+    return tuple(found)
 
 
 def shares_its_store(settings: Settings) -> bool:
@@ -326,5 +350,6 @@ __all__ = [
     "apply",
     "open_repository",
     "plan",
+    "run_ids",
     "shares_its_store",
 ]

@@ -190,3 +190,16 @@ def test_text_lists_the_first_runs_and_json_every_one(home: Settings, cli: Cli) 
     assert out.count("  r") == LISTED and "... and 2 more (--json lists them all)" in out
     listed = cli.json("gc", "--pipeline", "p", "--all-owners", "--yes")["runs"]
     assert [r["id"] for r in listed] == [f"r{n:02d}" for n in range(LISTED + 2)]
+
+
+def test_runs_are_named_by_id_or_unique_prefix_never_by_pipeline(
+    home: Settings, two_runs: tuple[str, str], cli: Cli
+) -> None:
+    for ref, message in [
+        ("sums", "run prefix 'sums' is shared by"),  # a pipeline's name: its runs' prefix
+        ("nope-run", "no run 'nope-run'"),
+        ("sum", "a prefix needs 4 characters"),
+    ]:
+        code, out, err = cli("gc", "--run", ref, "--yes")
+        assert code == 1 and out == "" and message in err, err
+    assert run_ids(home) == set(two_runs)

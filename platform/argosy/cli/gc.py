@@ -22,7 +22,6 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
 from argosy.cli.console import diagnostics, print_json, results
 from argosy.cli.tags import AllOwnersOption, OwnerOption
-from argosy.client import Client
 from argosy.config import Settings
 from argosy.dsl.step import parse_duration
 from argosy.gc import (
@@ -31,6 +30,7 @@ from argosy.gc import (
     apply,
     open_repository,
     plan,
+    run_ids,
     shares_its_store,
 )
 from argosy.gc import Progress as Tell
@@ -101,15 +101,14 @@ def gc(
     repository = open_repository(settings)
     store = open_store(settings)
     store.check()
-    client = Client(settings, reader=repository, store=store, owner=None)
-    run_ids = tuple(dict.fromkeys(client.run(given).id for given in run or []))
-    scope = None if all_owners or (run_ids and not owner) else owner or user_owner(settings.user)
+    named = run_ids(repository, run or [])
+    scope = None if all_owners or (named and not owner) else owner or user_owner(settings.user)
     selection = RunSelection(
         created_before=None if age is None else utcnow() - age,
         statuses=frozenset(status or ()),
         pipeline=pipeline,
         keep_last=keep_last,
-        run_ids=run_ids,
+        run_ids=named,
         owner=scope,
     )
     shared = shares_its_store(settings) and not sweep_s3
