@@ -8,8 +8,10 @@ few hundred bytes of data.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import multiprocessing
+import os
 import sqlite3
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import numpy as np
 import pytest
 
 from argosy.errors import ArtifactCorrupted, StoreError, StoreUnavailable
-from argosy.store import LocalStore, load, save
+from argosy.store import LocalStore, load, packed, save
 from argosy.store.packed import BLOB_LIMIT, FILE_NAME, RECORD_LIMIT
 from tests.store.conftest import overwrite_local
 
@@ -74,14 +76,16 @@ def test_a_rewritten_record_leaves_no_stale_copy_in_the_other_place(tmp_path: Pa
 
 def test_a_small_blob_asked_for_as_a_file_is_written_out_once(tmp_path: Path) -> None:
     store = LocalStore(tmp_path)
-    info = save(store, np.arange(10.0))  # loaded with mmap, from a file
-    mapped = load(LocalStore(tmp_path), info)
-    assert isinstance(mapped, np.memmap) and not mapped.flags.writeable
-    path = store.local_path(info.digest)
+    info = save(store, np.arange(10.0))
+    loaded = load(LocalStore(tmp_path), info)  # small: read whole, no file needed
+    assert not isinstance(loaded, np.memmap) and not loaded.flags.writeable
+    assert list(loaded) == list(range(10)) and _files(tmp_path / "blobs") == []
+    path = store.local_path(info.digest)  # for whoever needs a file (mmap, a registered format)
     assert path == tmp_path / "blobs" / info.digest[:2] / info.digest[2:]
     assert path.stat().st_mode & 0o777 == 0o444
     assert store.uri(info.digest) == path.as_uri()
     assert [(blob.digest, blob.size) for blob in store.blobs()] == [(info.digest, info.size)]
+    assert np.array_equal(np.load(path, mmap_mode="r"), np.arange(10.0))
 
 
 def test_a_damaged_row_is_refused_and_never_written_out(tmp_path: Path) -> None:
@@ -95,6 +99,8 @@ def test_a_damaged_row_is_refused_and_never_written_out(tmp_path: Path) -> None:
         fresh.get_bytes(info.digest)
     with pytest.raises(ArtifactCorrupted, match="changed or damaged"):
         load(fresh, info)
+    with pytest.raises(ArtifactCorrupted, match="changed or damaged"):
+        fresh.local_path(info.digest)
     assert _files(tmp_path / "blobs") == []
 
 
@@ -198,3 +204,22 @@ def test_many_processes_write_at_once_and_nothing_is_lost(tmp_path: Path, method
     assert parent.get_bytes(_sha256(b"blob 3:9")) == b"blob 3:9"
     with contextlib.closing(sqlite3.connect(root / FILE_NAME)) as packed:
         assert packed.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_a_fork_the_hooks_did_not_see_leaves_the_parents_connection_alone(tmp_path: Path) -> None:
+    """A C library's fork() skips Python's fork hooks: the child still opens its own."""
+    store = LocalStore(tmp_path)
+    store.put_record("parent", b"1")  # the connection the child inherits
+    child = ctypes.CDLL(None, use_errno=True).fork()
+    if child == 0:
+        ok = False
+        try:
+            store.put_record("child", b"2")
+            ok = store.get_record("parent") == b"1" and len(packed._inherited) == 1
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.get_record("child") == b"2"
+    store.put_record("parent", b"3")  # the parent's connection still works
+    assert LocalStore(tmp_path).get_record("parent") == b"3"
