@@ -308,8 +308,10 @@ class Repository:
         statuses: Sequence[TaskStatus] = (),
         limit: int | None = None,
         offset: int = 0,
+        inputs: bool = True,
     ) -> list[TaskPublic]:
-        return self.task_page(run_id, step=step, statuses=statuses, limit=limit, offset=offset).data
+        page = {"limit": limit, "offset": offset, "inputs": inputs}
+        return self.task_page(run_id, step=step, statuses=statuses, **page).data
 
     def task_page(
         self,
@@ -319,12 +321,12 @@ class Repository:
         statuses: Sequence[TaskStatus] = (),
         limit: int | None = None,
         offset: int = 0,
+        inputs: bool = True,
     ) -> TasksPage:
         """`list_tasks` with the number of tasks matching, over all pages."""
+        page = {"limit": limit, "offset": offset, "inputs": inputs}
         with self._read() as connection:
-            return task_queries.task_page(
-                connection, run_id, step=step, statuses=statuses, limit=limit, offset=offset
-            )
+            return task_queries.task_page(connection, run_id, step=step, statuses=statuses, **page)
 
     def metrics(self, run_id: str) -> list[MetricPublic]:
         with self._read() as connection:
