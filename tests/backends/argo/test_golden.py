@@ -104,7 +104,7 @@ def test_the_golden_file_is_what_argosy_compile_writes(tmp_path: Path) -> None:
                       str(output), "--kind", "cron", "--schedule", "0 3 * * *",
                       "--production")  # fmt: skip
     assert written.returncode == 0, written.stderr
-    assert "compiled wide_foreach (3 steps)" in written.stderr
+    assert "compiled wide_foreach (3 steps)" in written.stdout
     assert output.read_text() == _compile("wide_foreach", "cron")
     latest = _argosy("compile", "pipelines/wide_foreach.py", "--image", "argosy/base:latest")
     assert latest.returncode == 1
