@@ -119,7 +119,7 @@ def _argosy(*args: str) -> subprocess.CompletedProcess[str]:
 def test_argosy_compile_writes_the_cron_workflow_or_a_workflow_on_request(tmp_path: Path) -> None:
     written = _argosy(f"{FLOWS}:nightly", "-o", str(tmp_path / "cron.yaml"))
     assert written.returncode == 0, written.stderr
-    assert "compiled nightly (2 steps) as a CronWorkflow" in " ".join(written.stderr.split())
+    assert "compiled nightly (2 steps) as a CronWorkflow" in " ".join(written.stdout.split())
     assert (
         yaml.safe_load((tmp_path / "cron.yaml").read_text())["spec"]["timezone"] == "Europe/Paris"
     )
