@@ -15,7 +15,7 @@ from scipy import sparse
 
 from argosy import Client
 from argosy.config import Settings
-from argosy.errors import NotFound, PickleNotAllowed, PipelineError
+from argosy.errors import Ambiguous, MetadataError, NotFound, PickleNotAllowed, PipelineError
 from tests.dsl.sample_pipelines import squares
 from tests.pipelines.recorded import Recorded, recorded
 from tests.store.planted import planted
@@ -66,7 +66,9 @@ def test_run_by_id_or_unique_prefix(client: Client, runs: Recorded) -> None:
     assert run.parameters == {"n_docs": 300, "ks": [2, 3], "seed": 0}
     assert run.duration is not None and run.duration > 0
     assert client.run("kmeans-sw").id == runs.sweep
-    with pytest.raises(NotFound, match="ambiguous"):
+    assert client.run("kmeans_sweep").id == runs.sweep  # a pipeline: its newest run
+    assert client.run("shouting").id == runs.cached
+    with pytest.raises(Ambiguous, match="run prefix 'shouting-' is ambiguous; it matches 5 runs"):
         client.run("shouting-")
     with pytest.raises(NotFound, match="no run 'nope-123'"):
         client.run("nope-123")
@@ -110,6 +112,26 @@ def test_tasks_statuses_and_metrics(client: Client, runs: Recorded) -> None:
     assert sentence.metrics == {"words": 4.0}
     assert sentence.output is not None and sentence.output.load() == "HELLO BRAVE NEW WORLD"
     assert [(m.step, m.name, m.value) for m in run.metrics()] == [("sentence", "words", 4.0)]
+
+
+def test_steps_and_tasks_by_step_status_and_page(client: Client, runs: Recorded) -> None:
+    run = client.run(runs.failed)
+    steps = {summary.name: summary for summary in run.steps()}
+    assert list(steps) == [step.name for step in run.pipeline_ir.steps]
+    shout = steps["shout"]
+    assert (shout.mapped, shout.tasks, shout.retried, shout.outputs) == (True, 4, 1, 3)
+    assert shout.statuses == {"succeeded": 3, "failed": 1} and shout.output is None
+    assert shout.seconds is not None and shout.seconds > 0
+    assert steps["sentence"].statuses == {"skipped": 1}
+    assert steps["words"].output == run.output("words").info
+    [failed] = run.tasks(statuses=["failed"])
+    assert (failed.step, failed.index, failed.attempt) == ("shout", 2, 1)
+    assert [task.index for task in run.tasks("shout", limit=2, offset=1)] == [1, 2]
+    assert [task.id for task in run.tasks(limit=2, offset=4)] == [
+        task.id for task in run.tasks()[4:6]
+    ]
+    with pytest.raises(MetadataError, match="a task status is one of running"):
+        run.tasks(statuses=["exploded"])
 
 
 def test_a_failed_run(client: Client, runs: Recorded) -> None:

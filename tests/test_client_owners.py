@@ -11,17 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from argosy import Client
 from argosy.config import Settings
 from argosy.errors import NotFound, TagError
-from argosy.metadata.client import MetadataClient
 from argosy.metadata.reader import MetadataReader
 from argosy.metadata.repository import Repository
 from argosy.metadata.schemas import RunStatus, RunUpdate
-from argosy.metadata.service import create_app
-from tests.metadata.conftest import ADMIN_TOKEN, service_settings
+from tests.metadata.conftest import read_through
 from tests.metadata.factories import run
 
 RECORDED = [  # oldest first: (id, pipeline, project, owner, tags)
@@ -40,12 +37,8 @@ def reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MetadataR
         for run_id, pipeline, project, owner, tags in RECORDED:
             repository.create_run(run(run_id, pipeline, project=project, owner=owner, tags=tags))
         repository.update_run("alice-1", RunUpdate(status=RunStatus.FAILED))
-        if request.param == "embedded":
-            yield repository
-            return
-        app = create_app(service_settings(tmp_path), repository=repository)
-        with TestClient(app) as http:
-            yield MetadataClient(str(http.base_url), ADMIN_TOKEN, http=http)
+        with read_through(request.param, repository, tmp_path) as reader:
+            yield reader
 
 
 def _client(reader: MetadataReader, tmp_path: Path, **options: object) -> Client:

@@ -69,16 +69,12 @@ SKIP = (
         "needs the reader's Postgres server (test_server_command.py serves a real one)",
     ),
     Rule(r"pipelines/nightly\.py", "the reader's own file: the `nightly` snippet above it"),
-    Rule(
-        r"\b(RUN_ID|ARTIFACT_ID)\b",
-        "an id the reader copies from earlier output (issue 14: to be made runnable as written)",
-    ),
 )
 SERVE = Rule(r"^argosy server\b", "the metadata service, started in the background")
 EXAMPLE = Rule(r"^make example$", "its Makefile recipe, each command under these rules")
 RUN = (
     Rule(
-        r"^argosy (run|runs|show|logs|lineage|resume|compile|tag|token)\b",
+        r"^argosy (run|runs|show|status|logs|lineage|resume|compile|tag|token)\b",
         "the local backend and the embedded database",
     ),
     SERVE,

@@ -10,7 +10,8 @@ The client reads through a `MetadataReader` (the embedded database, or a metadat
 ``ARGOSY_METADATA_URL`` is set) and loads values from the `ArtifactStore`; both are opened on
 first use. `Run`, `Task` and `Artifact` (`argosy.client_views`) are small frozen views over the
 recorded shapes that fetch more only when asked. Run ids and artifact digests may be given as
-unique prefixes, as in git.
+unique prefixes, as in git (found by an index range, not a scan); a prefix several share raises
+`Ambiguous`, listing them. A pipeline name stands for its newest run (`Client.run`).
 
 Like Metaflow's namespaces, a client lists the runs of one owner (`argosy.ownership`), by
 default the current user's: ``Client(owner="production")`` lists production runs,
@@ -19,12 +20,12 @@ default the current user's: ``Client(owner="production")`` lists production runs
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from argosy.client_views import Artifact, Run, Task
 from argosy.config import Settings
-from argosy.errors import NotFound
+from argosy.errors import Ambiguous, NotFound
 from argosy.metadata.reader import MetadataReader
 from argosy.metadata.schemas import (
     ArtifactPublic,
@@ -45,6 +46,8 @@ PAGE = 200
 """Runs asked for per page when scanning."""
 MIN_PREFIX = 4
 """Shortest id prefix accepted, so a typo does not match by accident."""
+SHOWN = 10
+"""Runs or artifacts an ambiguous prefix lists."""
 
 DIGEST_LENGTH = 64
 """Hex characters of a sha256: a digest this long is never a prefix."""
@@ -117,10 +120,13 @@ class Client:
         scope = self._scope(project, tags)
         return [Run(self, record) for record in self._run_records(pipeline, status, limit, **scope)]
 
-    def run(self, run_id: str) -> Run:
-        """The run with this id, or the one run whose id starts with it (whoever owns it);
-        NotFound otherwise."""
-        return Run(self, self._get_run(run_id))
+    def run(self, ref: str) -> Run:
+        """The run ``ref`` names, whoever owns it: the run with this id; else, if ``ref`` is
+        a pipeline's name, its newest run (the client owner's, or any owner's when they have
+        none: ``Client().run("kmeans_sweep")``); else the one run whose id starts with ``ref``
+        (at least `MIN_PREFIX` characters). NotFound if none; `Ambiguous`, listing them, if
+        several ids start with it."""
+        return Run(self, self._get_run(ref))
 
     def latest_run(
         self,
@@ -179,12 +185,26 @@ class Client:
                 break
         return records
 
-    def _get_run(self, run_id: str) -> RunPublic:
+    def _get_run(self, ref: str) -> RunPublic:
         try:
-            return self.reader.get_run(run_id)
+            return self.reader.get_run(ref)
         except NotFound:
-            matches = _prefixed(run_id, (run.id for run in self._run_records(None, None, None)))
-            return self.reader.get_run(_only(matches, run_id, "run"))
+            pass
+        for owner in dict.fromkeys((self.owner, None)):  # the client owner's, then anyone's
+            newest = self.reader.list_runs(pipeline=ref, owner=owner, limit=1).data
+            if newest:
+                return newest[0]
+        found = self.reader.find_runs(ref, SHOWN + 1) if len(ref) >= MIN_PREFIX else []
+        if not found:
+            raise NotFound(
+                f"no run {ref!r}: no run has that id or starts with it, and no pipeline has that "
+                f"name (prefixes need {MIN_PREFIX} characters); list runs with `argosy runs`"
+            )
+        if len(found) > 1:
+            rows = [("id", "pipeline", "status", "started")]
+            rows += [(r.id, r.pipeline, r.status.value, _started(r)) for r in found[:SHOWN]]
+            raise Ambiguous(_candidates(ref, "run", len(found), rows, first="newest first"))
+        return found[0]
 
     def _get_artifact(self, digest: str) -> ArtifactPublic:
         try:
@@ -192,34 +212,35 @@ class Client:
         except NotFound:
             if len(digest) >= DIGEST_LENGTH:
                 raise
-            matches = _prefixed(digest, self._recorded_digests())
-            return self.reader.get_artifact(_only(matches, digest, "artifact"))
-
-    def _recorded_digests(self) -> set[str]:
-        """Every digest a task wrote or read (a full scan: prefixes are for people, not scripts)."""
-        digests: set[str] = set()
-        for run in self._run_records(None, None, None):
-            for task in self.reader.list_tasks(run.id):
-                if task.output is not None:
-                    digests.add(task.output.digest)
-                digests.update(read.artifact.digest for read in task.inputs)
-        return digests
+        found = self.reader.find_artifacts(digest, SHOWN + 1) if len(digest) >= MIN_PREFIX else []
+        if not found:
+            raise NotFound(f"no artifact {digest!r}; see `argosy show RUN_ID`")
+        if len(found) > 1:
+            rows = [("digest",), *((match,) for match in found[:SHOWN])]
+            raise Ambiguous(_candidates(digest, "artifact", len(found), rows))
+        return self.reader.get_artifact(found[0])
 
 
-def _prefixed(prefix: str, ids: Iterable[str]) -> list[str]:
-    if len(prefix) < MIN_PREFIX:
-        return []
-    return sorted({identifier for identifier in ids if identifier.startswith(prefix)})
+def _started(run: RunPublic) -> str:
+    started = run.started_at
+    return "-" if started is None else started.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _only(matches: list[str], prefix: str, what: str) -> str:
-    if not matches:
-        hint = "list runs with `argosy runs`" if what == "run" else "see `argosy show RUN_ID`"
-        raise NotFound(f"no {what} {prefix!r}; {hint}")
-    if len(matches) > 1:
-        shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
-        raise NotFound(f"{what} prefix {prefix!r} is ambiguous ({shown}); give more characters")
-    return matches[0]
+def _candidates(
+    prefix: str, what: str, found: int, rows: Sequence[Sequence[str]], first: str = "first"
+) -> str:
+    """The message of an ambiguous ``prefix``: the ``what``s it matches as a table (``rows``,
+    headings first; the ``first`` ones when there are more), then what to do."""
+    many = f"{found} {what}s" if found <= SHOWN else f"more than {SHOWN} {what}s, {first}"
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = [
+        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
+    table = "\n".join(line.rstrip() for line in lines)
+    return (
+        f"{what} prefix {prefix!r} is ambiguous; it matches {many}:\n{table}\ngive more characters"
+    )
 
 
 __all__ = ["Artifact", "Client", "Run", "Task"]

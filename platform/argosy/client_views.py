@@ -5,6 +5,7 @@ asked, through the client that made them."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -19,6 +20,7 @@ from argosy.metadata.schemas import (
     MetricPublic,
     RunPublic,
     RunTagsChange,
+    StepSummary,
     TaskPublic,
     TaskStatus,
 )
@@ -219,15 +221,31 @@ class Run:
             self.client.reader.get_pipeline_version(self.record.pipeline_version)
         )
 
-    @cached_property
-    def _tasks(self) -> list[Task]:
-        return [Task(self.client, record) for record in self.client.reader.list_tasks(self.id)]
+    def steps(self) -> list[StepSummary]:
+        """What each step's tasks add up to (counts by status, retries, cache hits, clones,
+        time, outputs), one per step of the pipeline in order; computed by the metadata
+        store, so it costs the same for 10 tasks as for 100,000."""
+        return self.client.reader.run_steps(self.id)
 
-    def tasks(self, step: str | None = None) -> list[Task]:
-        """The run's tasks, by step then index; only those of ``step`` when given."""
+    def tasks(
+        self,
+        step: str | None = None,
+        *,
+        statuses: Iterable[TaskStatus | str] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Task]:
+        """The run's tasks in pipeline order (step by step, each by index): only those of
+        ``step`` and in one of ``statuses`` when given, ``limit`` of them (None: all) from the
+        ``offset``-th on. Each call reads the metadata store: read a large run a step or a page
+        at a time (``run.tasks("fit", statuses=["failed"], limit=50)``)."""
         if step is not None:
             self.pipeline_ir.step(step)
-        return [task for task in self._tasks if step is None or task.step == step]
+        wanted = TaskStatus.parse(statuses)
+        records = self.client.reader.list_tasks(
+            self.id, step=step, statuses=wanted, limit=limit, offset=offset
+        )
+        return [Task(self.client, record) for record in records]
 
     def output(self, step: str, field: str | None = None) -> Artifact | list[Artifact]:
         """The output of an unmapped step, or the outputs of a mapped one in map order; only
@@ -239,7 +257,7 @@ class Run:
         return picked if isinstance(outputs, list) else picked[0]
 
     def _outputs(self, step: str) -> Artifact | list[Artifact]:
-        tasks = sorted(self.tasks(step), key=lambda task: task.index)
+        tasks = self.tasks(step)
         mapped = self.pipeline_ir.step(step).mapped is not None
         if mapped and not tasks and self._mapped_over_nothing(step):
             return []
@@ -271,12 +289,20 @@ class Run:
         """Every metric the run's tasks reported."""
         return self.client.reader.metrics(self.id)
 
-    def logs(self, step: str, index: int = 0, attempt: int | None = None) -> str:
-        """The captured output of a task (its latest attempt unless ``attempt`` is given)."""
+    def task(self, step: str, index: int = 0) -> Task:
+        """Task ``step[index]``; NotFound if none is recorded. Reads one task when the step's
+        tasks are recorded from index 0 on without gaps (the usual case), else the step."""
+        page = self.tasks(step, limit=1, offset=index)
+        if page and page[0].index == index:
+            return page[0]
         for task in self.tasks(step):
             if task.index == index:
-                return task.logs(attempt)
+                return task
         raise NotFound(f"run {self.id} has no task {step}[{index}]; see `argosy show {self.id}`")
+
+    def logs(self, step: str, index: int = 0, attempt: int | None = None) -> str:
+        """The captured output of a task (its latest attempt unless ``attempt`` is given)."""
+        return self.task(step, index).logs(attempt)
 
 
 def _ran_silently(record: TaskPublic) -> bool:

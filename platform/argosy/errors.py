@@ -14,6 +14,7 @@
     ├── MetadataError                   the metadata layer failed
     │   ├── MetadataUnavailable         database or service unreachable
     │   ├── NotFound (LookupError)      no run, task or artifact with that id
+    │   │   └── Ambiguous               an id prefix several runs or artifacts share
     │   ├── Conflict                    a write contradicts what is recorded
     │   └── AuthError                   missing, unknown or under-scoped token
     ├── ClusterError                    the Kubernetes or Argo API refused or failed
@@ -107,6 +108,10 @@ class NotFound(MetadataError, LookupError):
     """No run, task, artifact or pipeline with that id."""
 
 
+class Ambiguous(NotFound):
+    """An id prefix is shared by several runs or artifacts; the message lists them."""
+
+
 class Conflict(MetadataError):
     """A write contradicts what is already recorded."""
 
@@ -153,6 +158,7 @@ class RunInterrupted(KeyboardInterrupt):
 
 
 __all__ = [
+    "Ambiguous",
     "ArgosyError",
     "ArtifactCorrupted",
     "ArtifactNotFound",

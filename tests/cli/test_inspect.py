@@ -85,7 +85,7 @@ def test_show_json(cli: Cli, runs: Recorded) -> None:
     shout = shown["steps"]["shout"]
     assert shout["mapped"] and shout["tasks"] == 4 and shout["retried"] == 1
     assert shout["statuses"] == {"succeeded": 3, "failed": 1}
-    assert len(shout["outputs"]) == 3
+    assert shout["outputs"] == 3 and shown["steps"]["words"]["output"]["format"] == "json"
     assert {task["id"] for task in shown["tasks"]} >= {f"{runs.failed}.shout.{i}" for i in range(4)}
     assert shown["metrics"] == []
     ok = cli.json("show", runs.ok)
@@ -116,9 +116,31 @@ def test_show_table(cli: Cli, runs: Recorded) -> None:
 def test_show_lists_only_the_unsuccessful_tasks_of_a_wide_step(
     cli: Cli, runs: Recorded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("argosy.cli.inspect.LISTED_TASKS", 3)
+    monkeypatch.setattr("argosy.cli.show.LISTED_TASKS", 3)
     _, out, _ = cli("show", runs.failed)
     assert "shout[2]" in out and "shout[1]" not in out and "3 more tasks, all succeeded" in out
+    assert f"argosy show {runs.failed} --step shout" in " ".join(out.split())
+    shown = cli.json("show", runs.failed)
+    assert [task["index"] for task in shown["tasks"] if task["step"] == "shout"] == [2]
+
+
+def test_show_pages_through_the_tasks_of_one_step(cli: Cli, runs: Recorded) -> None:
+    code, out, _ = cli("show", runs.ok, "--step", "shout", "--limit", "2", "--offset", "1")
+    assert code == 0 and "shout[1]" in out and "shout[2]" in out and "shout[3]" not in out
+    assert f"next page: argosy show {runs.ok} --step shout --offset 3" in " ".join(out.split())
+    page = cli.json("show", runs.ok, "--step", "shout", "--offset", "3")
+    assert [task["index"] for task in page["tasks"]] == [3]
+    code, _, err = cli("show", runs.ok, "--step", "shoot")
+    assert code == 1 and "step 'shoot': no such step" in err and "shout" in err
+
+
+def test_show_and_status_take_a_pipeline_name_for_its_newest_run(cli: Cli, runs: Recorded) -> None:
+    assert cli.json("show", "kmeans_sweep")["run"]["id"] == runs.sweep
+    status = cli.json("status", "kmeans_sweep")
+    assert status["run_id"] == runs.sweep and status["backend"] == "local"
+    assert status["steps"]["fit"]["statuses"] == {"succeeded": status["steps"]["fit"]["tasks"]}
+    code, out, err = cli("status", runs.failed)
+    assert code == 0 and err == "" and "shout (map)" in out and "failed 1" in " ".join(out.split())
 
 
 def test_logs(cli: Cli, runs: Recorded) -> None:

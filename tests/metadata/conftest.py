@@ -9,6 +9,7 @@ real uvicorn server on Postgres.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from argosy.config import Settings
 from argosy.metadata.client import MetadataClient
+from argosy.metadata.reader import MetadataReader
 from argosy.metadata.repository import Repository
 from argosy.metadata.service import create_app
 from tests.metadata.service_thread import ServiceThread
@@ -60,6 +62,17 @@ def repo(database_url: str) -> Iterator[Repository]:
 
 def service_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(home=tmp_path / "home", admin_token=ADMIN_TOKEN, **overrides)
+
+
+@contextmanager
+def read_through(kind: str, repository: Repository, tmp_path: Path) -> Iterator[MetadataReader]:
+    """``repository`` itself (``embedded``), or the service over it in-process read with the
+    HTTP client (``http``)."""
+    if kind == "embedded":
+        yield repository
+        return
+    with TestClient(create_app(service_settings(tmp_path), repository=repository)) as http:
+        yield MetadataClient(str(http.base_url), ADMIN_TOKEN, http=http)
 
 
 @pytest.fixture

@@ -17,9 +17,18 @@ def artifact(name: str, *, length: int | None = None) -> ArtifactInfo:
 
 
 def run(
-    run_id: str, pipeline: str = "demo", steps: tuple[str, ...] = ("load", "fit"), **fields: Any
+    run_id: str,
+    pipeline: str = "demo",
+    steps: tuple[str, ...] = ("load", "fit"),
+    *,
+    mapped: tuple[str, ...] = (),
+    **fields: Any,
 ) -> RunCreate:
-    ir = {"name": pipeline, "steps": [{"name": step} for step in steps]}
+    """A run of a pipeline of ``steps``; those in ``mapped`` map over an argument ``x``."""
+    ir = {
+        "name": pipeline,
+        "steps": [{"name": step} | ({"mapped": "x"} if step in mapped else {}) for step in steps],
+    }
     version = hashlib.sha256(repr(ir).encode()).hexdigest()
     return RunCreate(
         id=run_id, pipeline=pipeline, pipeline_version=version, pipeline_ir=ir, **fields

@@ -7,6 +7,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -18,6 +19,8 @@ from argosy.errors import MetadataUnavailable
 from argosy.metadata import database
 from argosy.metadata.models import SCHEMA_REVISION, Base
 from argosy.metadata.repository import Repository
+from argosy.metadata.schemas import TaskStatus
+from tests.metadata.factories import run, task
 from tests.servers.postgres import PostgresServer
 
 
@@ -79,6 +82,67 @@ def test_downgrade_and_upgrade_again(empty_url: str) -> None:
     finally:
         engine.dispose()
     assert _differences(empty_url) == []
+
+
+def test_0005_keeps_what_was_recorded(empty_url: str) -> None:
+    """Upgrading a database at 0004 with runs in it: the attempts table is rebuilt (SQLite) and
+    the run ids re-collated (Postgres), and nothing recorded is lost."""
+    engine = database.connect(empty_url)
+    try:
+        with engine.begin() as connection:
+            config = _config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0004")
+        older = Repository(engine, migrate=False)
+        for run_id in ("ab-c", "abc-x"):
+            older.create_run(run(run_id))
+            older.record_tasks(
+                [
+                    task(run_id, "fit", status=TaskStatus.FAILED, error="OOM"),
+                    task(run_id, "fit", attempt=1),
+                ]
+            )
+        database.migrate(engine)
+        repository = Repository(engine)
+        attempts = repository.list_attempts("ab-c", "fit")
+        assert [(a.attempt, a.status, a.error) for a in attempts] == [
+            (0, TaskStatus.FAILED, "OOM"),
+            (1, TaskStatus.SUCCEEDED, None),
+        ]
+        assert [r.id for r in repository.find_runs("ab-c")] == ["ab-c"]
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as connection:
+                collation = connection.exec_driver_sql(
+                    "SELECT collation_name FROM information_schema.columns"
+                    " WHERE table_name = 'runs' AND column_name = 'id'"
+                ).scalar()
+            assert collation == "C"
+    finally:
+        engine.dispose()
+
+
+def test_run_id_prefixes_hold_whatever_the_databases_collation(
+    postgres_server: PostgresServer,
+) -> None:
+    """In a database whose collation ignores punctuation (as glibc's en_US does), ``abc-x``
+    sorts between ``ab-c`` and ``ab-d``; run ids compare by bytes, so it is not found."""
+    name = "icu_shifted"
+    with postgres_server.admin() as connection:
+        try:
+            connection.execute(
+                f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu"
+                " ICU_LOCALE 'en-US-u-ka-shifted' LOCALE 'C.UTF-8'"
+            )
+        except psycopg.errors.FeatureNotSupported as error:
+            pytest.skip(f"this PostgreSQL has no ICU collations: {error}")
+    try:
+        with Repository(postgres_server.url(name)) as repository:
+            for run_id in ("ab-c", "abc-x", "ab-cd", "ab.z"):
+                repository.create_run(run(run_id))
+            assert [r.id for r in repository.find_runs("ab-c")] == ["ab-cd", "ab-c"]
+            assert [r.id for r in repository.find_runs("abc")] == ["abc-x"]
+    finally:
+        postgres_server.drop_database(name)
 
 
 def _open(url: str) -> str:

@@ -25,6 +25,7 @@ from argosy.errors import ArgosyError, Conflict, NotFound
 
 if TYPE_CHECKING:  # hera is imported by the commands that need it, not by every `argosy` call
     from argosy.backends.argo.watch import StepProgress, WorkflowApi, WorkflowSnapshot
+    from argosy.client import Run
 
 _PHASE_STYLE = {"Succeeded": "green", "Failed": "red", "Error": "red", "Running": "yellow"}
 _ARGO_STATUS = {"Succeeded": "succeeded", "Failed": "failed", "Error": "failed"}
@@ -179,7 +180,9 @@ def submit_command(
 
 
 def status_command(
-    run_id: Annotated[str, typer.Argument(help="The run id (its Workflow's name).")],
+    run_id: Annotated[
+        str, typer.Argument(help="The run id (its Workflow's name), a prefix, or a pipeline name.")
+    ],
     namespace: Annotated[
         str | None,
         typer.Option("--namespace", "-n", help="Namespace (default: the run's, from metadata)."),
@@ -189,11 +192,20 @@ def status_command(
     argo_token: ArgoToken = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """Show an Argo run's phase and per-step progress."""
+    """Show a run's status and per-step progress: from Argo for a run on the cluster, from the
+    metadata for a local one."""
     from argosy.backends.argo.watch import snapshot
+    from argosy.cli.show import local_status
 
-    namespace = namespace or _recorded_namespace(run_id)
-    current = snapshot(_api(kubeconfig, argo_server, argo_token).workflow(namespace, run_id))
+    recorded = _recorded_run(run_id)
+    if recorded is not None and recorded.record.backend != "argo":
+        local_status(recorded, json_output)
+        return
+    if recorded is not None:
+        run_id, namespace = recorded.id, namespace or recorded.record.namespace
+    current = snapshot(
+        _api(kubeconfig, argo_server, argo_token).workflow(namespace or "argosy", run_id)
+    )
     if json_output:
         print_json(_snapshot_json(current))
         return
@@ -240,14 +252,15 @@ def finish_run_command(
     diagnostics().print(f"run {run_id} marked {run_status.value}")
 
 
-def _recorded_namespace(run_id: str) -> str:
-    """The namespace metadata recorded for an Argo run; ``argosy`` when there is no record."""
-    from argosy.metadata import open_reader
+def _recorded_run(run_id: str) -> Run | None:
+    """The run metadata recorded under this id (or prefix, or pipeline name); None if there is
+    none (a Workflow created from compiled YAML may have no record)."""
+    from argosy.client import Client
 
     try:
-        return open_reader(Settings()).get_run(run_id).namespace or "argosy"
+        return Client().run(run_id)
     except NotFound:
-        return "argosy"
+        return None
 
 
 def _api(kubeconfig: Path | None, argo_server: str | None, token: str | None) -> WorkflowApi:

@@ -24,6 +24,7 @@ from pydantic import TypeAdapter
 from argosy.errors import AuthError, Conflict, MetadataError, MetadataUnavailable, NotFound
 from argosy.metadata.reader import Direction
 from argosy.metadata.schemas import (
+    MAX_TASK_PAGE,
     ArtifactCreate,
     ArtifactPublic,
     LineageGraph,
@@ -31,15 +32,19 @@ from argosy.metadata.schemas import (
     PipelinePublic,
     PipelineVersionPublic,
     RunCreate,
+    RunDetail,
     RunDiff,
     RunPublic,
     RunsPublic,
     RunStatus,
     RunTagsChange,
     RunUpdate,
+    StepSummary,
     TaskBatch,
     TaskPublic,
     TaskRecord,
+    TasksPage,
+    TaskStatus,
     TokenScope,
 )
 from argosy.store.base import ArtifactInfo
@@ -50,7 +55,7 @@ _CHECK_SECONDS = 1.0
 """How long `check` retries: it runs before anything starts, so it fails fast."""
 _TRANSIENT = {502, 503, 504}
 _ERRORS: dict[int, type[MetadataError]] = {404: NotFound, 409: Conflict, 503: MetadataUnavailable}
-_tasks = TypeAdapter(list[TaskPublic])
+_digests = TypeAdapter(list[str])
 _metrics = TypeAdapter(list[MetricPublic])
 
 
@@ -163,6 +168,7 @@ class MetadataClient:
         project: str | None = None,
         owner: str | None = None,
         tags: Sequence[str] = (),
+        id_prefix: str | None = None,
     ) -> RunsPublic:
         params = {
             "pipeline": pipeline,
@@ -172,11 +178,21 @@ class MetadataClient:
             "project": project,
             "owner": owner,
             "tag": list(tags) or None,
+            "id_prefix": id_prefix,
         }
         return RunsPublic.model_validate(self._request("GET", "/api/v1/runs", params=params))
 
+    def find_runs(self, prefix: str, limit: int = 10) -> list[RunPublic]:
+        return self.list_runs(id_prefix=prefix, limit=limit).data
+
+    def _run_detail(self, run_id: str) -> RunDetail:
+        return RunDetail.model_validate(self._request("GET", f"/api/v1/runs/{_q(run_id)}"))
+
     def get_run(self, run_id: str) -> RunPublic:
-        return RunPublic.model_validate(self._request("GET", f"/api/v1/runs/{_q(run_id)}"))
+        return RunPublic.model_validate(self._run_detail(run_id).model_dump(exclude={"steps"}))
+
+    def run_steps(self, run_id: str) -> list[StepSummary]:
+        return self._run_detail(run_id).steps
 
     def update_tags(self, run_id: str, change: RunTagsChange) -> RunPublic:
         path = f"/api/v1/runs/{_q(run_id)}/tags"
@@ -184,8 +200,27 @@ class MetadataClient:
             self._request("POST", path, body=change.model_dump(mode="json"))
         )
 
-    def list_tasks(self, run_id: str) -> list[TaskPublic]:
-        return _tasks.validate_python(self._request("GET", f"/api/v1/runs/{_q(run_id)}/tasks"))
+    def list_tasks(
+        self,
+        run_id: str,
+        *,
+        step: str | None = None,
+        statuses: Sequence[TaskStatus] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[TaskPublic]:
+        """The tasks, fetched a page (at most `MAX_TASK_PAGE`) per request."""
+        path = f"/api/v1/runs/{_q(run_id)}/tasks"
+        params: dict[str, Any] = {"step": step, "status": TaskStatus.parse(statuses) or None}
+        tasks: list[TaskPublic] = []
+        while True:
+            size = MAX_TASK_PAGE if limit is None else min(MAX_TASK_PAGE, limit - len(tasks))
+            found = self._request("GET", path, params=params | {"limit": size, "offset": offset})
+            page = TasksPage.model_validate(found)
+            tasks += page.data
+            if page.next_offset is None or (limit is not None and len(tasks) >= limit):
+                return tasks
+            offset = page.next_offset
 
     def list_attempts(self, run_id: str, step: str, index: int = 0) -> list[TaskRecord]:
         path = f"/api/v1/runs/{_q(run_id)}/tasks/{_q(step)}/{index}/attempts"
@@ -194,6 +229,10 @@ class MetadataClient:
     def get_artifact(self, digest: str) -> ArtifactPublic:
         path = f"/api/v1/artifacts/{_q(digest)}"
         return ArtifactPublic.model_validate(self._request("GET", path))
+
+    def find_artifacts(self, prefix: str, limit: int = 10) -> list[str]:
+        params = {"prefix": prefix, "limit": limit}
+        return _digests.validate_python(self._request("GET", "/api/v1/artifacts", params=params))
 
     def put_artifacts(self, artifacts: Sequence[ArtifactInfo], uri: str | None = None) -> None:
         """Register artifacts' bytes (not their name or metadata, which describe a task's

@@ -8,20 +8,32 @@ pre-pinged pool, so a restarted database costs one reconnect, not an error.
 `migrate(engine)` runs the Alembic migrations under a lock (the SQLite write lock, a Postgres
 advisory lock), so processes that open a fresh database together migrate it once. A database
 already at `SCHEMA_REVISION` is recognised with one query, without importing Alembic.
+`errors(engine)` turns the driver's failures into Argosy's errors (Conflict, MetadataUnavailable,
+MetadataError), each saying what to do.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import (
+    DataError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from argosy.errors import MetadataUnavailable
+from argosy.errors import Conflict, MetadataError, MetadataUnavailable
 from argosy.metadata.models import SCHEMA_REVISION
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,6 +41,7 @@ _BUSY_TIMEOUT_MS = 60_000
 _MIGRATION_LOCK = 0x41_52_47_4F  # "ARGO": the Postgres advisory lock id of migrations
 WRITE = {"argosy_write": True}
 """Execution options of a connection that will write (SQLite: ``BEGIN IMMEDIATE``)."""
+_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
 def connect(url: str) -> Engine:
@@ -129,6 +142,29 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+@contextmanager
+def errors(engine: Engine) -> Iterator[None]:
+    """Raise what went wrong on ``engine`` inside the block as an Argosy error."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise Conflict(f"the write contradicts recorded metadata: {error.orig}") from error
+    except _UNAVAILABLE as error:
+        raise MetadataUnavailable(
+            f"the metadata database failed ({type(error).__name__}: {error}); check that "
+            f"{engine.url.render_as_string()} is reachable and migrated"
+        ) from error
+    except DataError as error:
+        raise MetadataError(f"the database refused the values given: {error.orig}") from error
+    except OverflowError as error:  # sqlite3 refuses integers beyond 64 bits before SQL runs
+        raise MetadataError(f"a number is out of the database's range: {error}") from error
+    except UnicodeEncodeError as error:  # a lone surrogate: no database can store it
+        raise MetadataError(
+            f"text that is not valid Unicode cannot be recorded ({error.reason} at "
+            f"{error.object[error.start : error.end]!r}); pass plain text"
+        ) from error
+
+
 def insert(connection: Connection, model: Any) -> Any:
     """An INSERT for ``model`` in the connection's dialect (for its ON CONFLICT clauses)."""
     if connection.dialect.name == "postgresql":
@@ -149,6 +185,7 @@ __all__ = [
     "WRITE",
     "connect",
     "current_revision",
+    "errors",
     "insert",
     "insert_ignore",
     "migrate",

@@ -118,7 +118,8 @@ def run_graph(connection: Connection, run_id: str) -> LineageGraph:
             "SELECT events.task_id, events.kind, events.argument, events.item, artifacts.digest,"
             " artifacts.type, artifacts.format, artifacts.size"
             " FROM events JOIN artifacts ON artifacts.digest = events.artifact_digest"
-            " WHERE events.run_id = :run ORDER BY events.task_id, events.kind, events.position"
+            " WHERE events.task_id IN (SELECT id FROM tasks WHERE run_id = :run)"
+            " ORDER BY events.task_id, events.kind, events.position"
         ),
         {"run": run_id},
     ).all()

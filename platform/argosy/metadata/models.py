@@ -8,6 +8,12 @@ exists. Events are the lineage: an ``input`` event links
 an artifact to the task that read it, an ``output`` event a task to the artifact it wrote;
 their two indexes make both directions of a lineage walk index lookups.
 
+Every index costs bytes per task (a 100,000-task run writes 100,000 entries into each index of
+tasks, attempts and events), so there is none that no query uses: a run's events are found
+through its tasks, and an attempt by its task id. Run ids are collated ``"C"`` on Postgres, so
+the id index orders them by their bytes and an id prefix is a range of it (see
+`argosy.metadata.queries`).
+
 Change a table only together with a new Alembic revision in ``migrations/versions``, and bump
 `SCHEMA_REVISION` to it.
 """
@@ -35,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 """The Alembic head these models match; a database at another revision gets migrated."""
 
 
@@ -105,7 +111,12 @@ class RunRow(Base):
         Index(None, "owner", "created_at", "id"),
     )
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    id: Mapped[str] = mapped_column(
+        Text().with_variant(Text(collation="C"), "postgresql"), primary_key=True
+    )
+    """Collated ``"C"`` on Postgres: in byte order, so an id prefix is a range of the index.
+    Columns referring to it are plain ``Text`` (not this type), so that a lookup by run id
+    compares in the collation of their own indexes."""
     pipeline: Mapped[str] = mapped_column(ForeignKey("pipelines.name"))
     pipeline_version: Mapped[str] = mapped_column(ForeignKey("pipeline_versions.digest"))
     pipeline_ref: Mapped[str | None] = mapped_column(Text)
@@ -136,7 +147,7 @@ class RunTagRow(Base):
     __tablename__ = "run_tags"
     __table_args__ = (Index(None, "tag", "run_id"),)
 
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    run_id: Mapped[str] = mapped_column(Text, ForeignKey("runs.id"), primary_key=True)
     tag: Mapped[str] = mapped_column(Text, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -178,7 +189,7 @@ class TaskRow(_AttemptFields, Base):
     __table_args__ = (UniqueConstraint("run_id", "step", "index"),)
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
+    run_id: Mapped[str] = mapped_column(Text, ForeignKey("runs.id"))
     step: Mapped[str] = mapped_column(Text)
     index: Mapped[int] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer)
@@ -186,10 +197,10 @@ class TaskRow(_AttemptFields, Base):
 
 
 class AttemptRow(_AttemptFields, Base):
-    """One attempt of one task: the unit a `TaskRecord` describes, written once."""
+    """One attempt of one task: the unit a `TaskRecord` describes, written once. The task id
+    derives from (run, step, index), so the key (task id, attempt) is unique on those too."""
 
     __tablename__ = "attempts"
-    __table_args__ = (UniqueConstraint("run_id", "step", "index", "attempt"),)
 
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
     attempt: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -209,7 +220,7 @@ class EventRow(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     """Order among the task's inputs (0 for its output)."""
     artifact_digest: Mapped[str] = mapped_column(ForeignKey("artifacts.digest"))
-    run_id: Mapped[str] = mapped_column(Text, index=True)
+    run_id: Mapped[str] = mapped_column(Text)
     argument: Mapped[str | None] = mapped_column(Text)
     item: Mapped[int | None] = mapped_column(Integer)
     artifact_name: Mapped[str | None] = mapped_column(Text)

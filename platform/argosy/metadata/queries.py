@@ -1,25 +1,31 @@
-"""Read queries of the metadata database: runs, tasks, attempts, artifacts, pipelines, metrics.
+"""Read queries of the metadata database: runs, artifacts, pipelines, metrics.
 
 Functions over an open `Connection`, used by `Repository` (which owns connections, transactions
-and error mapping) and returning the read shapes of `argosy.metadata.schemas`. Lineage lives in
-`argosy.metadata.lineage`.
+and error mapping) and returning the read shapes of `argosy.metadata.schemas`. A run's tasks
+are read in `argosy.metadata.task_queries`, lineage in `argosy.metadata.lineage`.
+
+Id prefixes (`find_artifacts`, ``list_runs(id_prefix=...)``) are ranges of the id's index,
+``prefix <= id < successor``, never scans. That needs ids ordered by their bytes: SQLite's
+default; on Postgres the run id column is collated ``"C"`` for it (a language collation such as
+``en_US`` ignores punctuation, so ``ab-c`` would not sort beside ``ab-cd``), and digests are
+lowercase hex, which every collation orders alike.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 
 from argosy.errors import MetadataError, NotFound
 from argosy.metadata import liveness
 from argosy.metadata.models import (
     ArtifactRow,
-    AttemptRow,
     EventRow,
     MetricRow,
     PipelineRow,
@@ -36,15 +42,14 @@ from argosy.metadata.schemas import (
     RunPublic,
     RunsPublic,
     RunStatus,
-    TaskInput,
-    TaskPublic,
-    TaskRecord,
     ValueChange,
 )
+from argosy.run_ids import RUN_ID_PATTERN
 from argosy.store.base import ArtifactInfo
 
 MAX_PAGE = 1000
 """The most runs one `list_runs` page returns."""
+_HEX = "0123456789abcdef"
 _MAX_CURSOR = 512
 """Characters in a cursor; the ones `list_runs` makes have about 100."""
 ATTEMPT_COLUMNS = (
@@ -60,18 +65,18 @@ ATTEMPT_COLUMNS = (
     "gpu_fallback",
 )
 """Columns an attempt records and its task repeats for the latest attempt."""
-_ARTIFACT_COLUMNS = (
+ARTIFACT_COLUMNS = (
     ArtifactRow.digest,
     ArtifactRow.format,
     ArtifactRow.type,
     ArtifactRow.size,
     ArtifactRow.length,
 )
-_DESCRIBED = (EventRow.artifact_name, EventRow.artifact_metadata)
+DESCRIBED = (EventRow.artifact_name, EventRow.artifact_metadata)
 """What an edge says of its artifact (a path artifact's name, the writer's metadata)."""
 
 
-def _output_event(task_id: Any, digest: Any) -> Any:
+def output_event(task_id: Any, digest: Any) -> Any:
     """The join condition of a task's output event, for the output the task row names."""
     return and_(
         EventRow.task_id == task_id, EventRow.kind == "output", EventRow.artifact_digest == digest
@@ -89,14 +94,14 @@ def get_artifact(connection: Connection, digest: str) -> ArtifactPublic:
         .order_by(EventRow.task_id)
     ).all()
     described = connection.execute(  # the first producer that said something of it, else
-        select(*_DESCRIBED)  # the first reader (imported data has no producer)
+        select(*DESCRIBED)  # the first reader (imported data has no producer)
         .where(EventRow.artifact_digest == digest)
         .where(or_(EventRow.artifact_name.is_not(None), EventRow.artifact_metadata.is_not(None)))
         .order_by(EventRow.kind.desc(), EventRow.task_id)
         .limit(1)
     ).one_or_none()
     return ArtifactPublic(
-        **_artifact(row, described).model_dump(),
+        **artifact_info(row, described).model_dump(),
         uri=row.uri,
         produced_by=[e.task_id for e in events if e.kind == "output"],
         consumed_by=[e.task_id for e in events if e.kind == "input"],
@@ -169,11 +174,12 @@ def list_runs(
     project: str | None = None,
     owner: str | None = None,
     tags: Sequence[str] = (),
+    id_prefix: str | None = None,
 ) -> RunsPublic:
-    """Runs, newest first, of ``pipeline``, in ``status``, of ``project``, of ``owner`` and
-    holding every one of ``tags``, when given."""
+    """Runs, newest first, of ``pipeline``, in ``status``, of ``project``, of ``owner``,
+    holding every one of ``tags`` and whose id starts with ``id_prefix``, when given."""
     limit = min(max(limit, 1), MAX_PAGE)
-    filters = []
+    filters = [] if id_prefix is None else [_id_prefix(id_prefix)]
     if pipeline is not None:
         filters.append(RunRow.pipeline == pipeline)
     if status is not None:
@@ -204,6 +210,28 @@ def list_runs(
     )
 
 
+def _id_prefix(prefix: str) -> ColumnElement[bool]:
+    """Runs whose id starts with ``prefix``: a range of the id index (none if ``prefix`` cannot
+    start a run id)."""
+    if re.fullmatch(RUN_ID_PATTERN, prefix) is None:
+        return false()
+    return and_(RunRow.id >= prefix, RunRow.id < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
+def find_artifacts(connection: Connection, prefix: str, limit: int = 10) -> list[str]:
+    """Digests of recorded artifacts that start with ``prefix``, in order, at most ``limit``
+    (1 to `MAX_PAGE`); a prefix that is not lowercase hex matches none."""
+    if re.fullmatch("[0-9a-f]{1,64}", prefix) is None:
+        return []
+    query = select(ArtifactRow.digest).where(ArtifactRow.digest >= prefix)
+    above = prefix.rstrip("f")  # the least hex string after every one starting with prefix
+    if above:
+        successor = above[:-1] + _HEX[_HEX.index(above[-1]) + 1]
+        query = query.where(ArtifactRow.digest < successor)
+    query = query.order_by(ArtifactRow.digest).limit(min(max(limit, 1), MAX_PAGE))
+    return list(connection.execute(query).scalars())
+
+
 def _runs_public(
     connection: Connection, rows: Sequence[Any], lost_before: datetime
 ) -> list[RunPublic]:
@@ -220,43 +248,6 @@ def _runs_public(
     return [  # sorted here: databases' collations order text differently
         liveness.run_public(row, lost_before).model_copy(
             update={"tags": sorted(tags.get(row.id, []))}
-        )
-        for row in rows
-    ]
-
-
-def list_tasks(connection: Connection, run_id: str) -> list[TaskPublic]:
-    ir = connection.execute(
-        select(PipelineVersionRow.ir)
-        .join(RunRow, RunRow.pipeline_version == PipelineVersionRow.digest)
-        .where(RunRow.id == run_id)
-    ).one_or_none()
-    if ir is None:
-        raise NotFound(f"no run {run_id}; `argosy runs` lists the recorded runs")
-    rows = connection.execute(
-        select(TaskRow, *_ARTIFACT_COLUMNS, *_DESCRIBED)
-        .outerjoin(ArtifactRow, ArtifactRow.digest == TaskRow.output_digest)
-        .outerjoin(EventRow, _output_event(TaskRow.id, TaskRow.output_digest))
-        .where(TaskRow.run_id == run_id)
-    ).all()
-    inputs = _inputs(connection, EventRow.run_id == run_id)
-    named = _named_outputs(connection, EventRow.run_id == run_id)
-    metrics = _metrics(connection, MetricRow.run_id == run_id, latest_only=True)
-    order = {step["name"]: n for n, step in enumerate((ir[0] or {}).get("steps", []))}
-    rows.sort(key=lambda r: (order.get(r.step, len(order)), r.step, r.index))
-    return [
-        TaskPublic(
-            id=row.id,
-            run_id=row.run_id,
-            step=row.step,
-            index=row.index,
-            attempt=row.attempt,
-            attempts=row.attempts,
-            output=_artifact(row, row),
-            named_outputs=named.get(row.id, {}),
-            inputs=inputs.get(row.id, []),
-            metrics={m.name: m.value for m in metrics.get(row.id, [])},
-            **_attempt_fields(row),
         )
         for row in rows
     ]
@@ -286,83 +277,6 @@ def metrics(connection: Connection, run_id: str) -> list[MetricPublic]:
     ]
 
 
-def attempt_records(connection: Connection, where: Any) -> list[TaskRecord]:
-    rows = connection.execute(
-        select(AttemptRow, *_ARTIFACT_COLUMNS, *_DESCRIBED)
-        .outerjoin(ArtifactRow, ArtifactRow.digest == AttemptRow.output_digest)
-        .outerjoin(EventRow, _output_event(AttemptRow.task_id, AttemptRow.output_digest))
-        .where(where)
-        .order_by(AttemptRow.attempt)
-    ).all()
-    if not rows:
-        return []
-    task_ids = {row.task_id for row in rows}
-    inputs = _inputs(connection, EventRow.task_id.in_(task_ids))
-    metrics = _metrics(connection, MetricRow.task_id.in_(task_ids), latest_only=False)
-    records = []
-    for row in rows:
-        records.append(
-            TaskRecord(
-                run_id=row.run_id,
-                step=row.step,
-                index=row.index,
-                attempt=row.attempt,
-                inputs=inputs.get(row.task_id, []),
-                output=_artifact(row, row),
-                metrics={
-                    m.name: m.value
-                    for m in metrics.get(row.task_id, [])
-                    if m.attempt == row.attempt
-                },
-                **_attempt_fields(row),
-            )
-        )
-    return records
-
-
-def _inputs(connection: Connection, where: Any) -> dict[str, list[TaskInput]]:
-    rows = connection.execute(
-        select(EventRow.task_id, EventRow.argument, EventRow.item, *_ARTIFACT_COLUMNS, *_DESCRIBED)
-        .join(ArtifactRow, ArtifactRow.digest == EventRow.artifact_digest)
-        .where(where, EventRow.kind == "input")
-        .order_by(EventRow.task_id, EventRow.position)
-    )
-    inputs: dict[str, list[TaskInput]] = {}
-    for row in rows:
-        inputs.setdefault(row.task_id, []).append(
-            TaskInput(argument=row.argument or "", artifact=_artifact(row, row), item=row.item)
-        )
-    return inputs
-
-
-def _named_outputs(connection: Connection, where: Any) -> dict[str, dict[str, ArtifactInfo]]:
-    """The named outputs of each task (its output edges after the first), by task id."""
-    rows = connection.execute(
-        select(EventRow.task_id, EventRow.argument, *_ARTIFACT_COLUMNS, *_DESCRIBED)
-        .join(ArtifactRow, ArtifactRow.digest == EventRow.artifact_digest)
-        .where(where, EventRow.kind == "output", EventRow.position > 0)
-        .order_by(EventRow.task_id, EventRow.position)
-    )
-    named: dict[str, dict[str, ArtifactInfo]] = {}
-    for row in rows:
-        artifact = _artifact(row, row)
-        if artifact is not None and row.argument is not None:
-            named.setdefault(row.task_id, {})[row.argument] = artifact
-    return named
-
-
-def _metrics(connection: Connection, where: Any, *, latest_only: bool) -> dict:
-    query = select(MetricRow).where(where)
-    if latest_only:
-        query = query.join(
-            TaskRow, and_(TaskRow.id == MetricRow.task_id, TaskRow.attempt == MetricRow.attempt)
-        )
-    grouped: dict[str, list[Any]] = {}
-    for metric in connection.execute(query.order_by(MetricRow.name)):
-        grouped.setdefault(metric.task_id, []).append(metric)
-    return grouped
-
-
 def require_run(connection: Connection, run_id: str) -> None:
     """NotFound unless the run is recorded."""
     if connection.execute(select(RunRow.id).where(RunRow.id == run_id)).first() is None:
@@ -378,14 +292,14 @@ def changes(a: dict[str, Any], b: dict[str, Any]) -> list[ValueChange]:
     ]
 
 
-def _attempt_fields(row: Any) -> dict[str, Any]:
+def attempt_fields(row: Any) -> dict[str, Any]:
     """The TaskRecord / TaskPublic fields of an attempts or tasks row, but the output."""
     return {column: getattr(row, column) for column in ATTEMPT_COLUMNS if column != "output_digest"}
 
 
-def _artifact(row: Any, described: Any) -> ArtifactInfo | None:
-    """The artifact of a row of `_ARTIFACT_COLUMNS`, with the name and metadata of
-    ``described``, a row of `_DESCRIBED` columns (often the same row; None: nothing said)."""
+def artifact_info(row: Any, described: Any) -> ArtifactInfo | None:
+    """The artifact of a row of `ARTIFACT_COLUMNS`, with the name and metadata of
+    ``described``, a row of `DESCRIBED` columns (often the same row; None: nothing said)."""
     if row.digest is None:
         return None
     said = described is not None
@@ -426,17 +340,21 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 __all__ = [
+    "ARTIFACT_COLUMNS",
     "ATTEMPT_COLUMNS",
+    "DESCRIBED",
     "MAX_PAGE",
-    "attempt_records",
+    "artifact_info",
+    "attempt_fields",
     "changes",
+    "find_artifacts",
     "get_artifact",
     "get_pipeline_version",
     "get_run",
     "list_pipeline_versions",
     "list_pipelines",
     "list_runs",
-    "list_tasks",
     "metrics",
+    "output_event",
     "require_run",
 ]

@@ -3,7 +3,10 @@
 
 Two implementations, with the same semantics: the embedded `Repository` and the HTTP
 `MetadataClient`. Unknown ids raise `argosy.errors.NotFound`; an unreachable database or service
-raises `MetadataUnavailable`.
+raises `MetadataUnavailable`; a bad filter (an unknown step or status) raises `MetadataError`.
+
+Nothing here costs in proportion to a run's tasks unless asked: `run_steps` is computed by the
+database, `list_tasks` reads a page, and `find_runs` and `find_artifacts` are index ranges.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from argosy.metadata.schemas import (
     RunsPublic,
     RunStatus,
     RunTagsChange,
+    StepSummary,
     TaskPublic,
+    TaskStatus,
 )
 
 Direction = Literal["upstream", "downstream"]
@@ -38,19 +43,41 @@ class MetadataReader(Protocol):
         project: str | None = None,
         owner: str | None = None,
         tags: Sequence[str] = (),
+        id_prefix: str | None = None,
     ) -> RunsPublic:
         """Runs, newest first, one page at a time; of one pipeline, in one status, of one
-        project, of one owner (None: every owner's) and holding all of ``tags``, when given."""
+        project, of one owner (None: every owner's), holding all of ``tags`` and whose id
+        starts with ``id_prefix``, when given."""
 
     def get_run(self, run_id: str) -> RunPublic: ...
+
+    def find_runs(self, prefix: str, limit: int = 10) -> list[RunPublic]:
+        """The runs whose id starts with ``prefix``, newest first, at most ``limit``."""
+
+    def run_steps(self, run_id: str) -> list[StepSummary]:
+        """What the tasks of each step of the run add up to: one summary per step of its
+        pipeline, in pipeline order, steps without tasks yet included."""
 
     def update_tags(self, run_id: str, change: RunTagsChange) -> RunPublic:
         """Add and remove the run's tags; the run as it is now."""
 
-    def list_tasks(self, run_id: str) -> list[TaskPublic]:
-        """The run's tasks (latest attempt of each), in order of step, then index."""
+    def list_tasks(
+        self,
+        run_id: str,
+        *,
+        step: str | None = None,
+        statuses: Sequence[TaskStatus] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[TaskPublic]:
+        """The run's tasks (latest attempt of each) in pipeline order: step by step as the
+        pipeline lists them, each by index. Only those of ``step`` and in one of ``statuses``
+        when given; ``limit`` of them (None: all) from the ``offset``-th on."""
 
     def get_artifact(self, digest: str) -> ArtifactPublic: ...
+
+    def find_artifacts(self, prefix: str, limit: int = 10) -> list[str]:
+        """Digests of recorded artifacts that start with ``prefix``, in order, at most ``limit``."""
 
     def lineage(
         self, digest: str, direction: Direction = "upstream", depth: int | None = None

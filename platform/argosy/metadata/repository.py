@@ -14,17 +14,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
-from sqlalchemy.exc import (
-    DataError,
-    DisconnectionError,
-    IntegrityError,
-    InterfaceError,
-    OperationalError,
-)
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from argosy.errors import Conflict, MetadataError, MetadataUnavailable, NotFound
-from argosy.metadata import attempts, database, lineage, queries
+from argosy.metadata import attempts, database, lineage, queries, task_queries
 from argosy.metadata.liveness import lost_before
 from argosy.metadata.models import (
     SCHEMA_REVISION,
@@ -52,14 +44,17 @@ from argosy.metadata.schemas import (
     RunStatus,
     RunTagsChange,
     RunUpdate,
+    StepSummary,
     TaskPublic,
     TaskRecord,
+    TasksPage,
+    TaskStatus,
     TokenPublic,
+    task_id,
 )
 from argosy.metadata.tokens import ADMIN_NAME, Scope, hash_token, is_token_id, token_id
 from argosy.store.base import ArtifactInfo
 
-_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 _TERMINAL_RUN = {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
 _RUN_IDENTITY = ("pipeline", "pipeline_version", "parameters", "backend", "resumed_from")
 """What makes a run that run: a second create_run must agree (fields it leaves None excepted,
@@ -92,7 +87,7 @@ class Repository:
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         with (
-            self._errors(),
+            database.errors(self.engine),
             self.engine.connect().execution_options(**database.WRITE) as connection,
             connection.begin(),
         ):
@@ -100,29 +95,8 @@ class Repository:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self._errors(), self.engine.connect() as connection:
+        with database.errors(self.engine), self.engine.connect() as connection:
             yield connection
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except IntegrityError as error:
-            raise Conflict(f"the write contradicts recorded metadata: {error.orig}") from error
-        except _UNAVAILABLE as error:
-            raise MetadataUnavailable(
-                f"the metadata database failed ({type(error).__name__}: {error}); check that "
-                f"{self.engine.url.render_as_string()} is reachable and migrated"
-            ) from error
-        except DataError as error:
-            raise MetadataError(f"the database refused the values given: {error.orig}") from error
-        except OverflowError as error:  # sqlite3 refuses integers beyond 64 bits before SQL runs
-            raise MetadataError(f"a number is out of the database's range: {error}") from error
-        except UnicodeEncodeError as error:  # a lone surrogate: no database can store it
-            raise MetadataError(
-                f"text that is not valid Unicode cannot be recorded ({error.reason} at "
-                f"{error.object[error.start : error.end]!r}); pass plain text"
-            ) from error
 
     # --- sink ----------------------------------------------------------------------------
 
@@ -248,7 +222,7 @@ class Repository:
             ).one_or_none()
             if entry is None:
                 return None
-            records = queries.attempt_records(
+            records = task_queries.attempt_records(
                 connection,
                 and_(AttemptRow.task_id == entry.task_id, AttemptRow.attempt == entry.attempt),
             )
@@ -257,13 +231,8 @@ class Repository:
     def list_attempts(self, run_id: str, step: str, index: int = 0) -> list[TaskRecord]:
         """Every recorded attempt of one task, first to last; NotFound if there is none."""
         with self._read() as connection:
-            records = queries.attempt_records(
-                connection,
-                and_(
-                    AttemptRow.run_id == run_id,
-                    AttemptRow.step == step,
-                    AttemptRow.index == index,
-                ),
+            records = task_queries.attempt_records(
+                connection, AttemptRow.task_id == task_id(run_id, step, index)
             )
         if not records:
             raise NotFound(f"no task {step}[{index}] in run {run_id}")
@@ -294,6 +263,7 @@ class Repository:
         project: str | None = None,
         owner: str | None = None,
         tags: Sequence[str] = (),
+        id_prefix: str | None = None,
     ) -> RunsPublic:
         with self._read() as connection:
             cutoff = lost_before(self.lost_after)
@@ -307,11 +277,45 @@ class Repository:
                 project=project,
                 owner=owner,
                 tags=tags,
+                id_prefix=id_prefix,
             )
 
-    def list_tasks(self, run_id: str) -> list[TaskPublic]:
+    def find_runs(self, prefix: str, limit: int = 10) -> list[RunPublic]:
+        return self.list_runs(id_prefix=prefix, limit=limit).data
+
+    def find_artifacts(self, prefix: str, limit: int = 10) -> list[str]:
         with self._read() as connection:
-            return queries.list_tasks(connection, run_id)
+            return queries.find_artifacts(connection, prefix, limit)
+
+    def run_steps(self, run_id: str) -> list[StepSummary]:
+        with self._read() as connection:
+            return task_queries.run_steps(connection, run_id)
+
+    def list_tasks(
+        self,
+        run_id: str,
+        *,
+        step: str | None = None,
+        statuses: Sequence[TaskStatus] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[TaskPublic]:
+        return self.task_page(run_id, step=step, statuses=statuses, limit=limit, offset=offset).data
+
+    def task_page(
+        self,
+        run_id: str,
+        *,
+        step: str | None = None,
+        statuses: Sequence[TaskStatus] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> TasksPage:
+        """`list_tasks` with the number of tasks matching, over all pages."""
+        with self._read() as connection:
+            return task_queries.task_page(
+                connection, run_id, step=step, statuses=statuses, limit=limit, offset=offset
+            )
 
     def metrics(self, run_id: str) -> list[MetricPublic]:
         with self._read() as connection:

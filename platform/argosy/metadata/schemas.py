@@ -1,28 +1,23 @@
 """Pydantic shapes of metadata records, shared by the repository, the service and the client.
 
 The write side (`RunCreate`, `RunUpdate`, `TaskRecord`) is what the runtime and the backends send
-through a `MetadataSink`; the read side (``*Public``, `LineageGraph`, `RunDiff`) is what a
-`MetadataReader` returns. No SQLAlchemy here: the tables live in `argosy.metadata.models` and
-are never a request or a response.
+through a `MetadataSink`; the read side (``*Public``, `RunDetail` with its `StepSummary` list,
+`TasksPage`, `LineageGraph`, `RunDiff`) is what a `MetadataReader` and the service return. No
+SQLAlchemy here: the tables live in `argosy.metadata.models` and are never a request or a
+response.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    FiniteFloat,
-    JsonValue,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, JsonValue, model_validator
 
+from argosy.errors import MetadataError
+from argosy.metadata.values import StorableTime, UnicodeJson
 from argosy.ownership import MAX_TAGS, OwnerName, ProjectName, Tag
 from argosy.run_ids import RUN_ID_PATTERN
 from argosy.store.base import ArtifactInfo
@@ -33,6 +28,8 @@ STEP_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$"
 """Step names as task records carry them: no dots, so a task id parses back unambiguously."""
 MAX_BATCH = 10_000
 """The most task records one `TaskBatch` (one request) carries."""
+TASK_PAGE, MAX_TASK_PAGE = 1000, 10_000
+"""Tasks one `TasksPage` of the REST API holds by default, and at most."""
 
 
 class RunStatus(StrEnum):
@@ -52,32 +49,13 @@ class TaskStatus(StrEnum):
     CAUGHT = "caught"
     """Failed for good in a ``catch`` step: its output is None and the run went on."""
 
-
-def _storable_time(value: datetime) -> datetime:
-    """``value``, if it stays within the years 1 to 9999 in UTC (as it is stored)."""
-    if value.tzinfo is not None:
+    @classmethod
+    def parse(cls, statuses: Iterable[str]) -> list[TaskStatus]:
+        """``statuses`` as members, each once; MetadataError naming the statuses for another."""
         try:
-            value.astimezone(UTC)
-        except OverflowError as error:
-            raise ValueError(
-                f"{value.isoformat()} is outside the years 1 to 9999 in UTC"
-            ) from error
-    return value
-
-
-def _unicode_json(value: JsonValue) -> JsonValue:
-    """``value``, if its strings are valid Unicode (no lone surrogate such as ``\\ud800``)."""
-    try:
-        json.dumps(value, ensure_ascii=False).encode()
-    except UnicodeEncodeError as error:
-        raise ValueError(f"holds text that is not valid Unicode ({error.reason})") from error
-    return value
-
-
-StorableTime = Annotated[datetime, AfterValidator(_storable_time)]
-"""A timestamp the database can store (naive ones are taken as UTC)."""
-UnicodeJson = Annotated[JsonValue, AfterValidator(_unicode_json)]
-"""A JSON value whose strings can be stored and sent back as UTF-8."""
+            return [cls(status) for status in dict.fromkeys(statuses)]
+        except ValueError as error:
+            raise MetadataError(f"{error}; a task status is one of {', '.join(cls)}") from error
 
 
 class _Record(BaseModel):
@@ -310,6 +288,49 @@ class TaskPublic(_Record):
     gpu_fallback: bool = False
 
 
+class TasksPage(_Record):
+    """One page of a run's tasks in pipeline order; ask from `next_offset` for the next."""
+
+    data: list[TaskPublic]
+    count: int
+    """Tasks matching the filters, over all pages."""
+    next_offset: int | None = None
+    """None on the last page."""
+
+
+class StepSummary(_Record):
+    """What the tasks of one step of a run add up to, computed by the database."""
+
+    name: str
+    mapped: bool = False
+    """The step maps over a list: one task per item."""
+    tasks: int = 0
+    """Tasks recorded (a step that has not run yet has none)."""
+    statuses: dict[TaskStatus, int] = Field(default_factory=dict)
+    """Tasks in each status (their latest attempt's), in the order `TaskStatus` lists them."""
+    retried: int = 0
+    """Tasks whose latest attempt is not their first."""
+    cache_hits: int = 0
+    cloned: int = 0
+    """Tasks a resume cloned from the run it resumed."""
+    seconds: float | None = None
+    """The tasks' durations added up (None while none has finished)."""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    """When its first task started and its last one finished."""
+    output: ArtifactInfo | None = None
+    """The output of an unmapped step's task (None for a mapped step: see `outputs`)."""
+    outputs: int = 0
+    """Tasks with an output."""
+
+
+class RunDetail(RunPublic):
+    """A run with a summary of each of its steps (``GET /api/v1/runs/{id}``)."""
+
+    steps: list[StepSummary] = Field(default_factory=list)
+    """One per step of the pipeline, in pipeline order, those without tasks yet included."""
+
+
 class ArtifactPublic(ArtifactInfo):
     """An artifact with where it came from and where it went: usable wherever an ArtifactInfo is.
 
@@ -403,7 +424,9 @@ class RunDiff(_Record):
 __all__ = [
     "INT32",
     "MAX_BATCH",
+    "MAX_TASK_PAGE",
     "STEP_PATTERN",
+    "TASK_PAGE",
     "ArtifactCreate",
     "ArtifactPublic",
     "LineageEdge",
@@ -413,17 +436,20 @@ __all__ = [
     "PipelinePublic",
     "PipelineVersionPublic",
     "RunCreate",
+    "RunDetail",
     "RunDiff",
     "RunPublic",
     "RunStatus",
     "RunTagsChange",
     "RunUpdate",
     "RunsPublic",
+    "StepSummary",
     "TaskBatch",
     "TaskInput",
     "TaskPublic",
     "TaskRecord",
     "TaskStatus",
+    "TasksPage",
     "TasksRecorded",
     "TokenPublic",
     "TokenScope",

@@ -94,7 +94,7 @@ def test_output_metadata_over_rest_is_json_and_only_on_task_records(http: TestCl
     described = artifact("m").model_dump(mode="json") | {"name": "m.bin", "metadata": {"a": 1}}
     record = {"run_id": "r1", "step": "fit", "status": "succeeded", "output": described}
     assert http.post("/api/v1/tasks", json={"tasks": [record]}).status_code == 200
-    assert http.get("/api/v1/runs/r1/tasks").json()[0]["output"] == described
+    assert http.get("/api/v1/runs/r1/tasks").json()["data"][0]["output"] == described
 
     infinite = {"attempt": 1, "output": described | {"metadata": {"a": float("inf")}}}
     body = json.dumps({"tasks": [record | infinite]})  # Infinity: Python reads it, JSON does not

@@ -18,9 +18,11 @@ def record_skipped(reader: MetadataReader, sink: MetadataSink, run_id: str) -> l
     """Record a skipped task for each step of run ``run_id`` that has none; their names."""
     run = reader.get_run(run_id)
     pipeline = ir.Pipeline.model_validate(reader.get_pipeline_version(run.pipeline_version))
-    statuses: dict[str, set[str]] = {}
-    for task in reader.list_tasks(run_id):
-        statuses.setdefault(task.step, set()).add(str(task.status))
+    statuses = {
+        step.name: {str(status) for status in step.statuses}
+        for step in reader.run_steps(run_id)
+        if step.tasks
+    }
     skipped = []
     for step in pipeline.steps:
         if step.name in statuses:

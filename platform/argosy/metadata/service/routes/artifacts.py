@@ -1,4 +1,5 @@
-"""``/api/v1/artifacts``: register (idempotent by digest), read, and lineage queries."""
+"""``/api/v1/artifacts``: register (idempotent by digest), find by digest prefix, read, and
+lineage queries."""
 
 from __future__ import annotations
 
@@ -8,12 +9,23 @@ from fastapi import APIRouter, Depends, Query
 
 from argosy.errors import Conflict
 from argosy.metadata.lineage import UNBOUNDED_DEPTH
+from argosy.metadata.queries import MAX_PAGE
 from argosy.metadata.reader import Direction
 from argosy.metadata.schemas import ArtifactCreate, ArtifactPublic, LineageGraph
 from argosy.metadata.service.deps import Repo, require_read, require_write
 from argosy.store.base import ArtifactInfo
 
 router = APIRouter(prefix="/artifacts", tags=["artifacts"])
+
+
+@router.get("", dependencies=[Depends(require_read)])
+def find_artifacts(
+    repo: Repo,
+    prefix: Annotated[str, Query(min_length=1, max_length=64, description="A digest's start.")],
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 10,
+) -> list[str]:
+    """Digests of recorded artifacts that start with ``prefix``, in order."""
+    return repo.find_artifacts(prefix, limit)
 
 
 @router.put("/{digest}", dependencies=[Depends(require_write)])

@@ -1,5 +1,6 @@
-"""``/api/v1/runs``: create, update, tag, list (filters, cursor pagination), and read one run's
-tasks, attempts, metrics, events, graph, and its diff with another run."""
+"""``/api/v1/runs``: create, update, tag, list (filters, id prefix, cursor pagination), and read
+one run with the summary of its steps, its tasks a page at a time, attempts, metrics, events,
+graph, and its diff with another run."""
 
 from __future__ import annotations
 
@@ -10,18 +11,22 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from argosy.metadata.queries import MAX_PAGE
 from argosy.metadata.schemas import (
     INT32,
+    MAX_TASK_PAGE,
+    TASK_PAGE,
     LineageEdge,
     LineageGraph,
     MetricPublic,
     RunCreate,
+    RunDetail,
     RunDiff,
     RunPublic,
     RunsPublic,
     RunStatus,
     RunTagsChange,
     RunUpdate,
-    TaskPublic,
     TaskRecord,
+    TasksPage,
+    TaskStatus,
 )
 from argosy.metadata.service.deps import Repo, require_read, require_write
 from argosy.ownership import MAX_TAGS, OwnerName, ProjectName, Tag
@@ -56,6 +61,10 @@ def list_runs(
             max_length=MAX_TAGS, description="Only runs with this tag; repeat it: all must match."
         ),
     ] = None,
+    id_prefix: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, description="Only runs whose id starts with this."),
+    ] = None,
 ) -> RunsPublic:
     """Runs, newest first; pass ``next_cursor`` as ``cursor`` for the next page. Without
     ``owner``, every owner's runs."""
@@ -67,12 +76,16 @@ def list_runs(
         project=project,
         owner=owner,
         tags=tag or (),
+        id_prefix=id_prefix,
     )
 
 
 @router.get("/{run_id}", dependencies=Read)
-def get_run(run_id: str, repo: Repo) -> RunPublic:
-    return repo.get_run(run_id)
+def get_run(run_id: str, repo: Repo) -> RunDetail:
+    """The run, with a summary of each step of its pipeline (task counts by status, retries,
+    cache hits, clones, time, outputs), computed by the database."""
+    run = repo.get_run(run_id)
+    return RunDetail(**run.model_dump(), steps=repo.run_steps(run_id))
 
 
 @router.post("/{run_id}/heartbeat", status_code=status.HTTP_204_NO_CONTENT, dependencies=Write)
@@ -101,8 +114,21 @@ def update_tags(run_id: str, change: RunTagsChange, repo: Repo) -> RunPublic:
 
 
 @router.get("/{run_id}/tasks", dependencies=Read)
-def list_tasks(run_id: str, repo: Repo) -> list[TaskPublic]:
-    return repo.list_tasks(run_id)
+def list_tasks(
+    run_id: str,
+    repo: Repo,
+    step: Annotated[str | None, Query(description="Only the tasks of this step.")] = None,
+    task_status: Annotated[
+        list[TaskStatus] | None,
+        Query(alias="status", description="Only tasks in this status; repeat it: any may match."),
+    ] = None,
+    limit: Annotated[int, Query(ge=0, le=MAX_TASK_PAGE)] = TASK_PAGE,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TasksPage:
+    """One page of the run's tasks (latest attempt of each) in pipeline order, step by step,
+    each by index; ask again from ``next_offset`` for the next. An unknown step is a 400
+    naming the run's steps, an unknown status a 422 naming the statuses."""
+    return repo.task_page(run_id, step=step, statuses=task_status or (), limit=limit, offset=offset)
 
 
 @router.get("/{run_id}/tasks/{step}/{index}/attempts", dependencies=Read)
