@@ -28,9 +28,7 @@ def test_the_urls_the_cli_prints_are_stable() -> None:
     assert urls.artifact_url("", "ab" * 32) == f"/ui/artifacts/{'ab' * 32}"
     assert urls.diff_url("", "a/b", "c") == "/ui/diff/a%2Fb/c"
     assert urls.runs_url("", pipeline="p q", status=None, tag="") == "/ui/runs?pipeline=p+q"
-    assert (
-        urls.argo_workflow_url("https://argo/", "ns", "wf-1") == "https://argo/workflows/ns/wf-1"
-    )
+    assert urls.argo_workflow_url("https://argo/", "ns", "wf-1") == "https://argo/workflows/ns/wf-1"
 
 
 def test_the_runs_list_filters(reader: TestClient, runs: Recorded) -> None:
@@ -198,15 +196,22 @@ def test_a_live_run_refreshes_and_its_log_follows(made_http: TestClient, made: M
     html = made_http.get(task).text
     assert f'data-log-url="{task}/log.json?attempt=0"' in html
     tail = made_http.get(f"{task}/log.json", params={"attempt": 0, "offset": 0}).json()
-    assert tail == {"text": "", "offset": 0, "restart": False, "running": True,
-                    "status": "running"}
+    assert tail == {"text": "", "offset": 0, "restart": False, "running": True, "status": "running"}
     made.store.put_record(log_key(made.live, "shout", 0, 0), b"line one\n")
     tail = made_http.get(f"{task}/log.json", params={"attempt": 0, "offset": 0}).json()
     assert tail["text"] == "line one\n" and tail["offset"] == 9
     made.store.put_record(log_key(made.live, "shout", 0, 0), b"line one\nline two\n")
     made.repository.record_tasks(
-        [TaskRecord(run_id=made.live, step="shout", index=0, status=TaskStatus.SUCCEEDED,
-                    output=save(made.store, "HELLO"), log_key=log_key(made.live, "shout", 0, 0))]
+        [
+            TaskRecord(
+                run_id=made.live,
+                step="shout",
+                index=0,
+                status=TaskStatus.SUCCEEDED,
+                output=save(made.store, "HELLO"),
+                log_key=log_key(made.live, "shout", 0, 0),
+            )
+        ]
     )
     tail = made_http.get(f"{task}/log.json", params={"attempt": 0, "offset": 9}).json()
     assert tail["text"] == "line two\n" and not tail["running"]
