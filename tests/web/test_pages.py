@@ -12,8 +12,9 @@ from argosy.metadata.schemas import RunStatus, RunUpdate, TaskRecord, TaskStatus
 from argosy.store import save
 from argosy.store.addresses import log_key
 from argosy.web import urls
+from argosy.web.graph import TIMES
 from tests.pipelines.recorded import Recorded
-from tests.web.conftest import HOSTILE, WIDE, Made
+from tests.web.conftest import WIDE, Made
 
 
 def _artifact_links(html: str) -> list[str]:
@@ -63,7 +64,7 @@ def test_a_run_page_draws_its_steps(reader: TestClient, runs: Recorded) -> None:
     html = reader.get(urls.run_url("", runs.ok)).text
     assert re.findall(r'data-node="([^"]+)"', html) == ["words", "shout", "lengths", "sentence"]
     assert re.search(r'<rect class="node succeeded"[^>]*>', html)
-    assert "×4" in html  # the map's width
+    assert f"{TIMES}4" in html  # the map's width
     assert len(re.findall(r'<path class="edge"', html)) == 3
     assert "&#34;hello brave new world&#34;" in html  # a parameter, as JSON
     for index in range(4):
@@ -81,7 +82,7 @@ def test_a_failed_run_shows_its_failure_and_a_resume_its_clones(
     assert "cloned" in resumed and f'href="/ui/runs/{runs.failed}"' in resumed
     assert "cloned from" in resumed
     cached = reader.get(urls.run_url("", runs.cached)).text
-    assert "×2 · " in cached and "2 cached" in cached and "cache hit" in cached
+    assert f"{TIMES}2 · " in cached and "2 cached" in cached and "cache hit" in cached
 
 
 def test_a_run_page_filters_its_tasks(reader: TestClient, runs: Recorded) -> None:
@@ -182,7 +183,7 @@ def test_user_text_is_escaped_everywhere(made_http: TestClient, made: Made) -> N
 def test_a_wide_run_is_paged(made_http: TestClient, made: Made) -> None:
     url = urls.run_url("", made.wide)
     first = made_http.get(url).text
-    assert f"{WIDE} tasks · page 1 of 3" in first and "×120" in first
+    assert f"{WIDE} tasks · page 1 of 3" in first and f"{TIMES}120" in first
     last = made_http.get(url, params={"page": 3}).text
     rows = re.findall(r"tasks/shout/(\d+)\"", last)
     assert rows == [str(i) for i in range(100, WIDE)]

@@ -93,15 +93,20 @@ def _since(
 
 @router.get(f"{UI_PREFIX}/diff")
 def pick_diff(
-    request: Request, _viewer: PageViewer, run: Annotated[list[str] | None, Query()] = None
+    request: Request,
+    data: Data,
+    _viewer: PageViewer,
+    run: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
-    """The compare form of the runs list: exactly two runs ticked open their diff."""
-    picked = list(dict.fromkeys(run or []))
+    """The compare form of the runs list: exactly two runs ticked open their diff, the older
+    one as A."""
+    picked = [data.repository.get_run(run_id) for run_id in dict.fromkeys(run or [])]
     if len(picked) != 2:
         raise MetadataError(
             f"tick two runs to compare, not {len(picked)}; go back to the list of runs"
         )
-    return RedirectResponse(diff_url(request.scope.get("root_path", ""), *picked), 303)
+    a, b = sorted(picked, key=lambda r: (r.started_at is None, r.started_at or datetime.min))
+    return RedirectResponse(diff_url(request.scope.get("root_path", ""), a.id, b.id), 303)
 
 
 __all__ = ["router"]
