@@ -74,7 +74,7 @@ SERVE = Rule(r"^argosy server\b", "the metadata service, started in the backgrou
 EXAMPLE = Rule(r"^make example$", "its Makefile recipe, each command under these rules")
 RUN = (
     Rule(
-        r"^argosy (run|runs|show|status|logs|lineage|resume|compile|tag|token)\b",
+        r"^argosy (run|runs|show|status|logs|lineage|resume|compile|tag|token|gc)",
         "the local backend and the embedded database",
     ),
     SERVE,

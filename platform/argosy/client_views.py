@@ -234,16 +234,18 @@ class Run:
         statuses: Iterable[TaskStatus | str] = (),
         limit: int | None = None,
         offset: int = 0,
+        inputs: bool = True,
     ) -> list[Task]:
         """The run's tasks in pipeline order (step by step, each by index): only those of
         ``step`` and in one of ``statuses`` when given, ``limit`` of them (None: all) from the
-        ``offset``-th on. Each call reads the metadata store: read a large run a step or a page
-        at a time (``run.tasks("fit", statuses=["failed"], limit=50)``)."""
+        ``offset``-th on; ``inputs=False`` leaves out what each read. Each call reads the
+        metadata store: read a large run a step or a page at a time
+        (``run.tasks("fit", statuses=["failed"], limit=50)``)."""
         if step is not None:
             self.pipeline_ir.step(step)
         wanted = TaskStatus.parse(statuses)
         records = self.client.reader.list_tasks(
-            self.id, step=step, statuses=wanted, limit=limit, offset=offset
+            self.id, step=step, statuses=wanted, limit=limit, offset=offset, inputs=inputs
         )
         return [Task(self.client, record) for record in records]
 

@@ -14,11 +14,19 @@ reading every byte, and a second load in the same process (the check remembered)
 After a warm-up upload, each round uses a fresh bucket and fresh caches, and rounds alternate
 which of the two goes first; the median of each measurement is shown (on 2 shared cores single
 runs are noisy).
+
+Last, what a task does to a local store many times (``--small-only`` runs just this): put and
+get 1 KB records and 100-byte blobs, packed (in ``packed.sqlite``) against files
+(``LocalStore(root, packed=False)``, the layout before packing), as time ratios, with the disk
+space each takes per item; then put and get of blobs from 1 KiB to 256 KiB, packed against
+files, which is how the largest packed blob (`argosy.store.packed.BLOB_LIMIT`) was chosen.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import hashlib
 import os
 import re
 import shutil
@@ -37,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script 
 
 from argosy.store import LocalStore, S3Store, load, save
 from argosy.store.base import ArtifactInfo
+from argosy.store.packed import BLOB_LIMIT
 from argosy.store.s3 import PARALLEL, PART_SIZE
 from tests.servers.s3 import S3Server
 
@@ -204,13 +213,119 @@ def run(size: int, rounds: int, scratch: Path) -> None:
     verification(array, rounds, scratch)
 
 
+def _disk_bytes(root: Path) -> int:
+    """Bytes the files under ``root`` take on disk (allocated blocks)."""
+    return sum(path.stat().st_blocks * 512 for path in root.rglob("*") if path.is_file())
+
+
+def _per_item(call: Callable[[int], object], count: int) -> float:
+    """Microseconds per call of ``call(n)`` for n in range(count)."""
+    started = time.perf_counter()
+    for n in range(count):
+        call(n)
+    return (time.perf_counter() - started) / count * 1e6
+
+
+def small_round(root: Path, packed: bool, count: int) -> dict[str, float]:
+    """Microseconds per operation on ``count`` records and blobs, and disk bytes per item."""
+    store = LocalStore(root, packed=packed)
+    store.check()
+    record = os.urandom(1000)
+    blobs = [os.urandom(100) for _ in range(count)]
+    digests = [store.put_bytes(blobs[0])]  # opens what the layout opens, outside the timing
+    times = {
+        "put_record 1 KB": _per_item(
+            lambda n: store.put_record(f"runs/r/outputs/s/{n}.json", record), count
+        ),
+        "put_bytes 100 B": _per_item(lambda n: digests.append(store.put_bytes(blobs[n])), count),
+    }
+    reader = LocalStore(root)
+    reader.get_record("runs/r/outputs/s/0.json")
+    times["get_record"] = _per_item(
+        lambda n: reader.get_record(f"runs/r/outputs/s/{n}.json"), count
+    )
+    times["get_bytes (checked)"] = _per_item(lambda n: reader.get_bytes(digests[n + 1]), count)
+    times["has"] = _per_item(lambda n: reader.has(digests[n + 1]), count)
+    return times
+
+
+def small_layout(root: Path, packed: bool, count: int) -> dict[str, float]:
+    """`small_round`, then the disk bytes per item once the stores are closed (SQLite folds its
+    write-ahead log into the file when the last connection closes)."""
+    times = small_round(root, packed, count)
+    gc.collect()  # the stores, and their connections
+    os.sync()
+    return times | {"disk bytes per record and blob": _disk_bytes(root) / count}
+
+
+def sized_round(root: Path, size: int, packed: bool, count: int) -> float:
+    """Microseconds to put, then get, one blob of ``size`` bytes in a store that packs (or
+    not) blobs of that size."""
+    store = LocalStore(root, packed=False)
+    store.check()
+    pack = store._packed  # the packed file itself: BLOB_LIMIT does not bound it
+    blobs = [os.urandom(size) for _ in range(count)]
+    digests = [hashlib.sha256(blob).hexdigest() for blob in blobs]
+    pack.put_blob("0" * 64, b"")  # opens the packed file, outside the timing
+
+    def put(n: int) -> None:
+        if packed:
+            pack.put_blob(digests[n], blobs[n])
+        else:
+            store.put_chunks([blobs[n]], digests[n])
+
+    def get(n: int) -> None:
+        data = (
+            pack.get_blob(digests[n]) if packed else store._existing_blob(digests[n]).read_bytes()
+        )
+        assert data == blobs[n]
+
+    return _per_item(put, count) + _per_item(get, count)
+
+
+def small_values(count: int, rounds: int, scratch: Path) -> None:
+    results: dict[bool, list[dict[str, float]]] = {True: [], False: []}
+    for index in range(rounds):
+        for packed in (index % 2 == 0, index % 2 == 1):  # alternate which goes first
+            results[packed].append(small_layout(scratch / f"small-{index}-{packed}", packed, count))
+    mid = {
+        packed: {name: median(r[name] for r in rounds_of) for name in rounds_of[0]}
+        for packed, rounds_of in results.items()
+    }
+    print(f"a local store, {count} records and blobs (median of {rounds} rounds):")
+    print(f"  {'':<32} {'files':>10} {'packed':>10} {'packed / files':>15}")
+    for name in mid[True]:
+        unit = "" if name.startswith("disk") else " us"
+        files, packed_ = mid[False][name], mid[True][name]
+        print(
+            f"  {name:<32} {files:>7.0f}{unit:<3} {packed_:>7.0f}{unit:<3} {packed_ / files:>15.2f}"
+        )
+    print(f"put + get of one blob, by size (largest packed: {BLOB_LIMIT} bytes):")
+    for size in (1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10):
+        per = max(200, count // 10)
+        files = median(
+            sized_round(scratch / f"f{size}-{i}", size, False, per) for i in range(rounds)
+        )
+        packed_ = median(
+            sized_round(scratch / f"p{size}-{i}", size, True, per) for i in range(rounds)
+        )
+        print(
+            f"  {size >> 10:>4} KiB: files {files:7.0f} us, packed {packed_:7.0f} us, "
+            f"packed / files {packed_ / files:.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=_size, default=_size("1GB"), help="array size (1GB)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the median is shown (3)")
+    parser.add_argument("--count", type=int, default=5000, help="small records and blobs (5000)")
+    parser.add_argument("--small-only", action="store_true", help="only the small values")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="argosy-bench-store-") as scratch:
-        run(args.size, args.rounds, Path(scratch))
+        if not args.small_only:
+            run(args.size, args.rounds, Path(scratch))
+        small_values(args.count, args.rounds, Path(scratch))
 
 
 if __name__ == "__main__":

@@ -14,13 +14,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 
 from argosy.errors import MetadataUnavailable
 from argosy.metadata import database
 from argosy.metadata.models import SCHEMA_REVISION, Base
 from argosy.metadata.repository import Repository
 from argosy.metadata.schemas import TaskStatus
-from tests.metadata.factories import run, task
+from tests.metadata.factories import artifact, run, task
 from tests.servers.postgres import PostgresServer
 
 
@@ -84,16 +85,21 @@ def test_downgrade_and_upgrade_again(empty_url: str) -> None:
     assert _differences(empty_url) == []
 
 
+def _repository_at(engine: Engine, revision: str) -> Repository:
+    """A repository on ``engine``'s database, migrated up to ``revision`` only."""
+    with engine.begin() as connection:
+        config = _config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    return Repository(engine, migrate=False)
+
+
 def test_0005_keeps_what_was_recorded(empty_url: str) -> None:
     """Upgrading a database at 0004 with runs in it: the attempts table is rebuilt (SQLite) and
     the run ids re-collated (Postgres), and nothing recorded is lost."""
     engine = database.connect(empty_url)
     try:
-        with engine.begin() as connection:
-            config = _config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0004")
-        older = Repository(engine, migrate=False)
+        older = _repository_at(engine, "0004")
         for run_id in ("ab-c", "abc-x"):
             older.create_run(run(run_id))
             older.record_tasks(
@@ -176,3 +182,25 @@ def test_importing_the_package_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_0006_keeps_tasks_and_cache_entries_and_leaves_foreign_keys_on(empty_url: str) -> None:
+    """Upgrading a database at 0005 with tasks, attempts and cache entries in it: the output
+    digests' foreign keys go (SQLite rebuilds the tables others point at), nothing recorded
+    is lost, and SQLite's connections enforce foreign keys again afterwards."""
+    engine = database.connect(empty_url)
+    try:
+        older = _repository_at(engine, "0005")
+        older.create_run(run("r1"))
+        older.record_tasks([task("r1", "fit", output=artifact("m"), cache_key="k")])
+        database.migrate(engine)
+        repository = Repository(engine)
+        assert [t.output.digest for t in repository.list_tasks("r1")] == [artifact("m").digest]  # type: ignore[union-attr]
+        assert repository.find_cached("k") is not None
+        with engine.connect() as connection:
+            keys = connection.dialect.get_foreign_keys(connection, "tasks")
+            assert {key["referred_table"] for key in keys} == {"runs"}
+            if engine.dialect.name == "sqlite":
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()

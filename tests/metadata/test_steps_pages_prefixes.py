@@ -93,6 +93,9 @@ def test_tasks_come_a_page_at_a_time_in_pipeline_order(metadata: Metadata) -> No
     either = metadata.list_tasks("r1", step="fit", statuses=[FAILED, SUCCEEDED], offset=10)
     assert either == every[11:13]
     assert metadata.list_tasks("r1", step="best", statuses=[RUNNING]) == []
+    bare = metadata.list_tasks("r1", step="fit", limit=2, inputs=False)
+    assert [t.inputs for t in bare] == [[], []]
+    assert bare == [t.model_copy(update={"inputs": []}) for t in every[1:3]]
 
     with pytest.raises(MetadataError, match="no step 'nope'; its steps are load, fit, best") as bad:
         metadata.list_tasks("r1", step="nope")

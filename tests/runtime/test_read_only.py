@@ -36,7 +36,7 @@ def test_the_note_names_the_read_only_arguments_and_items(tmp_path: Path) -> Non
     arguments = {"x": mapped, "y": writable, "parts": [writable, mapped], "named": {"a": mapped}}
     note_read_only_inputs(failure, arguments)
     [note] = failure.__notes__
-    assert note.startswith("argosy: x, parts[1], named['a'] arrived as read-only memory-mapped")
+    assert note.startswith("argosy: x, parts[1], named['a'] arrived as read-only arrays")
     assert "`x = x.copy()` or `x = np.array(x)`" in note
 
 
@@ -69,5 +69,5 @@ def test_a_step_writing_into_its_input_fails_saying_to_copy_it(
         task = tasks[step]
         assert task.status is TaskStatus.FAILED and task.error is not None
         assert numpy_says in task.error
-        assert f"argosy: {argument} arrived as read-only memory-mapped arrays" in task.error
+        assert f"argosy: {argument} arrived as read-only arrays" in task.error
         assert f"`{argument} = {argument}.copy()`" in task.error

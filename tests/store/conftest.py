@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 
 from argosy.store import ArtifactStore, LocalStore, S3Store
+from argosy.store.packed import FILE_NAME
 from tests.servers.s3 import S3Server
 
 SMALL_PART = 5 << 20
@@ -32,21 +35,27 @@ class Backend:
 
 def _local(tmp_path: Path) -> Backend:
     root = tmp_path / "store"
+    store = LocalStore(root)
     return Backend(
-        store=LocalStore(root),
-        blob_names=lambda: sorted(
-            p.parent.name + p.name for p in (root / "blobs").rglob("*") if p.is_file()
-        ),
+        store=store,
+        blob_names=lambda: sorted(blob.digest for blob in store.blobs()),
         reopen=lambda: LocalStore(root),
-        overwrite=lambda digest, data: _overwrite_file(
-            root / "blobs" / digest[:2] / digest[2:], data
-        ),
+        overwrite=lambda digest, data: overwrite_local(root, digest, data),
     )
 
 
-def _overwrite_file(path: Path, data: bytes) -> None:
-    path.chmod(0o644)
-    path.write_bytes(data)
+def overwrite_local(root: Path, digest: str, data: bytes) -> None:
+    """Replace a blob's bytes in a local store: its file, or else its packed row."""
+    path = root / "blobs" / digest[:2] / digest[2:]
+    if path.is_file():
+        path.chmod(0o644)
+        path.write_bytes(data)
+        return
+    with contextlib.closing(sqlite3.connect(root / FILE_NAME)) as packed, packed:
+        changed = packed.execute(
+            "UPDATE blobs SET data = ? WHERE digest = ?", (data, bytes.fromhex(digest))
+        )
+        assert changed.rowcount == 1, f"no blob {digest} in {root}"
 
 
 def _s3(server: S3Server, tmp_path: Path) -> Backend:

@@ -55,8 +55,10 @@ def _assert_reported(outcome: dict[str, Any], disk: Path) -> None:
 def test_writes_to_a_full_local_store(tmp_path: Path) -> None:
     disk = tmp_path / "disk"
     report = _on_a_full_disk(disk)
-    for write in ("array", "pickle", "record"):
+    for write in ("array", "pickle", "record", "packed", "packed blob"):
         _assert_reported(report[write], disk)
+    for write in ("packed", "packed blob"):
+        assert report[write]["readable"], "what was written before the disk filled was lost"
     needed = int(
         re.search(r"while writing ([\d,]+) bytes", report["array"]["message"])[1].replace(",", "")
     )

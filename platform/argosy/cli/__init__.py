@@ -50,7 +50,9 @@ def _options(
     """Run ML pipelines locally or on Argo Workflows, and inspect their runs and lineage."""
 
 
-_COMMAND_MODULES = ("run", "task", "inspect", "show", "argo", "schedule", "server", "build", "tags")
+_COMMAND_MODULES = (
+    "run", "task", "inspect", "show", "argo", "schedule", "server", "build", "tags", "gc",
+)  # fmt: skip
 for _module in _COMMAND_MODULES:
     try:  # transitional while the parts land; becomes static imports at integration
         importlib.import_module(f"argosy.cli.{_module}").register(app)

@@ -4,7 +4,8 @@ The steps table comes from per-step aggregates the metadata database computes
 (`MetadataReader.run_steps`); tasks are read a page at a time: a step of at most `LISTED_TASKS`
 tasks lists them all, a wider one only those that did not succeed (at most `LISTED_TASKS`), and
 ``--step S`` lists one step's tasks page by page (``--limit``, ``--offset``). ``--json`` prints
-the same as one object. The view of a local run that ``argosy status`` prints is here too.
+the same as one object (the listed tasks without what they read: `argosy.Client` has that).
+The view of a local run that ``argosy status`` prints is here too.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def show(
         _show_step(run, step, limit, offset, json_)
         return
     summaries = run.steps()
-    first = {summary.name: run.tasks(summary.name, limit=LISTED_TASKS) for summary in summaries}
+    first = {summary.name: _first(run, summary.name) for summary in summaries}
     listed = {summary.name: _listed(run, summary, first[summary.name]) for summary in summaries}
     metrics = run.metrics()
     if json_:
@@ -67,11 +68,16 @@ def show(
         console.print(_metrics_table(metrics))
 
 
+def _first(run: Run, step: str) -> list[Task]:
+    """The first `LISTED_TASKS` tasks of the step (without their inputs: a fan-in's are many)."""
+    return run.tasks(step, limit=LISTED_TASKS, inputs=False)
+
+
 def _listed(run: Run, summary: StepSummary, first: list[Task]) -> list[Task]:
     """The tasks of the step to list: all of a small step, the unsuccessful ones of a wide one."""
     if summary.tasks <= LISTED_TASKS:
         return first
-    return run.tasks(summary.name, statuses=UNSUCCESSFUL, limit=LISTED_TASKS)
+    return run.tasks(summary.name, statuses=UNSUCCESSFUL, limit=LISTED_TASKS, inputs=False)
 
 
 def _payload(

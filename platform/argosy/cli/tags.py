@@ -1,5 +1,6 @@
-"""``argosy tag add|remove RUN TAG...``, and the options that give a new run its project, owner
-and tags (``--project``, ``--tag``, ``--production``: `argosy run`, `submit` and `compile`).
+"""``argosy tag add|remove RUN TAG...``, the options that give a new run its project, owner
+and tags (``--project``, ``--tag``, ``--production``: `argosy run`, `submit` and `compile`), and
+those that scope a command to an owner's runs (``--owner``, ``--all-owners``: `argosy gc`).
 
 Thin: tagging goes through `argosy.Client`; the run's tags afterwards go to stderr, or with
 ``--json`` one JSON object (``run_id``, ``tags``) to stdout. A bad tag or an unknown run is an
@@ -27,6 +28,11 @@ ProductionOption = Annotated[
     bool,
     typer.Option("--production", help="Record the run as production's, not the current user's."),
 ]
+OwnerOption = Annotated[
+    str | None,
+    typer.Option(help="Runs of this owner: user:NAME or production (default: yours)."),
+]
+AllOwnersOption = Annotated[bool, typer.Option("--all-owners", help="Every owner's runs.")]
 RunId = Annotated[str, typer.Argument(help="A run id, or a unique prefix of one.")]
 Tags = Annotated[list[str], typer.Argument(help="One or more tags.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
@@ -58,4 +64,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(tags, name="tag")
 
 
-__all__ = ["ProductionOption", "ProjectOption", "TagOption", "add", "register", "remove"]
+__all__ = [
+    "AllOwnersOption",
+    "OwnerOption",
+    "ProductionOption",
+    "ProjectOption",
+    "TagOption",
+    "add",
+    "register",
+    "remove",
+]

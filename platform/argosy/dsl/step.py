@@ -30,12 +30,13 @@ from argosy.errors import PipelineError
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d|w)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def parse_duration(value: str | float | int) -> float:
-    """Seconds in ``value``: a number, or text such as ``"90s"``, ``"10m"``, ``"1h30m"``."""
+    """Seconds in ``value``: a number, or text such as ``"90s"``, ``"10m"``, ``"1h30m"``, ``"2d"``
+    or ``"1w"``."""
     if isinstance(value, int | float):
         return float(value)
     text = value.replace(" ", "")

@@ -208,10 +208,15 @@ class MetadataClient:
         statuses: Sequence[TaskStatus] = (),
         limit: int | None = None,
         offset: int = 0,
+        inputs: bool = True,
     ) -> list[TaskPublic]:
         """The tasks, fetched a page (at most `MAX_TASK_PAGE`) per request."""
         path = f"/api/v1/runs/{_q(run_id)}/tasks"
-        params: dict[str, Any] = {"step": step, "status": TaskStatus.parse(statuses) or None}
+        params: dict[str, Any] = {
+            "step": step,
+            "status": TaskStatus.parse(statuses) or None,
+            "inputs": "true" if inputs else "false",
+        }
         tasks: list[TaskPublic] = []
         while True:
             size = MAX_TASK_PAGE if limit is None else min(MAX_TASK_PAGE, limit - len(tasks))

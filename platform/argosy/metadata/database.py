@@ -110,7 +110,11 @@ def migrate(engine: Engine) -> None:
         with engine.connect() as connection:
             if _revision_outside_transaction(connection) == SCHEMA_REVISION:
                 return
-        with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        with (
+            engine.connect().execution_options(**WRITE) as connection,
+            _rebuilding_tables(connection),
+            connection.begin(),
+        ):
             if engine.dialect.name == "postgresql":
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK}
@@ -122,6 +126,22 @@ def migrate(engine: Engine) -> None:
             f"cannot open the metadata database {engine.url.render_as_string()}: {error}; "
             "check that it is running and the URL (ARGOSY_DATABASE_URL) is right"
         ) from error
+
+
+@contextmanager
+def _rebuilding_tables(connection: Connection) -> Iterator[None]:
+    """On SQLite, foreign keys unenforced while migrations run (set before their transaction,
+    the only place SQLite takes it): a migration that rebuilds a table others point at (a
+    batch migration) drops it, which enforcement refuses; the rows are copied as they are."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 def _revision_outside_transaction(connection: Connection) -> str | None:

@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 """The Alembic head these models match; a database at another revision gets migrated."""
 
 
@@ -173,7 +173,9 @@ class _AttemptFields:
     status: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    output_digest: Mapped[str | None] = mapped_column(ForeignKey("artifacts.digest"))
+    output_digest: Mapped[str | None] = mapped_column(Text)
+    """The artifact row is written with the attempt (`argosy.metadata.attempts`); no foreign
+    key, so that deleting artifact rows (`argosy gc`) looks for none in every task."""
     cache_key: Mapped[str | None] = mapped_column(Text)
     cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
     cloned_from: Mapped[str | None] = mapped_column(Text)
@@ -247,7 +249,8 @@ class CacheEntryRow(Base):
     __tablename__ = "cache_entries"
 
     cache_key: Mapped[str] = mapped_column(Text, primary_key=True)
-    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"))
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), index=True)
+    """Indexed: deleting a run's tasks (`argosy gc`) finds the entries pointing at them."""
     attempt: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -9,14 +9,23 @@ same artifact twice changes nothing; a write that contradicts what is recorded r
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
 
 from argosy.errors import Conflict, MetadataError, MetadataUnavailable, NotFound
-from argosy.metadata import attempts, database, lineage, queries, task_queries
+from argosy.metadata import (
+    attempts,
+    database,
+    deletion,
+    lineage,
+    pruning,
+    queries,
+    references,
+    task_queries,
+)
 from argosy.metadata.liveness import lost_before
 from argosy.metadata.models import (
     SCHEMA_REVISION,
@@ -299,8 +308,10 @@ class Repository:
         statuses: Sequence[TaskStatus] = (),
         limit: int | None = None,
         offset: int = 0,
+        inputs: bool = True,
     ) -> list[TaskPublic]:
-        return self.task_page(run_id, step=step, statuses=statuses, limit=limit, offset=offset).data
+        page = {"limit": limit, "offset": offset, "inputs": inputs}
+        return self.task_page(run_id, step=step, statuses=statuses, **page).data
 
     def task_page(
         self,
@@ -310,12 +321,12 @@ class Repository:
         statuses: Sequence[TaskStatus] = (),
         limit: int | None = None,
         offset: int = 0,
+        inputs: bool = True,
     ) -> TasksPage:
         """`list_tasks` with the number of tasks matching, over all pages."""
+        page = {"limit": limit, "offset": offset, "inputs": inputs}
         with self._read() as connection:
-            return task_queries.task_page(
-                connection, run_id, step=step, statuses=statuses, limit=limit, offset=offset
-            )
+            return task_queries.task_page(connection, run_id, step=step, statuses=statuses, **page)
 
     def metrics(self, run_id: str) -> list[MetricPublic]:
         with self._read() as connection:
@@ -371,6 +382,28 @@ class Repository:
         with self._read() as connection:
             queries.require_run(connection, run_id)
             return lineage.run_graph(connection, run_id)
+
+    # --- pruning (`argosy gc`) ------------------------------------------------------------
+
+    def choose_runs(self, selection: pruning.RunSelection) -> pruning.RunChoice:
+        """The runs ``selection`` deletes, and those it selects but must keep (`pruning`)."""
+        with self._read() as connection:
+            return pruning.choose_runs(connection, selection, lost_before(self.lost_after))
+
+    def references(self, leaving: frozenset[str] = frozenset()) -> references.References:
+        """What stays referenced once the runs ``leaving`` are gone (`references`)."""
+        with self._read() as connection:
+            return references.references(connection, lost_before(self.lost_after), leaving)
+
+    def delete_run(self, run_id: str, leaving: Set[str]) -> deletion.DeletedRun | None:
+        """Delete a run and its rows unless it must stay (`deletion.delete_run`)."""
+        with self._write() as connection:
+            return deletion.delete_run(connection, run_id, leaving, lost_before(self.lost_after))
+
+    def delete_artifacts(self, digests: Sequence[str]) -> int:
+        """Delete the rows of those of ``digests`` nothing points at; how many went."""
+        with self._write() as connection:
+            return deletion.delete_artifacts(connection, digests)
 
     # --- tokens -------------------------------------------------------------------------
 

@@ -77,9 +77,11 @@ def task_page(
     statuses: Sequence[TaskStatus | str] = (),
     limit: int | None = None,
     offset: int = 0,
+    inputs: bool = True,
 ) -> TasksPage:
     """The run's tasks (latest attempt of each) in pipeline order, of ``step`` and in one of
-    ``statuses`` when given, ``limit`` of them (None: all) from the ``offset``-th on."""
+    ``statuses`` when given, ``limit`` of them (None: all) from the ``offset``-th on; without
+    what they read when not ``inputs``."""
     if (limit is not None and limit < 0) or offset < 0:
         raise MetadataError(f"limit ({limit}) and offset ({offset}) cannot be negative")
     steps = pipeline_steps(connection, run_id)
@@ -104,7 +106,7 @@ def task_page(
     count = sum(counts.values())
     ends = offset + len(rows)
     return TasksPage(
-        data=_tasks_public(connection, run_id, rows, whole_run=whole_run),
+        data=_tasks_public(connection, run_id, rows, whole_run=whole_run, inputs=inputs),
         count=count,
         next_offset=ends if rows and ends < count else None,
     )
@@ -132,10 +134,10 @@ def _windows(
 
 
 def _tasks_public(
-    connection: Connection, run_id: str, rows: list[Any], *, whole_run: bool
+    connection: Connection, run_id: str, rows: list[Any], *, whole_run: bool, inputs: bool
 ) -> list[TaskPublic]:
-    """``rows`` of `_TASKS` with their inputs, named outputs and latest metrics, read for
-    those tasks only (for the whole run: by run)."""
+    """``rows`` of `_TASKS` with their named outputs, latest metrics and (when ``inputs``)
+    inputs, read for those tasks only (for the whole run: by run)."""
     if whole_run:
         of_run = select(TaskRow.id).where(TaskRow.run_id == run_id)
         filters = [(EventRow.task_id.in_(of_run), MetricRow.run_id == run_id)]
@@ -143,11 +145,11 @@ def _tasks_public(
         ids = [row.id for row in rows]
         chunks = [ids[start : start + _CHUNK] for start in range(0, len(ids), _CHUNK)]
         filters = [(EventRow.task_id.in_(c), MetricRow.task_id.in_(c)) for c in chunks]
-    inputs: dict[str, list[TaskInput]] = {}
+    read: dict[str, list[TaskInput]] = {}
     named: dict[str, dict[str, ArtifactInfo]] = {}
     metrics: dict[str, list[Any]] = {}
     for events, measured in filters:
-        inputs |= _inputs(connection, events)
+        read |= _inputs(connection, events) if inputs else {}
         named |= _named_outputs(connection, events)
         metrics |= _metrics(connection, measured, latest_only=True)
     return [
@@ -160,7 +162,7 @@ def _tasks_public(
             attempts=row.attempts,
             output=artifact_info(row, row),
             named_outputs=named.get(row.id, {}),
-            inputs=inputs.get(row.id, []),
+            inputs=read.get(row.id, []),
             metrics={m.name: m.value for m in metrics.get(row.id, [])},
             **attempt_fields(row),
         )

@@ -28,8 +28,9 @@ def note_read_only_inputs(failure: BaseException, arguments: Mapping[str, Any]) 
     listed = ", ".join(names)
     example = names[0] if names[0].isidentifier() else "x"
     failure.add_note(
-        f"argosy: {listed} arrived as read-only memory-mapped arrays (inputs are mapped from "
-        f"the store, shared by every task, never written to). Copy one before changing it: "
+        f"argosy: {listed} arrived as read-only arrays (inputs are mapped from the store, or "
+        f"read from it when small, shared by every task, never written to). Copy one before "
+        f"changing it: "
         f"`{example} = {example}.copy()` or `{example} = np.array({example})`."
     )
 

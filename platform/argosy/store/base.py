@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Protocol, runtime_checkable
+from typing import Annotated, Any, NamedTuple, Protocol, runtime_checkable
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
@@ -113,6 +114,18 @@ class ArtifactInfo(BaseModel):
         return hash((self.digest, self.format, self.type, self.name))  # metadata is a dict
 
 
+class StoredBlob(NamedTuple):
+    """A blob as the store holds it, for garbage collection: what it is, its size, its age."""
+
+    digest: str
+    """sha256 of its bytes: its key."""
+    size: int
+    """Bytes stored."""
+    stored_at: datetime
+    """When it was stored (UTC, timezone-aware): a file's or object's modification time, or
+    the time its packed row was written."""
+
+
 @runtime_checkable
 class ArtifactStore(Protocol):
     """Content-addressed blobs plus small records at deterministic keys."""
@@ -160,5 +173,26 @@ class ArtifactStore(Protocol):
     def list_records(self, prefix: str) -> list[str]:
         """Keys of the records under ``prefix``, sorted."""
 
+    def blobs(self) -> Iterator[StoredBlob]:
+        """Every blob the store holds, each once, in no particular order."""
 
-__all__ = ["MAX_METADATA_BYTES", "ArtifactInfo", "ArtifactStore", "Metadata", "json_metadata"]
+    def delete_blobs(self, digests: Iterable[str]) -> int:
+        """Remove those blobs, with whatever is kept beside them (seals, placed copies, cached
+        downloads), so that nothing left can be read as one of them; return the bytes freed.
+        Digests the store does not hold are ignored."""
+
+    def delete_records(self, prefix: str) -> int:
+        """Remove every record whose key starts with ``prefix``; return the bytes freed."""
+
+    def compact(self) -> None:
+        """Give the space freed by deletions back to the filesystem (or the bucket)."""
+
+
+__all__ = [
+    "MAX_METADATA_BYTES",
+    "ArtifactInfo",
+    "ArtifactStore",
+    "Metadata",
+    "StoredBlob",
+    "json_metadata",
+]

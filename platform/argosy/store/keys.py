@@ -13,9 +13,14 @@ from argosy.errors import StoreError
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
+def is_digest(text: str) -> bool:
+    """Whether ``text`` is a sha256 in lowercase hex (a blob's key)."""
+    return _DIGEST.fullmatch(text) is not None
+
+
 def check_digest(digest: str) -> str:
     """The digest itself if it is a sha256 in lowercase hex, else StoreError."""
-    if not _DIGEST.fullmatch(digest):
+    if not is_digest(digest):
         raise StoreError(f"{digest!r} is not an artifact digest (64 lowercase hex characters)")
     return digest
 
@@ -35,4 +40,4 @@ def check_record_key(key: str) -> str:
     return key
 
 
-__all__ = ["blob_relpath", "check_digest", "check_record_key"]
+__all__ = ["blob_relpath", "check_digest", "check_record_key", "is_digest"]

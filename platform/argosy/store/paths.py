@@ -241,6 +241,22 @@ def _set_aside(target: Path, staging: Path) -> None:
     _remove(tainted)
 
 
+def remove_placed(store: ArtifactStore, digest: str) -> int:
+    """Remove what was placed of blob ``digest`` (as a file or a folder); the bytes it held.
+
+    Each placed copy is first moved aside whole, so no load finds it half removed.
+    """
+    staging = store.staging_dir()
+    freed = 0
+    for placed in (staging.parent / "paths").glob(f"*/{check_digest(digest)}"):
+        aside = new_folder(staging, "removed")
+        with contextlib.suppress(FileNotFoundError):  # another process removed it first
+            os.replace(placed, aside / "tree")
+        freed += sum(path.lstat().st_size for path in _everything_in(aside) if path.is_file())
+        _remove(aside)
+    return freed
+
+
 def _everything_in(root: Path) -> list[Path]:
     return [root, *root.rglob("*")]
 
@@ -299,4 +315,4 @@ def _placed(store: ArtifactStore, info: ArtifactInfo) -> Path:
     return store.staging_dir().parent / "paths" / info.format / check_digest(info.digest) / name
 
 
-__all__ = ["FILE_MODE", "FOLDER_MODE", "load_file", "load_folder", "save_path"]
+__all__ = ["FILE_MODE", "FOLDER_MODE", "load_file", "load_folder", "remove_placed", "save_path"]

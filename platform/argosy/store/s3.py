@@ -24,6 +24,7 @@ This module imports `minio`; `argosy.store` imports it only when an S3 store is 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -31,14 +32,13 @@ import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import urllib3
 from minio import Minio
-from minio.error import MinioException, S3Error
+from minio.error import S3Error
 
 from argosy.config import Settings
 from argosy.errors import (
@@ -48,8 +48,18 @@ from argosy.errors import (
     StoreError,
     StoreUnavailable,
 )
+from argosy.store.base import StoredBlob
 from argosy.store.keys import blob_relpath, check_digest, check_record_key
-from argosy.store.range_hash import RangeHasher
+from argosy.store.paths import remove_placed
+from argosy.store.s3_downloads import fetch_ranges
+from argosy.store.s3_errors import (
+    MISSING_CODES,
+    TRANSIENT_CODES,
+    TRANSIENT_ERRORS,
+    translate,
+    unreachable,
+)
+from argosy.store.s3_listing import delete_objects, delete_prefix, stored_blobs
 from argosy.store.s3_uploads import ChunksReader, abort_abandoned_uploads
 from argosy.store.staging import ABANDONED_AFTER, new_file, reporting_full_disk, sweep
 from argosy.store.verify import check_bytes, check_file, corrupted, remember
@@ -63,12 +73,6 @@ smallest, as the minio SDK's own default; bigger blobs get bigger parts (at most
 PARALLEL = 3
 """Default number of parts in flight at once, up or down."""
 _MAX_PARTS = 10_000  # S3's limit on the parts of one multipart upload
-_TRANSIENT_CODES = frozenset({"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"})
-_CREDENTIAL_CODES = frozenset(
-    {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken"}
-)
-_MISSING_CODES = frozenset({"NoSuchKey", "NoSuchObject"})
-_TRANSIENT_ERRORS = (urllib3.exceptions.HTTPError, MinioException, ConnectionError)
 
 
 def _remove_if_owner(directory: str, owner: int) -> None:
@@ -162,7 +166,7 @@ class S3Store:
                 f"the S3 bucket name {self.bucket!r} is not valid ({exc}); set "
                 "ARGOSY_S3_BUCKET to 3-63 lowercase letters, digits, dots or hyphens"
             ) from exc
-        except _TRANSIENT_ERRORS as exc:
+        except TRANSIENT_ERRORS as exc:
             raise self._unreachable(exc, "checking the bucket", attempts=1) from exc
         abort_abandoned_uploads(client, self.bucket, older_than=self.abandoned_after)
 
@@ -255,13 +259,36 @@ class S3Store:
             ),
         )
 
+    def blobs(self) -> Iterator[StoredBlob]:
+        return stored_blobs(self._client, self.bucket, self._retrying)
+
+    def delete_blobs(self, digests: Iterable[str]) -> int:
+        """Delete the blobs from the bucket, and their cached and placed copies on this machine
+        (other machines' caches keep theirs, checked against the digest whenever used); the
+        bytes freed, in the bucket and here."""
+        keys = {self._blob_key(digest): digest for digest in digests}
+        freed = delete_objects(self._client, self.bucket, keys, self._retrying)
+        for digest in keys.values():
+            cached = self._cache_path(digest)
+            with contextlib.suppress(FileNotFoundError):
+                freed += cached.stat().st_size
+                cached.unlink()
+            freed += remove_placed(self, digest)
+        return freed
+
+    def delete_records(self, prefix: str) -> int:
+        return delete_prefix(self._client, self.bucket, f"records/{prefix}", self._retrying)
+
+    def compact(self) -> None:
+        """Nothing to do: the bucket frees a deleted object's space itself."""
+
     # -- transfers ------------------------------------------------------------------------
 
     def _exists(self, key: str) -> bool:
         try:
             self._client.stat_object(self.bucket, key)
         except S3Error as exc:
-            if exc.code in _MISSING_CODES:
+            if exc.code in MISSING_CODES:
                 return False
             raise
         return True
@@ -277,7 +304,7 @@ class S3Store:
             try:
                 response = self._client.get_object(self.bucket, key)
             except S3Error as exc:
-                if exc.code in _MISSING_CODES:
+                if exc.code in MISSING_CODES:
                     return None
                 raise
             try:
@@ -302,7 +329,21 @@ class S3Store:
         try:
             with reporting_full_disk(self.cache_dir, size):
                 os.ftruncate(fd, size)
-                actual = self._fetch_ranges(key, fd, size)
+                actual = fetch_ranges(
+                    self._client,
+                    self.bucket,
+                    key,
+                    fd,
+                    size,
+                    part_size=self.part_size,
+                    parallel=self.parallel,
+                    retrying=self._retrying,
+                )
+            if actual is None:
+                raise StoreError(
+                    f"the download of {key} from {self.endpoint} was cut short: its staging "
+                    f"file in {self.staging_dir()} shrank while it was written; retry"
+                )
             if actual != digest:
                 raise corrupted(digest, actual, self.uri(digest))
         except BaseException:
@@ -313,62 +354,6 @@ class S3Store:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target)
         remember(target, digest)
-
-    def _fetch_ranges(self, key: str, fd: int, size: int) -> str:
-        """Download the object into ``fd`` in parallel ranges; the sha256 of what was written."""
-        # one long range per stream: S3 servers answer a range request at a cost that grows
-        # with the object's part count, so many short ranges of a big blob are slow
-        step = max(self.part_size, -(-size // self.parallel))
-        ranges = [(start, min(step, size - start)) for start in range(0, size, step)]
-        hasher = RangeHasher(fd, ranges)
-
-        def fetch(index: int) -> None:
-            try:
-                self._fetch_range(key, fd, *ranges[index], lambda done: hasher.filled(index, done))
-            except BaseException:
-                hasher.stop()
-                raise
-
-        with ThreadPoolExecutor(self.parallel) as pool:
-            fetches = [pool.submit(fetch, index) for index in range(len(ranges))]
-            actual = hasher.hexdigest()  # in this thread, while the ranges download
-            for done in fetches:
-                done.result()  # the first failure, if any
-        if actual is None:
-            raise StoreError(
-                f"the download of {key} from {self.endpoint} was cut short: its staging file "
-                f"in {self.staging_dir()} shrank while it was written; retry"
-            )
-        return actual
-
-    def _fetch_range(
-        self, key: str, fd: int, start: int, length: int, progress: Callable[[int], None]
-    ) -> None:
-        """Write bytes ``start .. start+length`` of the object at their offset in ``fd``.
-
-        A retry resumes where the last attempt stopped: each byte is written once.
-        """
-        written = 0
-
-        def fetch() -> None:
-            nonlocal written
-            wanted = length - written
-            response = self._client.get_object(
-                self.bucket, key, offset=start + written, length=wanted
-            )
-            try:
-                for chunk in response.stream(MiB):
-                    if len(chunk) > length - written:
-                        raise ConnectionError(f"got more than the {wanted} bytes asked for")
-                    written += os.pwrite(fd, chunk, start + written)
-                    progress(written)
-            finally:
-                response.close()
-                response.release_conn()
-            if written != length:
-                raise ConnectionError(f"got {written} of {length} bytes at offset {start}")
-
-        self._retrying(f"downloading {key}", fetch)
 
     def _part_size(self, size: int) -> int:
         """The configured part size, or more for a blob that would need over 10,000 parts."""
@@ -392,9 +377,9 @@ class S3Store:
             try:
                 return call()
             except S3Error as exc:
-                if exc.code not in _TRANSIENT_CODES or attempt > self.retries:
+                if exc.code not in TRANSIENT_CODES or attempt > self.retries:
                     raise self._translate(exc, what) from exc
-            except _TRANSIENT_ERRORS as exc:
+            except TRANSIENT_ERRORS as exc:
                 if attempt > self.retries:
                     raise self._unreachable(exc, what, attempts=attempt) from exc
             time.sleep(delay)
@@ -402,32 +387,10 @@ class S3Store:
         raise AssertionError("unreachable: the loop returns or raises")
 
     def _translate(self, exc: S3Error, what: str) -> StoreError:
-        if exc.code in _CREDENTIAL_CODES:
-            return StoreUnavailable(
-                f"S3 at {self.endpoint} refused the credentials while {what} ({exc.code}); "
-                "check ARGOSY_S3_ACCESS_KEY and ARGOSY_S3_SECRET_KEY, and that this key may "
-                f"read and write bucket {self.bucket!r}"
-            )
-        if exc.code == "NoSuchBucket":
-            return StoreUnavailable(
-                f"the S3 bucket {self.bucket!r} does not exist on {self.endpoint}: create it, "
-                "or set ARGOSY_S3_CREATE_BUCKET=true to let Argosy create it"
-            )
-        if exc.code in _MISSING_CODES:
-            return ArtifactNotFound(f"no object {exc.object_name!r} in bucket {self.bucket!r}")
-        return StoreError(f"S3 at {self.endpoint} failed while {what}: {exc.code}: {exc.message}")
+        return translate(exc, what, endpoint=self.endpoint, bucket=self.bucket)
 
     def _unreachable(self, exc: BaseException, what: str, *, attempts: int) -> StoreUnavailable:
-        hint = (
-            "; the endpoint may speak plain HTTP: set ARGOSY_S3_SECURE=false"
-            if isinstance(exc, urllib3.exceptions.SSLError)
-            else ""
-        )
-        tries = f" after {attempts} attempts" if attempts > 1 else ""
-        return StoreUnavailable(
-            f"cannot reach S3 at {self.endpoint} while {what}{tries} ({type(exc).__name__}: "
-            f"{exc}){hint}; check ARGOSY_S3_ENDPOINT and that the server is up, then retry"
-        )
+        return unreachable(exc, what, endpoint=self.endpoint, attempts=attempts)
 
     def _not_found(self, digest: str) -> ArtifactNotFound:
         return ArtifactNotFound(

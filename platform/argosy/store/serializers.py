@@ -35,7 +35,8 @@ Large values never pass through memory twice: an array's bytes are hashed where 
 handed to the store as they are (`ArtifactStore.put_chunks`: a file for the local store, a
 streamed multipart upload for S3, nothing at all when the digest is already stored); other
 values are written into a file in the store's staging directory while they are hashed. Arrays
-load with mmap from `ArtifactStore.local_path`.
+load with mmap from `ArtifactStore.local_path`; blobs of up to `READ_WHOLE` bytes are read into
+memory instead (small arrays then come back read-only, as mapped ones do).
 JSON is canonical (sorted keys, no spaces) and zip containers carry fixed timestamps, so equal
 values give equal digests: the cache and deduplication depend on it.
 """
@@ -43,6 +44,7 @@ values give equal digests: the cache and deduplication depend on it.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -51,7 +53,7 @@ import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from argosy.errors import PickleNotAllowed, StoreError
 from argosy.store import parquet, registry, tree
@@ -233,20 +235,38 @@ def save(store: ArtifactStore, value: object) -> ArtifactInfo:
     )
 
 
+READ_WHOLE = 16 << 10
+"""Blobs up to this size are read into memory rather than opened as a local file: a memory map
+of a few pages saves nothing, and a store that packs small blobs (the local one) then needs no
+file for them."""
+
+
+def _source(store: ArtifactStore, info: ArtifactInfo) -> Path | BinaryIO:
+    """Where to read the blob of ``info`` from, checked against its digest: its bytes when it
+    is small, else a local file."""
+    if info.size <= READ_WHOLE:
+        return io.BytesIO(store.get_bytes(info.digest))
+    return store.local_path(info.digest)
+
+
 def _load_npy(store: ArtifactStore, info: ArtifactInfo, mmap: bool) -> Any:
     import numpy as np
 
-    path = store.local_path(info.digest)
+    source = _source(store, info)
+    if not isinstance(source, Path):
+        array = np.load(source, allow_pickle=False)
+        array.flags.writeable = not mmap  # read-only, as a mapped one would be
+        return array
     try:
-        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+        return np.load(source, mmap_mode="r" if mmap else None, allow_pickle=False)
     except ValueError:  # an empty array cannot be mapped
-        return np.load(path, allow_pickle=False)
+        return np.load(source, allow_pickle=False)
 
 
 def _load_npz(store: ArtifactStore, info: ArtifactInfo, mmap: bool) -> Any:
     import scipy.sparse
 
-    return scipy.sparse.load_npz(store.local_path(info.digest))
+    return scipy.sparse.load_npz(_source(store, info))
 
 
 def _load_json(store: ArtifactStore, info: ArtifactInfo, mmap: bool) -> Any:
@@ -255,7 +275,7 @@ def _load_json(store: ArtifactStore, info: ArtifactInfo, mmap: bool) -> Any:
 
 
 def _load_tree(store: ArtifactStore, info: ArtifactInfo, mmap: bool) -> Any:
-    return tree.load(store.local_path(info.digest), info.digest)
+    return tree.load(_source(store, info), info.digest)
 
 
 def _load_bytes(store: ArtifactStore, info: ArtifactInfo, mmap: bool) -> Any:
@@ -263,7 +283,10 @@ def _load_bytes(store: ArtifactStore, info: ArtifactInfo, mmap: bool) -> Any:
 
 
 def _load_pickle(store: ArtifactStore, info: ArtifactInfo, mmap: bool) -> Any:
-    with store.local_path(info.digest).open("rb") as file:
+    source = _source(store, info)
+    if not isinstance(source, Path):
+        return pickle.load(source)
+    with source.open("rb") as file:
         return pickle.load(file)
 
 
@@ -306,7 +329,8 @@ def _loader(info: ArtifactInfo) -> Callable[[ArtifactStore, ArtifactInfo, bool],
 def load(
     store: ArtifactStore, info: ArtifactInfo, *, mmap: bool = True, allow_pickle: bool = False
 ) -> Any:
-    """The value `info` describes; arrays come back memory-mapped unless ``mmap=False``, files
+    """The value `info` describes; arrays come back memory-mapped (small ones read-only in
+    memory) unless ``mmap=False``, files
     and folders (formats ``file`` and ``dir``) as local paths, read-only by convention.
 
     Named outputs (`argosy.store.fields`) come back as their NamedTuple or dataclass when it is
@@ -335,4 +359,4 @@ def load(
     return loader(store, info, mmap)
 
 
-__all__ = ["load", "save"]
+__all__ = ["READ_WHOLE", "load", "save"]

@@ -86,18 +86,19 @@ def reporting_full_disk(directory: Path, needed: int | None = None) -> Iterator[
     except OSError as exc:
         if exc.errno not in _FULL:
             raise
-        raise _full_disk(directory, needed, exc) from exc
+        raise full_disk(directory, needed, exc.strerror or str(exc)) from exc
 
 
-def _full_disk(directory: Path, needed: int | None, exc: OSError) -> StoreError:
-    """The error for a write under ``directory`` that found its disk (or quota) full."""
+def full_disk(directory: Path, needed: int | None, reason: str) -> StoreError:
+    """The error for a write under ``directory`` that found its disk (or quota) full, for the
+    ``reason`` the system gave."""
     size = f"{needed:,} bytes" if needed is not None else "to it"
     try:
         free = f", {shutil.disk_usage(directory).free:,} bytes free"
     except OSError:
         free = ""
     return StoreError(
-        f"the disk holding {directory} is full ({exc.strerror}{free}) while writing {size}; "
+        f"the disk holding {directory} is full ({reason}{free}) while writing {size}; "
         "nothing was stored. Free space on it, or set ARGOSY_HOME to a directory on a disk "
         "with room, then run again"
     )
@@ -127,6 +128,7 @@ def _host() -> str:
 __all__ = [
     "ABANDONED_AFTER",
     "DEAD_WRITER_AFTER",
+    "full_disk",
     "new_file",
     "new_folder",
     "reporting_full_disk",

@@ -37,7 +37,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from argosy.errors import StoreError
 from argosy.store.base import ArtifactStore
@@ -99,10 +99,11 @@ def save(store: ArtifactStore, encoded: Encoded) -> tuple[str, int]:
         return blob.commit(), blob.size
 
 
-def load(path: Path, digest: str) -> Any:
-    """The value of the tree stored in the file at ``path`` (the blob ``digest``)."""
+def load(source: Path | BinaryIO, digest: str) -> Any:
+    """The value of the tree stored in the file at ``source``, or read from it (the blob
+    ``digest``)."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(source) as archive:
             structure = json.loads(archive.read(STRUCTURE))
             return _decode(structure, archive)
     except (KeyError, TypeError, ValueError, IndexError, RecursionError, zipfile.BadZipFile) as exc:

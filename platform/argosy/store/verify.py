@@ -20,6 +20,7 @@ never sealed: each process hashes what it reads of it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -99,6 +100,12 @@ def seal(path: Path, digest: str, seals: Path) -> None:
     _write_seal(key, digest, seals)
 
 
+def unseal(digest: str, seals: Path) -> None:
+    """Remove the seal of ``digest`` under ``seals``, if there is one (its blob is deleted)."""
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        _seal_path(digest, seals).unlink()
+
+
 def _seal_path(digest: str, seals: Path) -> Path:
     return seals / digest[:2] / digest
 
@@ -152,4 +159,12 @@ def _key(path: Path, stat: os.stat_result) -> _FileKey:
     return (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
-__all__ = ["SEALED_SIZE", "check_bytes", "check_file", "corrupted", "remember", "seal"]
+__all__ = [
+    "SEALED_SIZE",
+    "check_bytes",
+    "check_file",
+    "corrupted",
+    "remember",
+    "seal",
+    "unseal",
+]

@@ -124,11 +124,15 @@ def list_tasks(
     ] = None,
     limit: Annotated[int, Query(ge=0, le=MAX_TASK_PAGE)] = TASK_PAGE,
     offset: Annotated[int, Query(ge=0)] = 0,
+    inputs: Annotated[
+        bool, Query(description="Include what each task read (false: leave it out).")
+    ] = True,
 ) -> TasksPage:
     """One page of the run's tasks (latest attempt of each) in pipeline order, step by step,
     each by index; ask again from ``next_offset`` for the next. An unknown step is a 400
     naming the run's steps, an unknown status a 422 naming the statuses."""
-    return repo.task_page(run_id, step=step, statuses=task_status or (), limit=limit, offset=offset)
+    page = {"limit": limit, "offset": offset, "inputs": inputs}
+    return repo.task_page(run_id, step=step, statuses=task_status or (), **page)
 
 
 @router.get("/{run_id}/tasks/{step}/{index}/attempts", dependencies=Read)
