@@ -64,6 +64,7 @@ def run_page(
         statuses=statuses,
         limit=TASKS_PER_PAGE,
         offset=(page_number - 1) * TASKS_PER_PAGE,
+        inputs=False,  # the table does not show them; a fan-in may have read 100,000
     )
     root = request.scope.get("root_path", "")
     pipeline = data.pipeline(run.pipeline_version)
