@@ -24,12 +24,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
-# PostgreSQL 15 (the base image ships it; install it where it does not).
+# PostgreSQL 15 (the base image ships it; install it where it does not), and Debian's chromium
+# for the web UI's browser tests (Playwright drives it; it never downloads a browser).
 system-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 		$$sudo apt-get update -qq && \
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+	@.ci/apt-install.sh chromium
 
 # What the test cluster runs on besides Go: containerd, runc, the CNI plugins, nftables, and
 # buildah and mmdebstrap for its images (Debian's packages).

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     """The metadata server's first token (write scope), given by the operator."""
     anonymous_reads: bool = False
     """Let the metadata server answer reads without a token."""
+    argo_ui_url: str | None = None
+    """Base URL of the Argo UI (``https://argo.example.com``): the web UI links each cluster run
+    to its workflow there."""
     user: str | None = None
     """Whose runs this process starts and reads (owner ``user:<user>``); None: the login name."""
 

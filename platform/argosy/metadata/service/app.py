@@ -82,6 +82,9 @@ def create_app(
     )
     errors.install(app)
     docs.install(app)
+    from argosy.web.site import install as install_ui  # the UI imports this package's modules
+
+    install_ui(app)
     app.include_router(health.router)
     for resource in (pipelines, runs, tasks, artifacts, tokens):
         app.include_router(resource.router, prefix=API_PREFIX)
