@@ -87,6 +87,14 @@ exercise exactly what workflow pods use.
 - name: ARGOSY_TOKEN
   valueFrom:
     secretKeyRef: {name: argosy-metadata-token, key: token}
+{{ include "argosy.s3Env" . }}
+{{- end }}
+
+{{/*
+The bucket's settings: endpoint, bucket, TLS, region and keys (clients, and the metadata
+service, whose web UI previews artifacts and shows logs).
+*/}}
+{{- define "argosy.s3Env" -}}
 - name: ARGOSY_S3_ENDPOINT
   value: {{ include "argosy.s3Endpoint" . | quote }}
 - name: ARGOSY_S3_BUCKET

@@ -30,6 +30,7 @@ from argosy.dsl import load_pipeline
 from argosy.errors import RunInterrupted
 from argosy.launch import run_ownership
 from argosy.previews import preview
+from argosy.web.urls import run_url
 
 SHORT = 12
 """Characters of an artifact digest shown in the summary."""
@@ -198,6 +199,8 @@ def _next_steps(
             (f"argosy lineage {produced.outputs[0][:SHORT]}", "where the result came from")
         )
     commands.append((f'argosy.Client().run("{run_id}")', "the same from Python"))
+    if settings.metadata_url:
+        commands.append((run_url(settings.metadata_url, run_id), "the run's page"))
     width = max(len(command) for command, _ in commands)
     console.print("next:")
     for command, what in commands:

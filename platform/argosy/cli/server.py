@@ -95,6 +95,7 @@ def startup_help(settings: Settings, host: str, port: int) -> str:
         needs = "Every API request needs a token."
     lines = [
         f"argosy server: the metadata service of {database}, at {url} (API docs: {url}/docs)",
+        f"Web UI: {url}/ui (log in with a token).",
         f"{needs} From another shell, mint one, query the service and record runs there:",
         f"  export ARGOSY_TOKEN=$({mint})",
         f'  curl -H "Authorization: Bearer $ARGOSY_TOKEN" {url}/api/v1/runs',
