@@ -7,8 +7,11 @@ interpreter's shutdown walks them in several more full collections (another quar
 second). So `starting` turns the collector off until the command's module is imported;
 `started` then sets what exists aside (`gc.freeze`: later collections skip it, and forked
 workers leave its memory shared) and turns the collector back on for the command itself, which
-may run for hours. `end_quickly` collects the garbage once at exit (closing the database
-connections it holds, as before) and sets the rest aside, so the shutdown does not walk it.
+may run for hours. At exit, one collection finalizes what is garbage then (closing the
+database connections it holds, as before) and the rest is set aside, so the shutdown does not
+walk it again; objects alive until the very end are freed as modules are cleared, as before,
+except that cycles among them are left to the operating system (Python does not promise to
+finalize objects that live until exit; a local worker ends without any of this).
 """
 
 from __future__ import annotations

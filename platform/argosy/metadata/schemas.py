@@ -63,8 +63,10 @@ class _Record(BaseModel):
 
 
 class _Answer(_Record):
-    """What a query returns (and what the service's API carries): one command uses a few of
-    these models, so each builds its validator when first used, not when this is imported."""
+    """What a query returns (and the service answers): one command uses a few of these models,
+    so each builds its validator when first used, not when this module is imported. What is
+    written (a run, a task record, a batch of them) is built at once: forked workers inherit it.
+    """
 
     model_config = ConfigDict(defer_build=True)
 
@@ -171,13 +173,13 @@ class TaskRecord(_Record):
         return task_id(self.run_id, self.step, self.index)
 
 
-class TaskBatch(_Answer):
+class TaskBatch(_Record):
     """Task records sent in one request (the service's bulk endpoint)."""
 
     tasks: list[TaskRecord] = Field(max_length=MAX_BATCH)
 
 
-class TasksRecorded(_Answer):
+class TasksRecorded(_Record):
     recorded: int
     """How many records the request carried (recording them again changes nothing)."""
 
