@@ -1,9 +1,8 @@
 """Launching a pipeline from Python: run it here, submit it to Argo, or compile its workflow.
 
-This layer sits above the backends, so the DSL never imports them: ``import argosy`` hands
-this module to `PipelineDefinition` as its launcher, and ``kmeans_sweep.run(...)``,
-``.submit(...)`` and ``.compile()`` come here. The backends and the settings are imported on
-first use, so ``import argosy`` stays fast.
+This layer sits above the backends, so the DSL never imports them: ``kmeans_sweep.run(...)``,
+``.submit(...)`` and ``.compile()`` import this module when called (the DSL's one upward
+import) and come here. The backends and the settings are imported on first use.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from argosy.backends.local import RunResult, resume_run, run_pipeline
+from argosy.backends.local import RunResult, StepResult, resume_run, run_pipeline
 from argosy.cli.argo import Image
 from argosy.cli.console import diagnostics, print_json, results
 from argosy.cli.tags import ProductionOption, ProjectOption, TagOption
@@ -30,6 +30,7 @@ from argosy.dsl import load_pipeline
 from argosy.errors import RunInterrupted
 from argosy.launch import run_ownership
 from argosy.previews import preview
+from argosy.store import open_store
 from argosy.web.urls import run_url
 
 SHORT = 12
@@ -188,7 +189,7 @@ def _next_steps(
     run_id = result.run_id
     produced = result.steps.get(output) if output is not None else None
     if result.succeeded and output is not None and produced is not None and produced.outputs:
-        console.print(f"result ({output}): {escape(_result_preview(settings, run_id, output))}")
+        console.print(f"result ({output}): {escape(_result_preview(settings, produced))}")
     commands = [(f"argosy show {run_id}", "steps, tasks, outputs and timings")]
     failed = [name for name, step in result.steps.items() if step.failed]
     if failed:
@@ -207,13 +208,14 @@ def _next_steps(
         console.print(f"  {escape(command):<{width}}  [dim]{what}[/]")
 
 
-def _result_preview(settings: Settings, run_id: str, step: str) -> str:
-    """A line showing the output of the pipeline's result step (a list of them when mapped)."""
-    outputs = Client(settings).run(run_id).output(step)
-    listed = outputs if isinstance(outputs, list) else [outputs]
-    shown = ", ".join(preview(artifact.client.store, artifact.info) for artifact in listed[:3])
-    if isinstance(outputs, list):
-        shown = f"[{shown}{', ...' if len(listed) > 3 else ''}] ({len(listed)} outputs)"
+def _result_preview(settings: Settings, step: StepResult) -> str:
+    """A line showing the output of the pipeline's result step (a list of them when mapped),
+    read from the store: the run's result has its artifacts."""
+    store = open_store(settings)
+    shown = ", ".join(preview(store, artifact) for artifact in step.artifacts[:3])
+    if step.mapped:
+        more = ", ..." if len(step.artifacts) > 3 else ""
+        shown = f"[{shown}{more}] ({len(step.artifacts)} outputs)"
     return shown
 
 

@@ -3,7 +3,8 @@
 The decorated function becomes a `PipelineDefinition`. Its body runs once, with parameters
 replaced by handles, to record the steps (the IR); it never runs step code itself. The
 definition checks run parameters against the function's annotations; running, submitting and
-compiling it go to its `Launcher` (`argosy.launch`, above the backends: the DSL imports none).
+compiling it go to `argosy.launch`, above the backends, imported by those three methods (the
+one upward import of the DSL, so the DSL itself never imports a backend).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -29,40 +30,8 @@ if TYPE_CHECKING:
     from argosy.config import Settings
 
 
-class Launcher(Protocol):
-    """What runs, submits and compiles a pipeline: `argosy.launch`, set by ``import argosy``."""
-
-    def run(
-        self,
-        definition: PipelineDefinition,
-        *,
-        settings: Settings | None,
-        project: str | None,
-        tags: Iterable[str],
-        production: bool,
-        **params: Any,
-    ) -> Run: ...
-
-    def submit(
-        self,
-        definition: PipelineDefinition,
-        *,
-        namespace: str,
-        settings: Settings | None,
-        project: str | None,
-        tags: Iterable[str],
-        production: bool,
-        **params: Any,
-    ) -> Any: ...
-
-    def compile(self, definition: PipelineDefinition, **options: Any) -> Any: ...
-
-
 class PipelineDefinition:
     """A pipeline: its IR, its step functions, and its typed parameters."""
-
-    launcher: ClassVar[Launcher]
-    """Where `run`, `submit` and `compile` go; the DSL never imports the backends itself."""
 
     def __init__(
         self,
@@ -304,7 +273,9 @@ class PipelineDefinition:
         taken, so pipeline parameters called so are given with ``argosy run --param``.
         TaskFailed (naming the failed step and the resume command) when the run fails.
         """
-        return self.launcher.run(
+        from argosy import launch
+
+        return launch.run(
             self, settings=settings, project=project, tags=tags, production=production, **params
         )
 
@@ -322,7 +293,9 @@ class PipelineDefinition:
 
         ``project``, ``tags`` and ``production`` as for `run`.
         """
-        return self.launcher.submit(
+        from argosy import launch
+
+        return launch.submit(
             self,
             namespace=namespace,
             settings=settings,
@@ -339,7 +312,9 @@ class PipelineDefinition:
 
         Steps that name no image run in the components image `argosy build` makes.
         """
-        return self.launcher.compile(self, **options)
+        from argosy import launch
+
+        return launch.compile(self, **options)
 
 
 @overload

@@ -62,6 +62,15 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
 
+class _Answer(_Record):
+    """What a query returns (and the service answers): one command uses a few of these models,
+    so each builds its validator when first used, not when this module is imported. What is
+    written (a run, a task record, a batch of them) is built at once: forked workers inherit it.
+    """
+
+    model_config = ConfigDict(defer_build=True)
+
+
 def task_id(run_id: str, step: str, index: int) -> str:
     """The derived id of a task: the same run, step and index always give the same id."""
     return f"{run_id}.{step}.{index}"
@@ -191,13 +200,13 @@ class ArtifactCreate(ArtifactInfo):
         return self
 
 
-class TokenScope(_Record):
+class TokenScope(_Answer):
     """What the token a request carried may do (``anonymous``: none was needed or given)."""
 
     scope: Literal["read", "write", "anonymous"]
 
 
-class TokenPublic(_Record):
+class TokenPublic(_Answer):
     """A token as `argosy token list` shows it: never the token, nor its whole hash."""
 
     id: str
@@ -210,7 +219,7 @@ class TokenPublic(_Record):
 # --- read side -------------------------------------------------------------------------------
 
 
-class PipelinePublic(_Record):
+class PipelinePublic(_Answer):
     """A pipeline name and its versions."""
 
     name: str
@@ -220,7 +229,7 @@ class PipelinePublic(_Record):
     """Digest of the version recorded last."""
 
 
-class PipelineVersionPublic(_Record):
+class PipelineVersionPublic(_Answer):
     """One version of a pipeline (its IR is `MetadataReader.get_pipeline_version`)."""
 
     digest: str
@@ -228,7 +237,7 @@ class PipelineVersionPublic(_Record):
     created_at: datetime | None = None
 
 
-class RunPublic(_Record):
+class RunPublic(_Answer):
     """A run as recorded."""
 
     id: str
@@ -250,7 +259,7 @@ class RunPublic(_Record):
     """In alphabetical order."""
 
 
-class RunsPublic(_Record):
+class RunsPublic(_Answer):
     """One page of runs, newest first; pass `next_cursor` back to get the next page."""
 
     data: list[RunPublic]
@@ -260,7 +269,7 @@ class RunsPublic(_Record):
     """Runs matching the filters, over all pages."""
 
 
-class TaskPublic(_Record):
+class TaskPublic(_Answer):
     """A task (one run, step and index) as its latest attempt left it."""
 
     id: str
@@ -288,7 +297,7 @@ class TaskPublic(_Record):
     gpu_fallback: bool = False
 
 
-class TasksPage(_Record):
+class TasksPage(_Answer):
     """One page of a run's tasks in pipeline order; ask from `next_offset` for the next."""
 
     data: list[TaskPublic]
@@ -298,7 +307,7 @@ class TasksPage(_Record):
     """None on the last page."""
 
 
-class StepSummary(_Record):
+class StepSummary(_Answer):
     """What the tasks of one step of a run add up to, computed by the database."""
 
     name: str
@@ -344,7 +353,7 @@ class ArtifactPublic(ArtifactInfo):
     """Ids of the tasks that read it."""
 
 
-class LineageNode(_Record):
+class LineageNode(_Answer):
     """An artifact (id = digest) or a task (id = task id) in a lineage graph."""
 
     id: str
@@ -362,7 +371,7 @@ class LineageNode(_Record):
     size: int | None = None
 
 
-class LineageEdge(_Record):
+class LineageEdge(_Answer):
     """Data flow: an ``input`` edge goes artifact -> task, an ``output`` edge task -> artifact."""
 
     source: str
@@ -374,7 +383,7 @@ class LineageEdge(_Record):
     """For an input edge: the item of the artifact a mapped task took."""
 
 
-class LineageGraph(_Record):
+class LineageGraph(_Answer):
     """Nodes and data-flow edges around an artifact (a lineage query) or of a whole run."""
 
     root: str | None = None
@@ -384,7 +393,7 @@ class LineageGraph(_Record):
     edges: list[LineageEdge] = Field(default_factory=list)
 
 
-class MetricPublic(_Record):
+class MetricPublic(_Answer):
     """One metric a task reported (its latest attempt)."""
 
     task_id: str
@@ -395,7 +404,7 @@ class MetricPublic(_Record):
     value: float
 
 
-class ValueChange(_Record):
+class ValueChange(_Answer):
     """One key whose value differs between two runs (None where a run has no such key)."""
 
     key: str
@@ -403,7 +412,7 @@ class ValueChange(_Record):
     b: JsonValue = None
 
 
-class RunDiff(_Record):
+class RunDiff(_Answer):
     """What differs between run `a` and run `b`; unchanged keys are left out."""
 
     a: str

@@ -7,6 +7,7 @@ from typing import Any
 
 from argosy.backends.local.outcomes import StepRun
 from argosy.metadata.schemas import RunStatus
+from argosy.store.base import ArtifactInfo
 
 
 @dataclass(frozen=True)
@@ -15,8 +16,10 @@ class StepResult:
 
     state: str
     tasks: int
-    outputs: list[str]
-    """Artifact digests of the succeeded tasks, in index order."""
+    artifacts: list[ArtifactInfo]
+    """The outputs of the succeeded tasks, in index order."""
+    mapped: bool
+    """Whether the step maps (its output is a list of its tasks' outputs)."""
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     """The error of each task that failed for good."""
@@ -30,13 +33,19 @@ class StepResult:
         return cls(
             state=run.state.value,
             tasks=run.width or 0,
-            outputs=[r.output.digest for r in done if r.output is not None],
+            artifacts=[r.output for r in done if r.output is not None],
+            mapped=run.step.mapped is not None,
             failed=len(run.failed),
             errors=[r.error or "failed" for _, r in sorted(run.failed.items())],
             cache_hits=sum(r.cache_hit for r in done),
             cloned=sum(r.cloned_from is not None for r in done),
             gpu_fallback=any(r.gpu_fallback for r in [*done, *run.failed.values()]),
         )
+
+    @property
+    def outputs(self) -> list[str]:
+        """Artifact digests of the succeeded tasks, in index order."""
+        return [artifact.digest for artifact in self.artifacts]
 
 
 @dataclass(frozen=True)
