@@ -25,7 +25,7 @@ def test_a_failed_run_names_logs_and_resume_and_the_web_page_of_the_run(tmp_path
         run_id="wide-20261203-120000-abcdefghij",
         pipeline="wide",
         status=RunStatus.FAILED,
-        steps={"inc": StepResult(state="failed", tasks=3, outputs=[], failed=1)},
+        steps={"inc": StepResult(state="failed", tasks=3, artifacts=[], mapped=True, failed=1)},
     )
     served = Settings(home=tmp_path, metadata_url="http://metadata.example:8000/")
     printed = _printed(result, served)

@@ -71,7 +71,9 @@ COMMANDS = {
     "gc": Listed(
         "gc",
         "Delete runs (by age, status, pipeline, id), and the blobs, records and logs no run that\n"
-        "stays uses.",
+        "stays uses. With no selection, delete no runs and sweep unused blobs only. "
+        "Live runs, and\n"
+        "runs a run that stays was resumed from, are never deleted.",
     ),
     "task": Listed(
         "task",
