@@ -264,7 +264,7 @@ def main() -> None:
         print(title)
         for what, argosy, baseline, ratio, target, met in rows:
             verdict = ("met" if met else "MISSED") if target else ""
-            print(f"  {what:<36} {argosy:<34} {baseline:<30} {ratio:>13}  {target:<10} {verdict}")
+            print(f"  {what:<40} {argosy:<34} {baseline:<30} {ratio:>13}  {target:<10} {verdict}")
 
 
 if __name__ == "__main__":
