@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from argosy import ir
 from argosy.errors import ArgosyError, NotFound, TagError
 from argosy.metadata.reader import Direction
+from argosy.metadata.run_views import StepSummary
 from argosy.metadata.schemas import (
     ArtifactPublic,
     LineageGraph,
     MetricPublic,
     RunPublic,
     RunTagsChange,
-    StepSummary,
     TaskPublic,
     TaskStatus,
 )

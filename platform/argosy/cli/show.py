@@ -23,7 +23,8 @@ from argosy.cli.console import print_json, results
 from argosy.cli.styles import SHORT, JsonFlag, seconds, started, status
 from argosy.client import Client, Run, Task
 from argosy.errors import StoreError
-from argosy.metadata.schemas import MetricPublic, StepSummary, TaskStatus
+from argosy.metadata.run_views import StepSummary
+from argosy.metadata.schemas import MetricPublic, TaskStatus
 from argosy.runtime.imports import imported_artifact
 from argosy.store.base import ArtifactInfo
 

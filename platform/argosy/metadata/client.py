@@ -23,8 +23,8 @@ from pydantic import TypeAdapter
 
 from argosy.errors import AuthError, Conflict, MetadataError, MetadataUnavailable, NotFound
 from argosy.metadata.reader import Direction
+from argosy.metadata.run_views import MAX_TASK_PAGE, RunDetail, StepSummary, TasksPage
 from argosy.metadata.schemas import (
-    MAX_TASK_PAGE,
     ArtifactCreate,
     ArtifactPublic,
     LineageGraph,
@@ -32,18 +32,15 @@ from argosy.metadata.schemas import (
     PipelinePublic,
     PipelineVersionPublic,
     RunCreate,
-    RunDetail,
     RunDiff,
     RunPublic,
     RunsPublic,
     RunStatus,
     RunTagsChange,
     RunUpdate,
-    StepSummary,
     TaskBatch,
     TaskPublic,
     TaskRecord,
-    TasksPage,
     TaskStatus,
     TokenScope,
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Protocol, runtime_checkable
 
+from argosy.metadata.run_views import StepSummary
 from argosy.metadata.schemas import (
     ArtifactPublic,
     LineageGraph,
@@ -23,7 +24,6 @@ from argosy.metadata.schemas import (
     RunsPublic,
     RunStatus,
     RunTagsChange,
-    StepSummary,
     TaskPublic,
     TaskStatus,
 )

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence, Set
 from contextlib import contextmanager
-from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, select, update
 
-from argosy.errors import Conflict, MetadataError, MetadataUnavailable, NotFound
+from argosy.errors import Conflict, MetadataUnavailable, NotFound
 from argosy.metadata import (
     attempts,
     database,
@@ -25,11 +24,11 @@ from argosy.metadata import (
     queries,
     references,
     task_queries,
+    token_queries,
 )
 from argosy.metadata.liveness import lost_before
 from argosy.metadata.models import (
     SCHEMA_REVISION,
-    ApiTokenRow,
     ArtifactRow,
     AttemptRow,
     CacheEntryRow,
@@ -40,6 +39,7 @@ from argosy.metadata.models import (
     utcnow,
 )
 from argosy.metadata.reader import Direction
+from argosy.metadata.run_views import StepSummary, TasksPage
 from argosy.metadata.schemas import (
     ArtifactPublic,
     LineageGraph,
@@ -53,15 +53,13 @@ from argosy.metadata.schemas import (
     RunStatus,
     RunTagsChange,
     RunUpdate,
-    StepSummary,
     TaskPublic,
     TaskRecord,
-    TasksPage,
     TaskStatus,
     TokenPublic,
     task_id,
 )
-from argosy.metadata.tokens import ADMIN_NAME, Scope, hash_token, is_token_id, token_id
+from argosy.metadata.tokens import Scope
 from argosy.store.base import ArtifactInfo
 
 _TERMINAL_RUN = {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
@@ -405,62 +403,32 @@ class Repository:
         with self._write() as connection:
             return deletion.delete_artifacts(connection, digests)
 
-    # --- tokens -------------------------------------------------------------------------
+    # --- tokens (`token_queries`) -----------------------------------------------------------
 
     def add_token(self, token: str, scope: Scope, name: str) -> None:
         """Accept ``token`` with ``scope`` from now on (adding it again changes nothing)."""
-        if name == ADMIN_NAME:
-            raise MetadataError(
-                f"the token name {ADMIN_NAME!r} is kept for ARGOSY_ADMIN_TOKEN; pick another name"
-            )
-        row = {"token_hash": hash_token(token), "scope": scope, "name": name}
         with self._write() as connection:
-            database.insert_ignore(connection, ApiTokenRow, [row])
+            token_queries.add_token(connection, token, scope, name)
 
     def set_admin_token(self, token: str) -> None:
         """Make ``token`` the admin token (write scope); the admin token before it stops working."""
-        digest = hash_token(token)
-        named, hashed = ApiTokenRow.name == ADMIN_NAME, ApiTokenRow.token_hash == digest
-        row = {"token_hash": digest, "scope": "write", "name": ADMIN_NAME}
         with self._write() as connection:
-            connection.execute(delete(ApiTokenRow).where(or_(named & ~hashed, hashed & ~named)))
-            database.insert_ignore(connection, ApiTokenRow, [row])
+            token_queries.set_admin_token(connection, token)
 
     def list_tokens(self) -> list[TokenPublic]:
         """Every accepted token, oldest first (ids and names, never the tokens)."""
         with self._read() as connection:
-            rows = connection.execute(
-                select(ApiTokenRow).order_by(ApiTokenRow.created_at, ApiTokenRow.token_hash)
-            ).all()
-        return [_token_public(row) for row in rows]
+            return token_queries.list_tokens(connection)
 
     def revoke_token(self, id_or_name: str) -> TokenPublic:
         """Stop accepting the one token with this id (`TokenPublic.id`) or name; return it."""
-        matches = ApiTokenRow.name == id_or_name
-        if is_token_id(id_or_name):
-            matches = matches | ApiTokenRow.token_hash.startswith(id_or_name)
         with self._write() as connection:
-            rows = connection.execute(select(ApiTokenRow).where(matches)).all()
-            if not rows:
-                raise NotFound(f"no token has id or name {id_or_name!r}; `argosy token list`")
-            if len(rows) > 1:
-                ids = ", ".join(token_id(row.token_hash) for row in rows)
-                raise Conflict(f"{len(rows)} tokens match {id_or_name!r} (ids {ids}); revoke by id")
-            connection.execute(delete(ApiTokenRow).where(matches))
-        return _token_public(rows[0])
+            return token_queries.revoke_token(connection, id_or_name)
 
     def token_scope(self, token: str) -> str | None:
         """The scope of ``token``, or None if it was never added."""
         with self._read() as connection:
-            return connection.execute(
-                select(ApiTokenRow.scope).where(ApiTokenRow.token_hash == hash_token(token))
-            ).scalar()
-
-
-def _token_public(row: Any) -> TokenPublic:
-    return TokenPublic(
-        id=token_id(row.token_hash), name=row.name, scope=row.scope, created_at=row.created_at
-    )
+            return token_queries.token_scope(connection, token)
 
 
 __all__ = ["Repository"]

@@ -1,10 +1,10 @@
 """Pydantic shapes of metadata records, shared by the repository, the service and the client.
 
 The write side (`RunCreate`, `RunUpdate`, `TaskRecord`) is what the runtime and the backends send
-through a `MetadataSink`; the read side (``*Public``, `RunDetail` with its `StepSummary` list,
-`TasksPage`, `LineageGraph`, `RunDiff`) is what a `MetadataReader` and the service return. No
-SQLAlchemy here: the tables live in `argosy.metadata.models` and are never a request or a
-response.
+through a `MetadataSink`; the read side (``*Public``, `LineageGraph`, `RunDiff`; the summaries
+and pages of a wide run are in `argosy.metadata.run_views`) is what a `MetadataReader` and the
+service return. No SQLAlchemy here: the tables live in `argosy.metadata.models` and are never
+a request or a response.
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ STEP_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$"
 """Step names as task records carry them: no dots, so a task id parses back unambiguously."""
 MAX_BATCH = 10_000
 """The most task records one `TaskBatch` (one request) carries."""
-TASK_PAGE, MAX_TASK_PAGE = 1000, 10_000
-"""Tasks one `TasksPage` of the REST API holds by default, and at most."""
 
 
 class RunStatus(StrEnum):
@@ -62,7 +60,7 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
 
-class _Answer(_Record):
+class Answer(_Record):
     """What a query returns (and the service answers): one command uses a few of these models,
     so each builds its validator when first used, not when this module is imported. What is
     written (a run, a task record, a batch of them) is built at once: forked workers inherit it.
@@ -200,13 +198,13 @@ class ArtifactCreate(ArtifactInfo):
         return self
 
 
-class TokenScope(_Answer):
+class TokenScope(Answer):
     """What the token a request carried may do (``anonymous``: none was needed or given)."""
 
     scope: Literal["read", "write", "anonymous"]
 
 
-class TokenPublic(_Answer):
+class TokenPublic(Answer):
     """A token as `argosy token list` shows it: never the token, nor its whole hash."""
 
     id: str
@@ -219,7 +217,7 @@ class TokenPublic(_Answer):
 # --- read side -------------------------------------------------------------------------------
 
 
-class PipelinePublic(_Answer):
+class PipelinePublic(Answer):
     """A pipeline name and its versions."""
 
     name: str
@@ -229,7 +227,7 @@ class PipelinePublic(_Answer):
     """Digest of the version recorded last."""
 
 
-class PipelineVersionPublic(_Answer):
+class PipelineVersionPublic(Answer):
     """One version of a pipeline (its IR is `MetadataReader.get_pipeline_version`)."""
 
     digest: str
@@ -237,7 +235,7 @@ class PipelineVersionPublic(_Answer):
     created_at: datetime | None = None
 
 
-class RunPublic(_Answer):
+class RunPublic(Answer):
     """A run as recorded."""
 
     id: str
@@ -259,7 +257,7 @@ class RunPublic(_Answer):
     """In alphabetical order."""
 
 
-class RunsPublic(_Answer):
+class RunsPublic(Answer):
     """One page of runs, newest first; pass `next_cursor` back to get the next page."""
 
     data: list[RunPublic]
@@ -269,7 +267,7 @@ class RunsPublic(_Answer):
     """Runs matching the filters, over all pages."""
 
 
-class TaskPublic(_Answer):
+class TaskPublic(Answer):
     """A task (one run, step and index) as its latest attempt left it."""
 
     id: str
@@ -297,49 +295,6 @@ class TaskPublic(_Answer):
     gpu_fallback: bool = False
 
 
-class TasksPage(_Answer):
-    """One page of a run's tasks in pipeline order; ask from `next_offset` for the next."""
-
-    data: list[TaskPublic]
-    count: int
-    """Tasks matching the filters, over all pages."""
-    next_offset: int | None = None
-    """None on the last page."""
-
-
-class StepSummary(_Answer):
-    """What the tasks of one step of a run add up to, computed by the database."""
-
-    name: str
-    mapped: bool = False
-    """The step maps over a list: one task per item."""
-    tasks: int = 0
-    """Tasks recorded (a step that has not run yet has none)."""
-    statuses: dict[TaskStatus, int] = Field(default_factory=dict)
-    """Tasks in each status (their latest attempt's), in the order `TaskStatus` lists them."""
-    retried: int = 0
-    """Tasks whose latest attempt is not their first."""
-    cache_hits: int = 0
-    cloned: int = 0
-    """Tasks a resume cloned from the run it resumed."""
-    seconds: float | None = None
-    """The tasks' durations added up (None while none has finished)."""
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    """When its first task started and its last one finished."""
-    output: ArtifactInfo | None = None
-    """The output of an unmapped step's task (None for a mapped step: see `outputs`)."""
-    outputs: int = 0
-    """Tasks with an output."""
-
-
-class RunDetail(RunPublic):
-    """A run with a summary of each of its steps (``GET /api/v1/runs/{id}``)."""
-
-    steps: list[StepSummary] = Field(default_factory=list)
-    """One per step of the pipeline, in pipeline order, those without tasks yet included."""
-
-
 class ArtifactPublic(ArtifactInfo):
     """An artifact with where it came from and where it went: usable wherever an ArtifactInfo is.
 
@@ -353,7 +308,7 @@ class ArtifactPublic(ArtifactInfo):
     """Ids of the tasks that read it."""
 
 
-class LineageNode(_Answer):
+class LineageNode(Answer):
     """An artifact (id = digest) or a task (id = task id) in a lineage graph."""
 
     id: str
@@ -371,7 +326,7 @@ class LineageNode(_Answer):
     size: int | None = None
 
 
-class LineageEdge(_Answer):
+class LineageEdge(Answer):
     """Data flow: an ``input`` edge goes artifact -> task, an ``output`` edge task -> artifact."""
 
     source: str
@@ -383,7 +338,7 @@ class LineageEdge(_Answer):
     """For an input edge: the item of the artifact a mapped task took."""
 
 
-class LineageGraph(_Answer):
+class LineageGraph(Answer):
     """Nodes and data-flow edges around an artifact (a lineage query) or of a whole run."""
 
     root: str | None = None
@@ -393,7 +348,7 @@ class LineageGraph(_Answer):
     edges: list[LineageEdge] = Field(default_factory=list)
 
 
-class MetricPublic(_Answer):
+class MetricPublic(Answer):
     """One metric a task reported (its latest attempt)."""
 
     task_id: str
@@ -404,7 +359,7 @@ class MetricPublic(_Answer):
     value: float
 
 
-class ValueChange(_Answer):
+class ValueChange(Answer):
     """One key whose value differs between two runs (None where a run has no such key)."""
 
     key: str
@@ -412,7 +367,7 @@ class ValueChange(_Answer):
     b: JsonValue = None
 
 
-class RunDiff(_Answer):
+class RunDiff(Answer):
     """What differs between run `a` and run `b`; unchanged keys are left out."""
 
     a: str
@@ -433,9 +388,8 @@ class RunDiff(_Answer):
 __all__ = [
     "INT32",
     "MAX_BATCH",
-    "MAX_TASK_PAGE",
     "STEP_PATTERN",
-    "TASK_PAGE",
+    "Answer",
     "ArtifactCreate",
     "ArtifactPublic",
     "LineageEdge",
@@ -445,20 +399,17 @@ __all__ = [
     "PipelinePublic",
     "PipelineVersionPublic",
     "RunCreate",
-    "RunDetail",
     "RunDiff",
     "RunPublic",
     "RunStatus",
     "RunTagsChange",
     "RunUpdate",
     "RunsPublic",
-    "StepSummary",
     "TaskBatch",
     "TaskInput",
     "TaskPublic",
     "TaskRecord",
     "TaskStatus",
-    "TasksPage",
     "TasksRecorded",
     "TokenPublic",
     "TokenScope",

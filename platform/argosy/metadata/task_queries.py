@@ -33,14 +33,8 @@ from argosy.metadata.queries import (
     attempt_fields,
     output_event,
 )
-from argosy.metadata.schemas import (
-    StepSummary,
-    TaskInput,
-    TaskPublic,
-    TaskRecord,
-    TasksPage,
-    TaskStatus,
-)
+from argosy.metadata.run_views import StepSummary, TasksPage
+from argosy.metadata.schemas import TaskInput, TaskPublic, TaskRecord, TaskStatus
 from argosy.store.base import ArtifactInfo
 
 _CHUNK = 500

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from argosy.metadata import client as client_module
 from argosy.metadata.client import MetadataClient
-from argosy.metadata.schemas import MAX_TASK_PAGE, TASK_PAGE, TaskStatus
+from argosy.metadata.run_views import MAX_TASK_PAGE, TASK_PAGE
+from argosy.metadata.schemas import TaskStatus
 from tests.metadata.conftest import ADMIN_TOKEN
 from tests.metadata.factories import artifact, run, task
 

@@ -16,7 +16,8 @@ from fastapi.responses import Response
 
 from argosy import ir
 from argosy.errors import NotFound
-from argosy.metadata.schemas import INT32, RunPublic, StepSummary, TaskStatus
+from argosy.metadata.run_views import StepSummary
+from argosy.metadata.schemas import INT32, RunPublic, TaskStatus
 from argosy.web.auth import PageViewer
 from argosy.web.graph import TIMES, Node, layout
 from argosy.web.render import between, duration, page

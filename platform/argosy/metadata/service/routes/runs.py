@@ -9,15 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, status
 
 from argosy.metadata.queries import MAX_PAGE
+from argosy.metadata.run_views import MAX_TASK_PAGE, TASK_PAGE, RunDetail, TasksPage
 from argosy.metadata.schemas import (
     INT32,
-    MAX_TASK_PAGE,
-    TASK_PAGE,
     LineageEdge,
     LineageGraph,
     MetricPublic,
     RunCreate,
-    RunDetail,
     RunDiff,
     RunPublic,
     RunsPublic,
@@ -25,7 +23,6 @@ from argosy.metadata.schemas import (
     RunTagsChange,
     RunUpdate,
     TaskRecord,
-    TasksPage,
     TaskStatus,
 )
 from argosy.metadata.service.deps import Repo, require_read, require_write
