@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from argosy import sqlite_connection
 from argosy.errors import ArtifactCorrupted, StoreError, StoreUnavailable
-from argosy.store import LocalStore, load, packed, save
+from argosy.store import LocalStore, load, save
 from argosy.store.packed import BLOB_LIMIT, FILE_NAME, RECORD_LIMIT
 from tests.store.conftest import overwrite_local
 
@@ -215,7 +216,7 @@ def test_a_fork_the_hooks_did_not_see_leaves_the_parents_connection_alone(tmp_pa
         ok = False
         try:
             store.put_record("child", b"2")
-            ok = store.get_record("parent") == b"1" and len(packed._inherited) == 1
+            ok = store.get_record("parent") == b"1" and len(sqlite_connection._inherited) == 1
         finally:
             os._exit(0 if ok else 1)
     _, status = os.waitpid(child, 0)

@@ -22,10 +22,8 @@ may lose the last writes (as it may lose the last renames of files) but never da
 the pages of deleted rows back to the filesystem (deleting rows itself writes to the log, so it
 needs a little room on the disk: delete files first). ``user_version`` holds `SCHEMA_VERSION`.
 
-Each `PackedFile` opens one connection per process, on first use; a reader never creates the
-file. A SQLite connection must not cross a fork, so before this process forks, every open
-connection is closed (the child opens its own, the parent reopens on its next use), and one
-found in a process other than its opener's (a fork no hook saw) is left unused, never closed.
+Each `PackedFile` opens one connection per process, on first use, that never crosses a fork
+(`argosy.sqlite_connection`); a reader never creates the file.
 
 A full disk is the store's full-disk StoreError; a file locked for longer than the timeout, a
 damaged file or one written by a newer Argosy is a StoreError that names it and what to do.
@@ -33,11 +31,8 @@ damaged file or one written by a newer Argosy is a StoreError that names it and 
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
 import time
-import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -45,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from argosy.errors import StoreError
+from argosy.sqlite_connection import ForkSafeConnection
 from argosy.store.base import StoredBlob
 from argosy.store.staging import full_disk, reporting_full_disk
 
@@ -77,10 +73,7 @@ class PackedFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._connection: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
-        self._pid = os.getpid()
-        _files.add(self)
+        self._file = ForkSafeConnection(path, _connect)
 
     def uri(self, digest: str) -> str:
         """Where a packed blob lives, for people: the file, and the digest as fragment."""
@@ -184,45 +177,27 @@ class PackedFile:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection | None]:
-        """A connection in a write transaction (taken at once: no deadlock of two upgrading
-        readers), committed when the block ends; None if there is no file yet."""
-        with self._using(create=False) as connection:
-            if connection is None:
-                yield None
-                return
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-                connection.execute("COMMIT")
-            finally:
-                if connection.in_transaction:  # the block or the commit failed
-                    connection.execute("ROLLBACK")
+        """A connection in a write transaction, committed when the block ends; None if there
+        is no file yet."""
+        with self._failures(None), self._file.transaction(create=False) as connection:
+            yield connection
 
     @contextmanager
     def _using(
         self, *, create: bool, needed: int | None = None
     ) -> Iterator[sqlite3.Connection | None]:
-        """This process's connection, used by one thread at a time; None when there is no file
-        and ``create`` is false. SQLite's errors become StoreErrors (``needed``: bytes being
-        written, for a full disk)."""
-        if self._pid != os.getpid():  # copied by a fork that bypassed the hooks below
-            if self._connection is not None:
-                _inherited.append(self._connection)  # the parent's: never use or close it
-            self._connection, self._lock, self._pid = None, threading.Lock(), os.getpid()
-        with self._lock:
-            try:
-                if self._connection is None and (create or self.path.exists()):
-                    with reporting_full_disk(self.path.parent):
-                        self.path.parent.mkdir(parents=True, exist_ok=True)
-                    self._connection = _connect(self.path)
-                yield self._connection
-            except sqlite3.Error as error:
-                raise self._failure(error, needed) from error
+        """This process's connection (`ForkSafeConnection.using`); ``needed``: bytes being
+        written, for a full disk."""
+        with self._failures(needed), self._file.using(create=create) as connection:
+            yield connection
 
-    def _close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+    @contextmanager
+    def _failures(self, needed: int | None) -> Iterator[None]:
+        """SQLite's errors as StoreErrors."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise self._failure(error, needed) from error
 
     def _failure(self, error: sqlite3.Error, needed: int | None) -> StoreError:
         code = (getattr(error, "sqlite_errorcode", None) or -1) & 0xFF  # its primary code
@@ -249,6 +224,8 @@ class PackedFile:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    with reporting_full_disk(path.parent):
+        path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(
         path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
     )
@@ -302,37 +279,6 @@ def _under(prefix: str) -> tuple[str, tuple[Any, ...]]:
     after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return "WHERE key >= ? AND key < ? AND substr(key, 1, ?) = ?", (prefix, after, *starts)
 
-
-_files: weakref.WeakSet[PackedFile] = weakref.WeakSet()
-"""Every PackedFile of this process, to close before a fork."""
-_forking: list[PackedFile] = []
-"""The files held (locked, connection closed) while this process forks."""
-_inherited: list[sqlite3.Connection] = []
-"""Connections a fork copied into this process without the hooks: kept, never used."""
-
-
-def _before_fork() -> None:
-    for packed in list(_files):
-        packed._lock.acquire()
-        _forking.append(packed)
-        packed._close()
-
-
-def _after_fork_in_parent() -> None:
-    while _forking:
-        _forking.pop()._lock.release()
-
-
-def _after_fork_in_child() -> None:
-    while _forking:
-        packed = _forking.pop()
-        packed._lock = threading.Lock()
-        packed._pid = os.getpid()
-
-
-os.register_at_fork(
-    before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child
-)
 
 __all__ = [
     "BLOB_LIMIT",

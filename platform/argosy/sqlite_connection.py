@@ -1,0 +1,109 @@
+"""`ForkSafeConnection`: one process's connection to a SQLite file, safe across forks and threads.
+
+A SQLite connection must not cross a fork: a child that closes or uses its parent's connection
+can lose the parent's locks or write-ahead log. A `ForkSafeConnection` opens its connection on
+first use, lets one thread at a time use it, and closes it before this process forks (the child
+opens its own, the parent reopens on its next use); one found in a process other than its
+opener's (a fork no hook saw) is left unused and never closed.
+
+The local store's packed file (`argosy.store.packed`) and the embedded metadata writer
+(`argosy.metadata.embedded`) keep their connections this way.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+Opener = Callable[[Path], sqlite3.Connection]
+"""Opens (and makes, when it is missing) the file, in autocommit mode (``isolation_level=None``)
+and with ``check_same_thread=False``."""
+
+
+class ForkSafeConnection:
+    """This process's connection to the SQLite file at ``path``, opened by ``opener``."""
+
+    def __init__(self, path: Path, opener: Opener) -> None:
+        self.path = path
+        self._opener = opener
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        _open.add(self)
+
+    @contextmanager
+    def using(self, *, create: bool) -> Iterator[sqlite3.Connection | None]:
+        """The connection, used by one thread at a time; None when there is no file and
+        ``create`` is false. SQLite's errors pass through."""
+        if self._pid != os.getpid():  # copied by a fork that bypassed the hooks below
+            if self._connection is not None:
+                _inherited.append(self._connection)  # the parent's: never use or close it
+            self._connection, self._lock, self._pid = None, threading.Lock(), os.getpid()
+        with self._lock:
+            if self._connection is None and (create or self.path.exists()):
+                self._connection = self._opener(self.path)
+            yield self._connection
+
+    @contextmanager
+    def transaction(self, *, create: bool) -> Iterator[sqlite3.Connection | None]:
+        """The connection in a write transaction, taken at once (no deadlock of two upgrading
+        readers) and committed when the block ends; None as `using` says."""
+        with self.using(create=create) as connection:
+            if connection is None:
+                yield None
+                return
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            finally:
+                if connection.in_transaction:  # the block or the commit failed
+                    connection.execute("ROLLBACK")
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()
+        self._connection = None
+
+
+_open: weakref.WeakSet[ForkSafeConnection] = weakref.WeakSet()
+"""Every ForkSafeConnection of this process, to close before a fork."""
+_forking: list[ForkSafeConnection] = []
+"""The connections held (locked, closed) while this process forks."""
+_inherited: list[sqlite3.Connection] = []
+"""Connections a fork copied into this process without the hooks: kept, never used."""
+
+
+def _before_fork() -> None:
+    for held in list(_open):
+        held._lock.acquire()
+        _forking.append(held)
+        held._close()
+
+
+def _after_fork_in_parent() -> None:
+    while _forking:
+        _forking.pop()._lock.release()
+
+
+def _after_fork_in_child() -> None:
+    while _forking:
+        held = _forking.pop()
+        held._lock = threading.Lock()
+        held._pid = os.getpid()
+
+
+os.register_at_fork(
+    before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child
+)
+
+__all__ = ["ForkSafeConnection", "Opener"]
