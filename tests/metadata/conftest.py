@@ -2,8 +2,8 @@
 
 ``repo`` is a `Repository` on a fresh database of each kind. ``metadata`` runs the same tests
 through every implementation of the sink and reader: the repository on SQLite and on Postgres,
-the HTTP client against the app in-process (Starlette's TestClient) on SQLite, and against a
-real uvicorn server on Postgres.
+the embedded sink's writes on SQLite, the HTTP client against the app in-process (Starlette's
+TestClient) on SQLite, and against a real uvicorn server on Postgres.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from fastapi.testclient import TestClient
 
 from argosy.config import Settings
 from argosy.metadata.client import MetadataClient
+from argosy.metadata.embedded import EmbeddedSink
 from argosy.metadata.reader import MetadataReader
 from argosy.metadata.repository import Repository
 from argosy.metadata.service import create_app
+from argosy.metadata.sink import MetadataSink
 from tests.metadata.service_thread import ServiceThread
 from tests.servers.postgres import PostgresServer
 
@@ -97,11 +99,45 @@ def postgres_service(tmp_path: Path, fresh_postgres_url: str) -> Iterator[Servic
         repository.close()
 
 
-@pytest.fixture(params=["repository-sqlite", "repository-postgres", "client-asgi", "client-http"])
+class EmbeddedWrites:
+    """Writes through the `EmbeddedSink` (sqlite3), reads through a `Repository` of its file."""
+
+    def __init__(self, url: str) -> None:
+        self.sink = EmbeddedSink(url)
+        self.reader = Repository(url, migrate=False)
+
+    def __getattr__(self, name: str) -> object:
+        writer = self.sink if name in _SINK_METHODS else self.reader
+        return getattr(writer, name)
+
+    def close(self) -> None:
+        self.sink.close()
+        self.reader.close()
+
+
+_SINK_METHODS = {
+    name for name in vars(MetadataSink) if not name.startswith("_") and name != "find_cached"
+}
+
+
+@pytest.fixture(
+    params=[
+        "repository-sqlite",
+        "repository-postgres",
+        "embedded-sqlite",
+        "client-asgi",
+        "client-http",
+    ]
+)
 def metadata(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
-    """Each implementation of MetadataSink + MetadataReader, on a fresh database."""
+    """Each implementation of MetadataSink + MetadataReader, on a fresh database (the embedded
+    sink's writes read through a repository)."""
     kind = request.param
-    if kind.startswith("repository"):
+    if kind == "embedded-sqlite":
+        both = EmbeddedWrites(f"sqlite:///{tmp_path / 'metadata.db'}")
+        yield both
+        both.close()
+    elif kind.startswith("repository"):
         backend = "sqlite" if kind.endswith("sqlite") else "postgres"
         url = (
             f"sqlite:///{tmp_path / 'metadata.db'}"

@@ -2,8 +2,9 @@
 
 `open_sink` and `open_reader` pick the implementation from `Settings`: the HTTP
 `MetadataClient` when ``settings.metadata_url`` is set, else the embedded `Repository` on
-``settings.embedded_database_url`` (SQLite under ``ARGOSY_HOME`` by default, migrated on open).
-Importing this package is cheap: SQLAlchemy and httpx load only when one is opened.
+``settings.embedded_database_url`` (SQLite under ``ARGOSY_HOME`` by default, migrated on open);
+a sink on a plain SQLite file is the `EmbeddedSink`, which writes the same rows through
+sqlite3. Importing this package is cheap: SQLAlchemy and httpx load only when one is opened.
 """
 
 from __future__ import annotations
@@ -37,7 +38,14 @@ def _open(settings: Settings) -> MetadataClient | Repository:
 
 
 def open_sink(settings: Settings) -> MetadataSink:
-    """The sink the runtime and the backends record through."""
+    """The sink the runtime and the backends record through: on a plain SQLite file, the
+    `EmbeddedSink`, which needs no SQLAlchemy."""
+    if not settings.metadata_url:
+        from argosy.metadata.embedded import EmbeddedSink, database_path
+
+        url = settings.embedded_database_url
+        if database_path(url) is not None:
+            return EmbeddedSink(url, lost_after=settings.lost_after_seconds)
     return _open(settings)
 
 

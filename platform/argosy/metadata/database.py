@@ -14,8 +14,6 @@ MetadataError), each saying what to do.
 
 from __future__ import annotations
 
-import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,10 +32,11 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from argosy.errors import Conflict, MetadataError, MetadataUnavailable
-from argosy.metadata.models import SCHEMA_REVISION
+from argosy.metadata.embedded import BUSY_TIMEOUT, configure
+from argosy.metadata.revision import SCHEMA_REVISION
+from argosy.metadata.writes import refused_value
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-_BUSY_TIMEOUT_MS = 60_000
 _MIGRATION_LOCK = 0x41_52_47_4F  # "ARGO": the Postgres advisory lock id of migrations
 WRITE = {"argosy_write": True}
 """Execution options of a connection that will write (SQLite: ``BEGIN IMMEDIATE``)."""
@@ -60,16 +59,11 @@ def connect(url: str) -> Engine:
 def _sqlite_engine(url: Any) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # SQLAlchemy's begin event issues BEGIN
-        cursor = dbapi_connection.cursor()
-        for pragma in (f"busy_timeout={_BUSY_TIMEOUT_MS}", "synchronous=NORMAL", "foreign_keys=ON"):
-            cursor.execute(f"PRAGMA {pragma}")
-        _use_wal(cursor)
-        cursor.close()
+        configure(dbapi_connection)  # autocommit: SQLAlchemy's begin event issues BEGIN
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -77,22 +71,6 @@ def _sqlite_engine(url: Any) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
-
-
-def _use_wal(cursor: Any) -> None:
-    """Switch the database file to WAL mode (once, it persists), waiting out other openers.
-
-    SQLite answers a mode switch that races another connection with "database is locked" at
-    once, without its busy handler, so retry here.
-    """
-    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
-    while cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
 
 
 def current_revision(connection: Connection) -> str | None:
@@ -176,13 +154,8 @@ def errors(engine: Engine) -> Iterator[None]:
         ) from error
     except DataError as error:
         raise MetadataError(f"the database refused the values given: {error.orig}") from error
-    except OverflowError as error:  # sqlite3 refuses integers beyond 64 bits before SQL runs
-        raise MetadataError(f"a number is out of the database's range: {error}") from error
-    except UnicodeEncodeError as error:  # a lone surrogate: no database can store it
-        raise MetadataError(
-            f"text that is not valid Unicode cannot be recorded ({error.reason} at "
-            f"{error.object[error.start : error.end]!r}); pass plain text"
-        ) from error
+    except (OverflowError, UnicodeEncodeError) as error:
+        raise refused_value(error) from error
 
 
 def insert(connection: Connection, model: Any) -> Any:

@@ -15,7 +15,7 @@ the id index orders them by their bytes and an id prefix is a range of it (see
 `argosy.metadata.queries`).
 
 Change a table only together with a new Alembic revision in ``migrations/versions``, and bump
-`SCHEMA_REVISION` to it.
+`argosy.metadata.revision.SCHEMA_REVISION` to it.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_REVISION = "0006"
-"""The Alembic head these models match; a database at another revision gets migrated."""
+from argosy.metadata.revision import SCHEMA_REVISION
+from argosy.metadata.writes import utcnow
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -61,10 +61,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):

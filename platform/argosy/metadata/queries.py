@@ -44,6 +44,7 @@ from argosy.metadata.schemas import (
     RunStatus,
     ValueChange,
 )
+from argosy.metadata.writes import ATTEMPT_COLUMNS
 from argosy.run_ids import RUN_ID_PATTERN
 from argosy.store.base import ArtifactInfo
 
@@ -52,19 +53,6 @@ MAX_PAGE = 1000
 _HEX = "0123456789abcdef"
 _MAX_CURSOR = 512
 """Characters in a cursor; the ones `list_runs` makes have about 100."""
-ATTEMPT_COLUMNS = (
-    "status",
-    "started_at",
-    "finished_at",
-    "output_digest",
-    "cache_key",
-    "cache_hit",
-    "cloned_from",
-    "error",
-    "log_key",
-    "gpu_fallback",
-)
-"""Columns an attempt records and its task repeats for the latest attempt."""
 ARTIFACT_COLUMNS = (
     ArtifactRow.digest,
     ArtifactRow.format,
@@ -341,7 +329,6 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 __all__ = [
     "ARTIFACT_COLUMNS",
-    "ATTEMPT_COLUMNS",
     "DESCRIBED",
     "MAX_PAGE",
     "artifact_info",

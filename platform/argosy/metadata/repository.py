@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, and_, delete, select, update
 
-from argosy.errors import Conflict, MetadataUnavailable, NotFound
+from argosy.errors import NotFound
 from argosy.metadata import (
     attempts,
     database,
@@ -25,10 +25,10 @@ from argosy.metadata import (
     references,
     task_queries,
     token_queries,
+    writes,
 )
 from argosy.metadata.liveness import lost_before
 from argosy.metadata.models import (
-    SCHEMA_REVISION,
     ArtifactRow,
     AttemptRow,
     CacheEntryRow,
@@ -36,9 +36,9 @@ from argosy.metadata.models import (
     PipelineVersionRow,
     RunRow,
     RunTagRow,
-    utcnow,
 )
 from argosy.metadata.reader import Direction
+from argosy.metadata.revision import require_revision
 from argosy.metadata.run_views import StepSummary, TasksPage
 from argosy.metadata.schemas import (
     ArtifactPublic,
@@ -60,12 +60,8 @@ from argosy.metadata.schemas import (
     task_id,
 )
 from argosy.metadata.tokens import Scope
+from argosy.metadata.writes import utcnow
 from argosy.store.base import ArtifactInfo
-
-_TERMINAL_RUN = {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
-_RUN_IDENTITY = ("pipeline", "pipeline_version", "parameters", "backend", "resumed_from")
-"""What makes a run that run: a second create_run must agree (fields it leaves None excepted,
-as every pod of a resumed run records the run without knowing what it resumes)."""
 
 
 class Repository:
@@ -109,29 +105,21 @@ class Repository:
 
     def check(self) -> None:
         with self._read() as connection:
-            revision = database.current_revision(connection)
-        if revision != SCHEMA_REVISION:
-            raise MetadataUnavailable(
-                f"the metadata database is at schema revision {revision}, this Argosy needs "
-                f"{SCHEMA_REVISION}; run `argosy server --migrate` (or open it embedded once)"
-            )
+            require_revision(database.current_revision(connection))
 
     def create_run(self, run: RunCreate) -> None:
         """Record ``run``; the same run again changes nothing, its tags, project and owner
         included (tags added or removed since stay so), and another run under its id is a
         `Conflict`."""
-        row = run.model_dump(exclude={"pipeline_ir", "tags"}, mode="json")
+        checked = select(*(getattr(RunRow, column) for column in writes.RUN_CHECKED))
+        checked = checked.where(RunRow.id == run.id)
         with self._read() as connection:  # every pod of a run records it: most find it there
-            recorded = connection.execute(select(RunRow).where(RunRow.id == run.id)).one_or_none()
+            recorded = connection.execute(checked).one_or_none()
         if recorded is None:
+            rows = writes.new_run(run, utcnow())
             with self._write() as connection:
-                database.insert_ignore(connection, PipelineRow, [{"name": run.pipeline}])
-                version = {
-                    "digest": run.pipeline_version,
-                    "pipeline": run.pipeline,
-                    "ir": run.pipeline_ir,
-                }
-                database.insert_ignore(connection, PipelineVersionRow, [version])
+                database.insert_ignore(connection, PipelineRow, [rows.pipeline])
+                database.insert_ignore(connection, PipelineVersionRow, [rows.version])
                 if run.pipeline_ir is not None:
                     connection.execute(
                         update(PipelineVersionRow)
@@ -139,58 +127,24 @@ class Repository:
                         .where(PipelineVersionRow.ir.is_(None))
                         .values(ir=run.pipeline_ir)
                     )
-                now = utcnow()
-                fresh = row | {"started_at": run.started_at or now, "created_at": now}
                 created = connection.execute(
                     database.insert(connection, RunRow)
-                    .values(fresh)
+                    .values(rows.run)
                     .on_conflict_do_nothing()
                     .returning(RunRow.id)
                 ).first()
                 if created is not None:  # only with the run: a later pod's tags would undo removals
-                    tags = [{"run_id": run.id, "tag": tag} for tag in run.tags]
-                    database.insert_ignore(connection, RunTagRow, tags)
-                recorded = connection.execute(select(RunRow).where(RunRow.id == run.id)).one()
-        if run.nonce is not None and recorded.nonce != run.nonce:
-            raise Conflict(
-                f"run id {run.id} is taken by another run (fresh ids collided); draw a new id "
-                "(argosy.run_ids.new_run_id) and create the run under it"
-            )
-        clashes = [
-            key
-            for key in _RUN_IDENTITY
-            if row[key] is not None and getattr(recorded, key) != row[key]
-        ]
-        if clashes:
-            raise Conflict(
-                f"run {run.id} is already recorded with another {', '.join(clashes)}; "
-                "give the new run a new id"
-            )
+                    database.insert_ignore(connection, RunTagRow, rows.tags)
+                recorded = connection.execute(checked).one()
+        writes.check_recorded_run(run, recorded._mapping)
 
     def update_run(self, run_id: str, update_: RunUpdate) -> None:
         with self._write() as connection:
             before = connection.execute(
                 select(RunRow.status, RunRow.finished_at, RunRow.error).where(RunRow.id == run_id)
             ).one_or_none()
-            if before is None:
-                raise NotFound(f"no run {run_id}; create it first")
-            if before.status in _TERMINAL_RUN and before.status != update_.status:
-                raise Conflict(
-                    f"run {run_id} already ended as {before.status}; "
-                    f"it cannot become {update_.status}"
-                )
-            finished = before.finished_at or update_.finished_at
-            if finished is None and update_.status in _TERMINAL_RUN:
-                finished = utcnow()
-            connection.execute(
-                update(RunRow)
-                .where(RunRow.id == run_id)
-                .values(
-                    status=update_.status,
-                    finished_at=finished,
-                    error=update_.error if update_.error is not None else before.error,
-                )
-            )
+            values = writes.run_end(run_id, None if before is None else before._mapping, update_)
+            connection.execute(update(RunRow).where(RunRow.id == run_id).values(values))
 
     def update_tags(self, run_id: str, change: RunTagsChange) -> RunPublic:
         """Add and remove tags of run ``run_id`` (adding a tag it has, or removing one it has
@@ -250,7 +204,7 @@ class Repository:
     def put_artifacts(self, artifacts: Sequence[ArtifactInfo], uri: str | None = None) -> None:
         """Register artifacts' bytes (not their name or metadata, which describe a task's
         output); registering a known digest again is a no-op."""
-        rows = [attempts.artifact_row(info) | {"uri": uri} for info in artifacts]
+        rows = [writes.artifact_row(info, utcnow()) | {"uri": uri} for info in artifacts]
         with self._write() as connection:
             database.insert_ignore(connection, ArtifactRow, rows)
 

@@ -13,6 +13,7 @@ from argosy.config import Settings
 from argosy.errors import AuthError, MetadataUnavailable
 from argosy.metadata import open_reader, open_sink
 from argosy.metadata.client import MetadataClient
+from argosy.metadata.embedded import EmbeddedSink
 from argosy.metadata.repository import Repository
 from tests.metadata.conftest import ADMIN_TOKEN
 
@@ -45,8 +46,12 @@ def test_a_read_token_cannot_record(sqlite_app_client: TestClient, tmp_path: Pat
 
 
 def test_settings_choose_the_implementation(tmp_path: Path) -> None:
-    embedded = open_sink(Settings(home=tmp_path / "home"))
-    assert isinstance(embedded, Repository)
-    assert (tmp_path / "home" / "metadata.db").exists()
+    home = tmp_path / "home"
+    assert isinstance(open_sink(Settings(home=home)), EmbeddedSink)
+    assert isinstance(open_reader(Settings(home=home)), Repository)
+    assert (home / "metadata.db").exists()
+    on_postgres = Settings(database_url="postgresql://nobody@127.0.0.1:1/none")
+    with pytest.raises(MetadataUnavailable, match="none"):
+        open_sink(on_postgres)  # the Repository, which reaches no database there
     remote = open_reader(Settings(metadata_url="http://metadata:8000/", token="secret"))
     assert isinstance(remote, MetadataClient) and remote.url == "http://metadata:8000"
