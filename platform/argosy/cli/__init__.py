@@ -93,6 +93,7 @@ app = typer.Typer(
     cls=_Argosy,
     help="Run ML pipelines locally or on Argo Workflows, and inspect their runs and lineage.",
     no_args_is_help=True,
+    rich_markup_mode=None,  # Click's plain help: rendering it with rich doubled --help's time
     pretty_exceptions_enable=False,
     add_completion=False,
 )

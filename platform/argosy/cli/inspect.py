@@ -140,7 +140,7 @@ def lineage(
     artifact_id: Annotated[
         str,
         typer.Argument(
-            help="An artifact digest or a unique prefix, or RUN/STEP\\[/INDEX]: the output of a "
+            help="An artifact digest or a unique prefix, or RUN/STEP[/INDEX]: the output of a "
             "step (RUN: a run id, a prefix, or a pipeline name for its newest run)."
         ),
     ],

@@ -5,13 +5,14 @@ metadata database, Hera...), which costs far more than parsing a command line. S
 knows its commands from a table (`Listed`: the module that registers the command, its one-line
 help, whether it is hidden) and imports a module when one of its commands is looked up to run
 (``argosy run ...``, ``argosy run --help``), which ends the start-up (`argosy.cli.startup`).
-The group's own help lists every command from the table, importing nothing;
-``tests/cli/test_help.py`` checks the table against the commands.
+The group's own help lists every command from the table, importing nothing, each with its whole
+help line (`ListingGroup`); ``tests/cli/test_help.py`` checks the table against the commands.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any, ClassVar, NamedTuple
 
@@ -63,7 +64,23 @@ class _Commands(MutableMapping[str, Any]):
         return len(self._listed.keys() | self._loaded.keys())
 
 
-class LazyGroup(TyperGroup):
+class ListingGroup(TyperGroup):
+    """A group whose help lists each command with the whole first paragraph of its help
+    (Click cuts it to the width left on one line)."""
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                first = inspect.cleandoc(command.help or "").split("\n\n")[0]
+                rows.append((name, " ".join(first.split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class LazyGroup(ListingGroup):
     """A Typer group over the commands of `listed` (set by a subclass), imported on demand."""
 
     listed: ClassVar[Mapping[str, Listed]] = {}
@@ -107,4 +124,4 @@ class LazyGroup(TyperGroup):
         return self.commands.get(cmd_name)
 
 
-__all__ = ["LazyGroup", "Listed"]
+__all__ = ["LazyGroup", "Listed", "ListingGroup"]

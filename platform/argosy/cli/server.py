@@ -20,6 +20,7 @@ import typer
 from rich.table import Table
 
 from argosy.cli.console import diagnostics, print_json, results
+from argosy.cli.lazy import ListingGroup
 from argosy.config import Settings
 
 if TYPE_CHECKING:
@@ -176,7 +177,9 @@ def revoke_token(
 def register(app: typer.Typer) -> None:
     """Add ``server`` and ``token create|list|revoke`` to the ``argosy`` app."""
     app.command("server")(server)
-    tokens = typer.Typer(help="Bearer tokens of the metadata service.", no_args_is_help=True)
+    tokens = typer.Typer(
+        cls=ListingGroup, help="Bearer tokens of the metadata service.", no_args_is_help=True
+    )
     tokens.command("create")(create_token)
     tokens.command("list")(list_tokens)
     tokens.command("revoke")(revoke_token)
