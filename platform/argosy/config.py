@@ -2,22 +2,29 @@
 
 Build one `Settings` at the edge (the CLI, `create_app`, the task entrypoint) and pass it down;
 library code never reads the environment itself. Flags override by `Settings(**overrides)`.
+Each field not given is read from ``ARGOSY_<FIELD>`` (the name in any case) and checked as the
+field's type (``true``/``false``/``1``/``0`` for a flag); every field is a single value, so a
+plain pydantic model does this (pydantic-settings took about 35 ms of every command's start,
+mostly importing asyncio).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from argosy.errors import ConfigError
 
+ENV_PREFIX = "ARGOSY_"
 
-class Settings(BaseSettings):
+
+class Settings(BaseModel):
     """Where metadata and artifacts live, and how to reach the services."""
 
-    model_config = SettingsConfigDict(env_prefix="ARGOSY_", extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     home: Path = Field(default_factory=lambda: Path.home() / ".argosy")
     """Embedded SQLite database and local artifact store live here."""
@@ -61,6 +68,24 @@ class Settings(BaseSettings):
     max_log_bytes: int = Field(default=10 * 2**20, gt=0)
     """Bytes of a task's output its log keeps: the first and last ones, with a note between."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, given: Any) -> Any:
+        """The fields not ``given`` that the environment sets."""
+        if not isinstance(given, dict):
+            return given
+        environment = {
+            name.upper(): value
+            for name, value in os.environ.items()
+            if name.upper().startswith(ENV_PREFIX)
+        }
+        found = {
+            field: environment[f"{ENV_PREFIX}{field.upper()}"]
+            for field in cls.model_fields
+            if field not in given and f"{ENV_PREFIX}{field.upper()}" in environment
+        }
+        return found | given
+
     @model_validator(mode="after")
     def _check_s3(self) -> Settings:
         given = {
@@ -95,4 +120,4 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.home / 'metadata.db'}"
 
 
-__all__ = ["Settings"]
+__all__ = ["ENV_PREFIX", "Settings"]
