@@ -303,8 +303,14 @@ def _bound(row: Row) -> Row:
     return {column: _value(value) for column, value in row.items()}
 
 
+_AS_IS = frozenset({str, int, float, bool, bytes, type(None)})
+"""Types sqlite3 stores as SQLAlchemy does (most values: checked first)."""
+
+
 def _value(value: Any) -> Any:
     """A value in the form SQLAlchemy stores it on SQLite."""
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, datetime):
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value.replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -53,8 +53,10 @@ def _write_all(file: io.RawIOBase, data: bytes) -> None:
         view = view[file.write(view) or 0 :]
 
 
-def _task_line(record: TaskRecord) -> bytes:
-    return b'{"task":' + record.model_dump_json().encode() + b"}\n"
+def _task_line(record: TaskRecord | bytes) -> bytes:
+    """The spool line of a task record (given as its JSON when that is at hand)."""
+    data = record if isinstance(record, bytes) else record.model_dump_json().encode()
+    return b'{"task":' + data + b"}\n"
 
 
 class TaskSpool:
@@ -67,7 +69,8 @@ class TaskSpool:
         if self._file.tell():  # a dead worker's file, whose pid this one got: end its last line
             _write_all(self._file, b"\n")
 
-    def add_task(self, record: TaskRecord) -> None:
+    def add_task(self, record: TaskRecord | bytes) -> None:
+        """Append a task record, or its JSON (``record.model_dump_json().encode()``)."""
         _write_all(self._file, _task_line(record))
 
     def close(self) -> None:

@@ -138,8 +138,9 @@ def serve(
                 spec, store=store, sink=sink, definition=definitions[spec.pipeline], capture_to=log
             )
         end_task()
-        spool(spec.run_id).add_task(record)  # kept, should the runner die before it reads it
-        connection.send_bytes(record.model_dump_json().encode())
+        data = record.model_dump_json().encode()
+        spool(spec.run_id).add_task(data)  # kept, should the runner die before it reads it
+        connection.send_bytes(data)
 
 
 __all__ = ["STOP", "Environment", "Order", "serve"]
