@@ -3,8 +3,10 @@
 A SQLite connection must not cross a fork: a child that closes or uses its parent's connection
 can lose the parent's locks or write-ahead log. A `ForkSafeConnection` opens its connection on
 first use, lets one thread at a time use it, and closes it before this process forks (the child
-opens its own, the parent reopens on its next use); one found in a process other than its
-opener's (a fork no hook saw) is left unused and never closed.
+opens its own, the parent reopens on its next use). A fork waits up to `FORK_WAIT` seconds for
+a thread's call on the connection to end (one waiting out another process's write lock can take
+a minute); past that it goes on, and the connection, like one found in a process other than its
+opener's (a fork no hook saw), is left unused in the child and never closed there.
 
 The local store's packed file (`argosy.store.packed`) and the embedded metadata writer
 (`argosy.metadata.embedded`) keep their connections this way.
@@ -75,6 +77,8 @@ class ForkSafeConnection:
         self._connection = None
 
 
+FORK_WAIT = 2.0
+"""Seconds a fork waits for a thread's call on a connection to end before it goes on."""
 _open: weakref.WeakSet[ForkSafeConnection] = weakref.WeakSet()
 """Every ForkSafeConnection of this process, to close before a fork."""
 _forking: list[ForkSafeConnection] = []
@@ -85,9 +89,11 @@ _inherited: list[sqlite3.Connection] = []
 
 def _before_fork() -> None:
     for held in list(_open):
-        held._lock.acquire()
-        _forking.append(held)
-        held._close()
+        if held._lock.acquire(timeout=FORK_WAIT):
+            _forking.append(held)
+            held._close()
+        # else: a thread is inside a long call (waiting out another process's write lock);
+        # the child finds the connection copied, in `using`, and leaves it alone
 
 
 def _after_fork_in_parent() -> None:
@@ -106,4 +112,4 @@ os.register_at_fork(
     before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child
 )
 
-__all__ = ["ForkSafeConnection", "Opener"]
+__all__ = ["FORK_WAIT", "ForkSafeConnection", "Opener"]

@@ -43,10 +43,12 @@ def _registered(module: str) -> list[str]:
     return list(get_group(registrar).commands)
 
 
+@pytest.mark.parametrize("columns", ["60", "72", "80", "200"])
 def test_help_lists_every_visible_command_with_its_help_line(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, columns: str
 ) -> None:
-    out = " ".join(_help(capsys).replace("│", " ").split())
+    monkeypatch.setenv("COLUMNS", columns)  # wrapped at any width, never inside a word
+    out = " ".join(_help(capsys).split())
     for name, listed in COMMANDS.items():
         line = f"{name} {' '.join(listed.help.split())}"
         assert (line in out) != listed.hidden, name

@@ -157,6 +157,7 @@ def test_a_new_file_is_migrated_and_a_plain_sqlite_url_gets_the_embedded_sink(
     assert version.fetchone() == (SCHEMA_REVISION,)
     assert database_path("sqlite:///:memory:") is None
     assert database_path("sqlite:///a.db?mode=ro") is None
+    assert database_path("sqlite:////tmp/a%20b/metadata.db") is None  # SQLAlchemy decodes it
     assert database_path("postgresql://db/argosy") is None
 
 

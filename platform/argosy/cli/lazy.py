@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import textwrap
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any, ClassVar, NamedTuple
 
@@ -65,8 +66,8 @@ class _Commands(MutableMapping[str, Any]):
 
 
 class ListingGroup(TyperGroup):
-    """A group whose help lists each command with the whole first paragraph of its help
-    (Click cuts it to the width left on one line)."""
+    """A group whose help lists each command with the whole first paragraph of its help,
+    wrapped at spaces only (Click cuts it to one line, and breaks ``--all-owners`` in two)."""
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         rows = []
@@ -75,9 +76,17 @@ class ListingGroup(TyperGroup):
             if command is not None and not command.hidden:
                 first = inspect.cleandoc(command.help or "").split("\n\n")[0]
                 rows.append((name, " ".join(first.split())))
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
+        if not rows:
+            return
+        with formatter.section("Commands"):
+            indent = " " * formatter.current_indent
+            column = max(len(name) for name, _ in rows) + 2
+            width = max(formatter.width - formatter.current_indent - column, 20)
+            for name, text in rows:
+                lines = textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+                formatter.write(f"{indent}{name:<{column}}{lines[0]}\n")
+                for line in lines[1:]:
+                    formatter.write(f"{indent}{'':<{column}}{line}\n")
 
 
 class LazyGroup(ListingGroup):

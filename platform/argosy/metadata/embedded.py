@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from argosy.errors import Conflict, MetadataUnavailable, NotFound
+from argosy.errors import Conflict, MetadataError, MetadataUnavailable, NotFound
 from argosy.metadata import writes
 from argosy.metadata.revision import SCHEMA_REVISION, require_revision
 from argosy.metadata.schemas import RunCreate, RunUpdate, TaskRecord
@@ -44,9 +45,10 @@ _URL_PREFIX = "sqlite:///"
 
 
 def database_path(url: str) -> Path | None:
-    """The file of a plain SQLite URL (``sqlite:///path``); None for any other URL."""
+    """The file of a plain SQLite URL (``sqlite:///path``); None for any other URL, and for
+    one with query options or ``%`` escapes (the Repository reads those as SQLAlchemy does)."""
     path = url.removeprefix(_URL_PREFIX)
-    if path == url or not path or "?" in path or path == ":memory:":
+    if path == url or not path or path == ":memory:" or any(c in path for c in "?%"):
         return None
     return Path(path)
 
@@ -91,6 +93,7 @@ class EmbeddedSink:
         self._lost_after = lost_after
         self._file = ForkSafeConnection(path, _connect)
         self._repository: Repository | None = None
+        self._opening = threading.Lock()
         if self._revision() != SCHEMA_REVISION:
             _migrate(url)
 
@@ -162,19 +165,22 @@ class EmbeddedSink:
                 _write_attempts(connection, rows)
 
     def find_cached(self, cache_key: str) -> TaskRecord | None:
-        if self._repository is None:
-            from argosy.metadata.repository import Repository
+        with self._opening:
+            if self._repository is None:
+                from argosy.metadata.repository import Repository
 
-            self._repository = Repository(self.url, migrate=False, lost_after=self._lost_after)
+                self._repository = Repository(self.url, migrate=False, lost_after=self._lost_after)
         return self._repository.find_cached(cache_key)
 
     def _revision(self) -> str | None:
         with self._errors(), self._file.using(create=True) as connection:
             assert connection is not None, "a file made on use is there"
-            try:
-                row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-            except sqlite3.OperationalError:  # no such table: a new database
+            found = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone()
+            if found is None:  # a new database
                 return None
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
         return None if row is None else row[0]
 
     def _recorded_run(self, run_id: str) -> dict[str, Any] | None:
@@ -202,6 +208,8 @@ class EmbeddedSink:
             yield
         except sqlite3.IntegrityError as error:
             raise Conflict(f"the write contradicts recorded metadata: {error}") from error
+        except sqlite3.DataError as error:
+            raise MetadataError(f"the database refused the values given: {error}") from error
         except sqlite3.Error as error:
             raise MetadataUnavailable(
                 f"the metadata database failed ({type(error).__name__}: {error}); check that "
