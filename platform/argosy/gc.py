@@ -38,10 +38,10 @@ from typing import Any, TypeVar
 from argosy.client import MIN_PREFIX
 from argosy.config import Settings
 from argosy.errors import Ambiguous, ArgosyError, ConfigError, NotFound, StoreError
-from argosy.metadata.models import utcnow
 from argosy.metadata.pruning import ChosenRun, KeptRun, RunSelection
 from argosy.metadata.references import References
 from argosy.metadata.repository import Repository
+from argosy.metadata.writes import utcnow
 from argosy.outputs import OutputRecord
 from argosy.runtime.imports import import_key
 from argosy.store.base import ArtifactInfo, ArtifactStore, StoredBlob

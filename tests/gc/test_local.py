@@ -15,9 +15,9 @@ from argosy.config import Settings
 from argosy.errors import StoreError
 from argosy.gc import GcOptions, apply, open_repository, plan
 from argosy.metadata import open_sink
-from argosy.metadata.models import utcnow
 from argosy.metadata.pruning import RunSelection
 from argosy.metadata.schemas import RunCreate, RunStatus, task_id
+from argosy.metadata.writes import utcnow
 from argosy.outputs import OutputRecord, write_output
 from argosy.ownership import Ownership
 from argosy.store import load, open_store, save

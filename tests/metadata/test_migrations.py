@@ -18,8 +18,9 @@ from sqlalchemy import Engine
 
 from argosy.errors import MetadataUnavailable
 from argosy.metadata import database
-from argosy.metadata.models import SCHEMA_REVISION, Base
+from argosy.metadata.models import Base
 from argosy.metadata.repository import Repository
+from argosy.metadata.revision import SCHEMA_REVISION
 from argosy.metadata.schemas import TaskStatus
 from tests.metadata.factories import artifact, run, task
 from tests.servers.postgres import PostgresServer

@@ -34,9 +34,9 @@ from argosy.gc import (
     shares_its_store,
 )
 from argosy.gc import Progress as Tell
-from argosy.metadata.models import utcnow
 from argosy.metadata.pruning import RunSelection
 from argosy.metadata.schemas import RunStatus
+from argosy.metadata.writes import utcnow
 from argosy.ownership import user_owner
 from argosy.previews import human_bytes
 from argosy.store import open_store

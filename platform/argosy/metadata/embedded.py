@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,7 @@ from argosy.errors import Conflict, MetadataError, MetadataUnavailable, NotFound
 from argosy.metadata import writes
 from argosy.metadata.revision import SCHEMA_REVISION, require_revision
 from argosy.metadata.schemas import RunCreate, RunUpdate, TaskRecord
-from argosy.metadata.writes import ATTEMPT_COLUMNS, OUTCOME_COLUMNS, Row, utcnow
+from argosy.metadata.writes import ATTEMPT_COLUMNS, OUTCOME_COLUMNS, Row, as_utc, utcnow
 from argosy.sqlite_connection import ForkSafeConnection
 
 if TYPE_CHECKING:
@@ -320,8 +320,7 @@ def _value(value: Any) -> Any:
     if type(value) in _AS_IS:
         return value
     if isinstance(value, datetime):
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dict):

@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case
 
-from argosy.metadata.models import RunRow, utcnow
+from argosy.metadata.models import RunRow
 from argosy.metadata.schemas import RunPublic, RunStatus
+from argosy.metadata.writes import utcnow
 
 
 def lost_before(lost_after: float) -> datetime:

@@ -20,7 +20,7 @@ Change a table only together with a new Alembic revision in ``migrations/version
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -41,8 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from argosy.metadata.revision import SCHEMA_REVISION
-from argosy.metadata.writes import utcnow
+from argosy.metadata.writes import as_utc, utcnow
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -54,13 +53,13 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        value = as_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return as_utc(value)
 
 
 class Base(DeclarativeBase):
@@ -263,7 +262,6 @@ class ApiTokenRow(Base):
 
 
 __all__ = [
-    "SCHEMA_REVISION",
     "ApiTokenRow",
     "ArtifactRow",
     "AttemptRow",
@@ -277,5 +275,4 @@ __all__ = [
     "RunTagRow",
     "TaskRow",
     "UTCDateTime",
-    "utcnow",
 ]

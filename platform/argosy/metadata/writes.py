@@ -46,6 +46,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive one is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 # --- runs --------------------------------------------------------------------------------
 
 
@@ -305,6 +310,7 @@ __all__ = [
     "Batch",
     "NewRun",
     "artifact_row",
+    "as_utc",
     "attempt_rows",
     "check_recorded_run",
     "new_run",
