@@ -11,7 +11,6 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from argosy import ir
 from argosy.errors import ArgosyError, NotFound, TagError
 from argosy.metadata.reader import Direction
 from argosy.metadata.run_views import StepSummary
@@ -30,6 +29,7 @@ from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactInfo
 
 if TYPE_CHECKING:
+    from argosy import ir
     from argosy.client import Client
 
 T = TypeVar("T")
@@ -217,6 +217,8 @@ class Run:
     @cached_property
     def pipeline_ir(self) -> ir.Pipeline:
         """The pipeline as it was when this run started (its recorded version)."""
+        from argosy import ir  # the IR's models take a tenth of `argosy runs`' start to build
+
         return ir.Pipeline.model_validate(
             self.client.reader.get_pipeline_version(self.record.pipeline_version)
         )

@@ -8,8 +8,8 @@ a thread's call on the connection to end (one waiting out another process's writ
 a minute); past that it goes on, and the connection, like one found in a process other than its
 opener's (a fork no hook saw), is left unused in the child and never closed there.
 
-The local store's packed file (`argosy.store.packed`) and the embedded metadata writer
-(`argosy.metadata.embedded`) keep their connections this way.
+The local store's packed file (`argosy.store.packed`) and the embedded metadata database's fast
+paths (`argosy.metadata.embedded_file`) keep their connections this way.
 """
 
 from __future__ import annotations

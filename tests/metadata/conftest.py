@@ -2,8 +2,8 @@
 
 ``repo`` is a `Repository` on a fresh database of each kind. ``metadata`` runs the same tests
 through every implementation of the sink and reader: the repository on SQLite and on Postgres,
-the embedded sink's writes on SQLite, the HTTP client against the app in-process (Starlette's
-TestClient) on SQLite, and against a real uvicorn server on Postgres.
+the embedded sink's writes and embedded reader's reads on SQLite, the HTTP client against the
+app in-process (Starlette's TestClient) on SQLite, and against a real uvicorn server on Postgres.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from argosy.config import Settings
 from argosy.metadata.client import MetadataClient
 from argosy.metadata.embedded import EmbeddedSink
+from argosy.metadata.embedded_reader import EmbeddedReader
 from argosy.metadata.reader import MetadataReader
 from argosy.metadata.repository import Repository
 from argosy.metadata.service import create_app
@@ -100,11 +101,12 @@ def postgres_service(tmp_path: Path, fresh_postgres_url: str) -> Iterator[Servic
 
 
 class EmbeddedWrites:
-    """Writes through the `EmbeddedSink` (sqlite3), reads through a `Repository` of its file."""
+    """Writes through the `EmbeddedSink`, reads through the `EmbeddedReader` (both sqlite3; the
+    reader's other queries through a `Repository` of its file)."""
 
     def __init__(self, url: str) -> None:
         self.sink = EmbeddedSink(url)
-        self.reader = Repository(url, migrate=False)
+        self.reader = EmbeddedReader(url)
 
     def __getattr__(self, name: str) -> object:
         writer = self.sink if name in _SINK_METHODS else self.reader
@@ -131,7 +133,7 @@ _SINK_METHODS = {
 )
 def metadata(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
     """Each implementation of MetadataSink + MetadataReader, on a fresh database (the embedded
-    sink's writes read through a repository)."""
+    sink's writes read through the embedded reader)."""
     kind = request.param
     if kind == "embedded-sqlite":
         both = EmbeddedWrites(f"sqlite:///{tmp_path / 'metadata.db'}")

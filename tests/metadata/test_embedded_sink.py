@@ -19,7 +19,8 @@ import pytest
 from argosy.config import Settings
 from argosy.errors import Conflict, MetadataUnavailable
 from argosy.metadata import open_sink
-from argosy.metadata.embedded import EmbeddedSink, database_path
+from argosy.metadata.embedded import EmbeddedSink
+from argosy.metadata.embedded_file import database_path
 from argosy.metadata.repository import Repository
 from argosy.metadata.revision import SCHEMA_REVISION
 from argosy.metadata.schemas import RunStatus, RunUpdate, TaskInput, TaskStatus

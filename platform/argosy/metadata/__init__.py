@@ -3,13 +3,14 @@
 `open_sink` and `open_reader` pick the implementation from `Settings`: the HTTP
 `MetadataClient` when ``settings.metadata_url`` is set, else the embedded `Repository` on
 ``settings.embedded_database_url`` (SQLite under ``ARGOSY_HOME`` by default, migrated on open);
-a sink on a plain SQLite file is the `EmbeddedSink`, which writes the same rows through
-sqlite3. Importing this package is cheap: SQLAlchemy and httpx load only when one is opened.
+on a plain SQLite file, the sink is the `EmbeddedSink`, which writes the same rows through
+sqlite3, and the reader the `EmbeddedReader`, which lists runs through sqlite3. Importing this
+package is cheap: SQLAlchemy and httpx load only when a query needs them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from argosy.config import Settings
 from argosy.metadata.reader import MetadataReader
@@ -37,21 +38,37 @@ def _open(settings: Settings) -> MetadataClient | Repository:
     )
 
 
+def _embedded_file(settings: Settings) -> str | None:
+    """The URL of the embedded database when it is a plain SQLite file (sqlite3 reaches it)."""
+    if settings.metadata_url:
+        return None
+    from argosy.metadata.embedded_file import database_path
+
+    url = settings.embedded_database_url
+    return url if database_path(url) is not None else None
+
+
 def open_sink(settings: Settings) -> MetadataSink:
     """The sink the runtime and the backends record through: on a plain SQLite file, the
     `EmbeddedSink`, which needs no SQLAlchemy."""
-    if not settings.metadata_url:
-        from argosy.metadata.embedded import EmbeddedSink, database_path
+    url = _embedded_file(settings)
+    if url is None:
+        return _open(settings)
+    from argosy.metadata.embedded import EmbeddedSink
 
-        url = settings.embedded_database_url
-        if database_path(url) is not None:
-            return EmbeddedSink(url, lost_after=settings.lost_after_seconds)
-    return _open(settings)
+    return EmbeddedSink(url, lost_after=settings.lost_after_seconds)
 
 
 def open_reader(settings: Settings) -> MetadataReader:
-    """The reader the CLI and `argosy.Client` query through."""
-    return _open(settings)
+    """The reader the CLI and `argosy.Client` query through: on a plain SQLite file, the
+    `EmbeddedReader`, which lists runs without SQLAlchemy."""
+    url = _embedded_file(settings)
+    if url is None:
+        return _open(settings)
+    from argosy.metadata.embedded_reader import EmbeddedReader
+
+    # it answers the rest of MetadataReader through its Repository (__getattr__)
+    return cast(MetadataReader, EmbeddedReader(url, lost_after=settings.lost_after_seconds))
 
 
 __all__ = ["MetadataReader", "MetadataSink", "open_reader", "open_sink"]

@@ -32,7 +32,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from argosy.errors import Conflict, MetadataError, MetadataUnavailable
-from argosy.metadata.embedded import BUSY_TIMEOUT, configure
+from argosy.metadata.embedded_file import BUSY_TIMEOUT, configure
 from argosy.metadata.revision import SCHEMA_REVISION
 from argosy.metadata.writes import refused_value
 

@@ -13,16 +13,14 @@ lowercase hex, which every collation orders alike.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 
-from argosy.errors import MetadataError, NotFound
+from argosy.errors import NotFound
 from argosy.metadata import liveness
 from argosy.metadata.models import (
     ArtifactRow,
@@ -33,6 +31,13 @@ from argosy.metadata.models import (
     RunRow,
     RunTagRow,
     TaskRow,
+)
+from argosy.metadata.run_listing import (
+    decode_cursor,
+    encode_cursor,
+    id_range,
+    no_run,
+    page_size,
 )
 from argosy.metadata.schemas import (
     ArtifactPublic,
@@ -45,14 +50,9 @@ from argosy.metadata.schemas import (
     ValueChange,
 )
 from argosy.metadata.writes import ATTEMPT_COLUMNS
-from argosy.run_ids import RUN_ID_PATTERN
 from argosy.store.base import ArtifactInfo
 
-MAX_PAGE = 1000
-"""The most runs one `list_runs` page returns."""
 _HEX = "0123456789abcdef"
-_MAX_CURSOR = 512
-"""Characters in a cursor; the ones `list_runs` makes have about 100."""
 ARTIFACT_COLUMNS = (
     ArtifactRow.digest,
     ArtifactRow.format,
@@ -147,7 +147,7 @@ def get_run(connection: Connection, run_id: str, lost_before: datetime) -> RunPu
     """The run; one recorded as running reads as failed if its last heartbeat is too old."""
     row = connection.execute(select(RunRow).where(RunRow.id == run_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no run {run_id}; `argosy runs` lists the recorded runs")
+        raise no_run(run_id)
     return _runs_public(connection, [row], lost_before)[0]
 
 
@@ -166,7 +166,7 @@ def list_runs(
 ) -> RunsPublic:
     """Runs, newest first, of ``pipeline``, in ``status``, of ``project``, of ``owner``,
     holding every one of ``tags`` and whose id starts with ``id_prefix``, when given."""
-    limit = min(max(limit, 1), MAX_PAGE)
+    limit = page_size(limit)
     filters = [] if id_prefix is None else [_id_prefix(id_prefix)]
     if pipeline is not None:
         filters.append(RunRow.pipeline == pipeline)
@@ -181,7 +181,7 @@ def list_runs(
         filters.append(tagged.exists())
     query = select(RunRow).where(*filters)
     if cursor:  # an empty cursor (``?cursor=``) means the first page
-        created_at, run_id = _decode_cursor(cursor)
+        created_at, run_id = decode_cursor(cursor)
         query = query.where(
             or_(
                 RunRow.created_at < created_at,
@@ -192,7 +192,7 @@ def list_runs(
     rows = connection.execute(query).all()
     count = connection.execute(select(func.count()).select_from(RunRow).where(*filters)).scalar()
     page = rows[:limit]
-    next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
+    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
     return RunsPublic(
         data=_runs_public(connection, page, lost_before), next_cursor=next_cursor, count=count
     )
@@ -201,14 +201,16 @@ def list_runs(
 def _id_prefix(prefix: str) -> ColumnElement[bool]:
     """Runs whose id starts with ``prefix``: a range of the id index (none if ``prefix`` cannot
     start a run id)."""
-    if re.fullmatch(RUN_ID_PATTERN, prefix) is None:
+    found = id_range(prefix)
+    if found is None:
         return false()
-    return and_(RunRow.id >= prefix, RunRow.id < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    low, high = found
+    return and_(RunRow.id >= low, RunRow.id < high)
 
 
 def find_artifacts(connection: Connection, prefix: str, limit: int = 10) -> list[str]:
     """Digests of recorded artifacts that start with ``prefix``, in order, at most ``limit``
-    (1 to `MAX_PAGE`); a prefix that is not lowercase hex matches none."""
+    (1 to `run_listing.MAX_PAGE`); a prefix that is not lowercase hex matches none."""
     if re.fullmatch("[0-9a-f]{1,64}", prefix) is None:
         return []
     query = select(ArtifactRow.digest).where(ArtifactRow.digest >= prefix)
@@ -216,7 +218,7 @@ def find_artifacts(connection: Connection, prefix: str, limit: int = 10) -> list
     if above:
         successor = above[:-1] + _HEX[_HEX.index(above[-1]) + 1]
         query = query.where(ArtifactRow.digest < successor)
-    query = query.order_by(ArtifactRow.digest).limit(min(max(limit, 1), MAX_PAGE))
+    query = query.order_by(ArtifactRow.digest).limit(page_size(limit))
     return list(connection.execute(query).scalars())
 
 
@@ -268,7 +270,7 @@ def metrics(connection: Connection, run_id: str) -> list[MetricPublic]:
 def require_run(connection: Connection, run_id: str) -> None:
     """NotFound unless the run is recorded."""
     if connection.execute(select(RunRow.id).where(RunRow.id == run_id)).first() is None:
-        raise NotFound(f"no run {run_id}; `argosy runs` lists the recorded runs")
+        raise no_run(run_id)
 
 
 def changes(a: dict[str, Any], b: dict[str, Any]) -> list[ValueChange]:
@@ -302,35 +304,9 @@ def artifact_info(row: Any, described: Any) -> ArtifactInfo | None:
     )
 
 
-def _encode_cursor(row: Any) -> str:
-    payload = json.dumps([row.created_at.isoformat(), row.id]).encode()
-    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The (created_at, id) a cursor of `_encode_cursor` holds; MetadataError for anything else."""
-    try:
-        if len(cursor) > _MAX_CURSOR:
-            raise ValueError(f"longer than {_MAX_CURSOR} characters")
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        match decoded:
-            case [str(stamp), str(run_id)]:
-                created_at = datetime.fromisoformat(stamp)
-                if created_at.tzinfo is None:
-                    raise ValueError(f"{stamp} has no UTC offset")
-                return created_at.astimezone(UTC), run_id
-        raise ValueError("not a [created_at, id] pair")
-    except (ValueError, TypeError, OverflowError, RecursionError) as error:
-        raise MetadataError(
-            f"the cursor parameter is not a cursor of this service ({error}); pass the "
-            "next_cursor of the previous page, or no cursor for the first page"
-        ) from error
-
-
 __all__ = [
     "ARTIFACT_COLUMNS",
     "DESCRIBED",
-    "MAX_PAGE",
     "artifact_info",
     "attempt_fields",
     "changes",

@@ -27,7 +27,6 @@ from argosy.metadata import (
     token_queries,
     writes,
 )
-from argosy.metadata.liveness import lost_before
 from argosy.metadata.models import (
     ArtifactRow,
     AttemptRow,
@@ -39,6 +38,7 @@ from argosy.metadata.models import (
 )
 from argosy.metadata.reader import Direction
 from argosy.metadata.revision import require_revision
+from argosy.metadata.run_listing import lost_before
 from argosy.metadata.run_views import StepSummary, TasksPage
 from argosy.metadata.schemas import (
     ArtifactPublic,

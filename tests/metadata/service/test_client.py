@@ -14,6 +14,7 @@ from argosy.errors import AuthError, MetadataUnavailable
 from argosy.metadata import open_reader, open_sink
 from argosy.metadata.client import MetadataClient
 from argosy.metadata.embedded import EmbeddedSink
+from argosy.metadata.embedded_reader import EmbeddedReader
 from argosy.metadata.repository import Repository
 from tests.metadata.conftest import ADMIN_TOKEN
 
@@ -48,7 +49,7 @@ def test_a_read_token_cannot_record(sqlite_app_client: TestClient, tmp_path: Pat
 def test_settings_choose_the_implementation(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert isinstance(open_sink(Settings(home=home)), EmbeddedSink)
-    assert isinstance(open_reader(Settings(home=home)), Repository)
+    assert isinstance(open_reader(Settings(home=home)), EmbeddedReader)
     assert (home / "metadata.db").exists()
     on_postgres = Settings(database_url="postgresql://nobody@127.0.0.1:1/none")
     with pytest.raises(MetadataUnavailable, match="none"):

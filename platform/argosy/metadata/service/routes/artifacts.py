@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 
 from argosy.errors import Conflict
 from argosy.metadata.lineage import UNBOUNDED_DEPTH
-from argosy.metadata.queries import MAX_PAGE
 from argosy.metadata.reader import Direction
+from argosy.metadata.run_listing import MAX_PAGE
 from argosy.metadata.schemas import ArtifactCreate, ArtifactPublic, LineageGraph
 from argosy.metadata.service.deps import Repo, require_read, require_write
 from argosy.store.base import ArtifactInfo

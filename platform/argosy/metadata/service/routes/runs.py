@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from argosy.metadata.queries import MAX_PAGE
+from argosy.metadata.run_listing import MAX_PAGE
 from argosy.metadata.run_views import MAX_TASK_PAGE, TASK_PAGE, RunDetail, TasksPage
 from argosy.metadata.schemas import (
     INT32,
