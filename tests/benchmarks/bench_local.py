@@ -4,8 +4,9 @@
                                            [--sweep]
 
 End to end, each figure the median wall time of ``--repeats`` processes started from the
-shell (interpreter start and imports included), on a warm ARGOSY_HOME of its own, with 2
-workers (`local_commands` holds the pipeline files and the plain scripts):
+shell (interpreter start and imports included, their bytecode cached as a user's Python caches
+it), on a warm ARGOSY_HOME of its own, with 2 workers (`local_commands` holds the pipeline files
+and the plain scripts):
 
 * ``argosy --help`` and ``argosy runs``, against ``python -c "import typer"`` (target: 1.5x);
 * ``argosy run`` of three trivial steps in a row, against a plain ``multiprocessing`` script
@@ -113,12 +114,12 @@ def end_to_end(folder: Path, options: argparse.Namespace) -> list[Row]:
         return lambda: run([*argosy, "run", str(folder / pipeline), *arguments, *workers], env)
 
     def plain(script: str, *arguments: object) -> Callable[[], float]:
-        return lambda: run([*python, str(folder / script), *map(str, arguments)])
+        return lambda: run([*python, str(folder / script), *map(str, arguments)], env)
 
-    argosy_run("trivial.py")()  # make and migrate the database: a warm ARGOSY_HOME
+    argosy_run("trivial.py")()  # a warm ARGOSY_HOME (the database made), bytecode cached
     typer, help_, runs = medians(
         options.repeats,
-        lambda: run([*python, "-c", "import typer"]),
+        lambda: run([*python, "-c", "import typer"], env),
         lambda: run([*argosy, "--help"], env),
         lambda: run([*argosy, "runs"], env),
     )
