@@ -23,7 +23,6 @@ from argosy.metadata.schemas import (
     TaskPublic,
     TaskStatus,
 )
-from argosy.outputs import map_width
 from argosy.ownership import check_tags
 from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactInfo
@@ -217,7 +216,7 @@ class Run:
     @cached_property
     def pipeline_ir(self) -> ir.Pipeline:
         """The pipeline as it was when this run started (its recorded version)."""
-        from argosy import ir  # the IR's models take a tenth of `argosy runs`' start to build
+        from argosy import ir  # building the IR's models took a tenth of `argosy runs`' start
 
         return ir.Pipeline.model_validate(
             self.client.reader.get_pipeline_version(self.record.pipeline_version)
@@ -277,6 +276,8 @@ class Run:
 
     def _mapped_over_nothing(self, step: str) -> bool:
         """Whether the mapped ``step`` has no tasks because what it maps over is empty."""
+        from argosy.outputs import map_width  # with the IR: not imported to list runs
+
         try:
             width = map_width(
                 self.pipeline_ir,
