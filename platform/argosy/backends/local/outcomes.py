@@ -16,7 +16,13 @@ from argosy import ir
 from argosy.metadata.schemas import TaskRecord
 
 SHORT_SECONDS = 0.05
-"""A step whose tasks take less than this on average is short (`StepRun.short`)."""
+"""A step whose tasks take less than this on average is short (`StepRun.behind`)."""
+QUEUED_SECONDS = 0.005
+"""About how much work of a short step waits behind a worker's running task: enough that the
+worker never waits for the scheduler between tasks (nor the scheduler wakes for every task),
+little enough that the workers end a fan-out together."""
+MAX_BEHIND = 7
+"""The most tasks that wait behind a worker's running task."""
 
 
 class StepState(StrEnum):
@@ -58,9 +64,15 @@ class StepRun:
         return self.state in (StepState.SUCCEEDED, StepState.FAILED, StepState.SKIPPED)
 
     @property
-    def short(self) -> bool:
-        """Its tasks take so little time that the way to and from a worker matters."""
-        return self.attempts >= 2 and self.seconds / self.attempts < SHORT_SECONDS
+    def behind(self) -> int:
+        """How many of its tasks may wait behind a worker's running task: none unless they
+        are short (the way to and from a worker matters), then about `QUEUED_SECONDS` of them,
+        at least one and at most `MAX_BEHIND`."""
+        if self.attempts < 2 or self.seconds >= SHORT_SECONDS * self.attempts:
+            return 0
+        if self.seconds <= 0:
+            return MAX_BEHIND
+        return max(1, min(MAX_BEHIND, int(QUEUED_SECONDS * self.attempts / self.seconds)))
 
 
 def ended_as(run: StepRun, outcome: str) -> bool:
@@ -128,6 +140,8 @@ def call_failures(group: str, steps: dict[str, StepRun]) -> list[str]:
 
 
 __all__ = [
+    "MAX_BEHIND",
+    "QUEUED_SECONDS",
     "SHORT_SECONDS",
     "StepRun",
     "StepState",

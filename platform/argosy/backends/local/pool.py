@@ -153,25 +153,26 @@ class WorkerPool:
         worker.connection.send_bytes(order.model_dump_json().encode())
 
     def wait(self, timeout: float | None) -> list[Event]:
-        """What happened within ``timeout`` seconds: finished tasks and dead workers.
-
-        One record per worker and call: a worker with more waits for the next call.
-        """
+        """What happened within ``timeout`` seconds: finished tasks and dead workers (every
+        record a worker has sent, in the order it ran them)."""
         if self._limited():
             timeout = INTERVAL if timeout is None else min(timeout, INTERVAL)
         events: list[Event] = []
         for key, _ in self._selector.select(timeout):
             worker: Worker = key.data
-            try:
-                record = TaskRecord.model_validate_json(worker.connection.recv_bytes())
-            except (EOFError, OSError):
-                if worker.sent:
-                    events.append(Died(worker, _exit_reason(self._end(worker))))
-                else:
-                    self.replace(worker)
-                continue
-            worker.sent.popleft()
-            events.append(Finished(worker, record))
+            while True:
+                try:
+                    record = TaskRecord.model_validate_json(worker.connection.recv_bytes())
+                except (EOFError, OSError):
+                    if worker.sent:
+                        events.append(Died(worker, _exit_reason(self._end(worker))))
+                    else:
+                        self.replace(worker)
+                    break
+                worker.sent.popleft()
+                events.append(Finished(worker, record))
+                if not worker.connection.poll(0):
+                    break
         return events + self._over_memory()
 
     def _limited(self) -> list[tuple[Worker, MemoryLimit]]:

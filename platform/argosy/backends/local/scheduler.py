@@ -9,8 +9,9 @@ Exit handlers are decided once every other step has ended, and told how the run 
 steps' tasks queue by the time they may start (retries wait out their backoff) and go to idle
 workers while the machine has worker slots, memory and GPUs for them
 (`argosy.backends.local.slots`), and while their map runs fewer than its ``max_parallel``. Tasks
-of a step whose tasks have been short (a wide fan-out of small tasks) are also queued one deep
-behind a worker's running task, so workers never wait for the scheduler between them. A
+of a step whose tasks have been short (a wide fan-out of small tasks) are also queued behind a
+worker's running task, a few milliseconds' worth (`StepRun.behind`), so that workers never wait
+for the scheduler between them and the scheduler wakes once for several. A
 failed task is retried while its step allows; one that fails for good fails its step (or, in a
 ``catch`` step, is recorded caught, its output None, and counts as done), while independent
 branches run on.
@@ -54,7 +55,7 @@ from argosy.store.base import ArtifactStore
 
 _LIGHT = Claim(slots=1)
 """Tasks that take one slot and nothing else are queued behind a worker's running task of the
-same kind when their step's tasks are short (`StepRun.short`)."""
+same kind when their step's tasks are short (`StepRun.behind`)."""
 
 
 @dataclass(order=True)
@@ -198,8 +199,8 @@ class Scheduler:
                 running = _Running(queued, claim, self._capacity.take(claim))
                 self._start(running, step)
                 self._running[worker] = deque([running])
-            elif claim == _LIGHT and self._steps[queued.step].short:
-                worker = self._behind()
+            elif claim == _LIGHT and self._steps[queued.step].behind:
+                worker = self._behind(self._steps[queued.step].behind)
                 if worker is None:
                     break
                 self._running[worker].append(_Running(queued, claim, []))
@@ -223,13 +224,17 @@ class Scheduler:
             return run.step
         return run.step.model_copy(update={"resources": run.resources[queued.index]})
 
-    def _behind(self) -> Worker | None:
-        """A worker running one short single-slot CPU task and nothing queued behind it."""
-        for worker, tasks in self._running.items():
-            head = tasks[0]
-            if len(tasks) == 1 and head.claim == _LIGHT and self._steps[head.task.step].short:
-                return worker
-        return None
+    def _behind(self, most: int) -> Worker | None:
+        """The worker running a short single-slot CPU task with the fewest tasks queued behind
+        it, fewer than ``most``."""
+        queues = [
+            (len(tasks), worker)
+            for worker, tasks in self._running.items()
+            if len(tasks) <= most
+            and tasks[0].claim == _LIGHT
+            and self._steps[tasks[0].task.step].behind
+        ]
+        return min(queues, key=lambda queue: queue[0])[1] if queues else None
 
     @staticmethod
     def _start(running: _Running, step: ir.Step) -> None:
