@@ -18,9 +18,10 @@ import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 Opener = Callable[[Path], sqlite3.Connection]
 """Opens (and makes, when it is missing) the file, in autocommit mode (``isolation_level=None``)
@@ -42,14 +43,41 @@ class ForkSafeConnection:
     def using(self, *, create: bool) -> Iterator[sqlite3.Connection | None]:
         """The connection, used by one thread at a time; None when there is no file and
         ``create`` is false. SQLite's errors pass through."""
+        lock, connection = self._take(create)
+        try:
+            yield connection
+        finally:
+            lock.release()
+
+    def execute(
+        self, statement: str, parameters: Sequence[Any] = (), *, create: bool
+    ) -> list[Any] | None:
+        """Run one statement (in autocommit mode: a write is its own transaction) and return
+        its rows; None as `using` says. What `using` does for one statement, without the cost
+        of a generator (a few microseconds: as much as a small read takes in SQLite)."""
+        lock, connection = self._take(create)
+        try:
+            return (
+                None if connection is None else connection.execute(statement, parameters).fetchall()
+            )
+        finally:
+            lock.release()
+
+    def _take(self, create: bool) -> tuple[threading.Lock, sqlite3.Connection | None]:
+        """The lock, taken, and the connection (opened if need be)."""
         if self._pid != os.getpid():  # copied by a fork that bypassed the hooks below
             if self._connection is not None:
                 _inherited.append(self._connection)  # the parent's: never use or close it
             self._connection, self._lock, self._pid = None, threading.Lock(), os.getpid()
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             if self._connection is None and (create or self.path.exists()):
                 self._connection = self._opener(self.path)
-            yield self._connection
+        except BaseException:
+            lock.release()
+            raise
+        return lock, self._connection
 
     @contextmanager
     def transaction(self, *, create: bool) -> Iterator[sqlite3.Connection | None]:

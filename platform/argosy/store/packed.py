@@ -74,10 +74,11 @@ class PackedFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._file = ForkSafeConnection(path, _connect)
+        self._uri = path.as_uri()  # each read names its blob, should its digest not match
 
     def uri(self, digest: str) -> str:
         """Where a packed blob lives, for people: the file, and the digest as fragment."""
-        return f"{self.path.as_uri()}#{digest}"
+        return f"{self._uri}#{digest}"
 
     def check(self) -> None:
         """Open the file (making it if need be), so that a broken one fails now."""
@@ -89,10 +90,9 @@ class PackedFile:
         return rows[0][0] if rows else None
 
     def put_record(self, key: str, data: bytes) -> None:
-        with self._using(create=True, needed=len(data)) as connection:
-            connection.execute(
-                "INSERT OR REPLACE INTO records (key, data) VALUES (?, ?)", (key, data)
-            )
+        self._write(
+            "INSERT OR REPLACE INTO records (key, data) VALUES (?, ?)", (key, data), len(data)
+        )
 
     def drop_record(self, key: str) -> None:
         """Delete the record at ``key``, if there is one (it was rewritten as a file)."""
@@ -128,10 +128,9 @@ class PackedFile:
     def put_blob(self, digest: str, data: bytes) -> None:
         """Store ``data`` (whose sha256 is ``digest``) unless it is stored already."""
         row = (bytes.fromhex(digest), data, int(time.time()))
-        with self._using(create=True, needed=len(data)) as connection:
-            connection.execute(
-                "INSERT OR IGNORE INTO blobs (digest, data, stored_at) VALUES (?, ?, ?)", row
-            )
+        self._write(
+            "INSERT OR IGNORE INTO blobs (digest, data, stored_at) VALUES (?, ?, ?)", row, len(data)
+        )
 
     def blobs(self) -> Iterator[StoredBlob]:
         """Every packed blob, in the order they were stored."""
@@ -170,10 +169,18 @@ class PackedFile:
                 connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def _read(self, query: str, parameters: Iterable[Any]) -> list[_Row]:
-        with self._using(create=False) as connection:
-            if connection is None:
-                return []
-            return connection.execute(query, tuple(parameters)).fetchall()
+        """The rows of one query ([] while there is no file)."""
+        try:
+            return self._file.execute(query, tuple(parameters), create=False) or []
+        except sqlite3.Error as error:
+            raise self._failure(error, None) from error
+
+    def _write(self, statement: str, parameters: Sequence[Any], needed: int) -> None:
+        """Run one writing statement, its own transaction; ``needed``: the bytes it writes."""
+        try:
+            self._file.execute(statement, parameters, create=True)
+        except sqlite3.Error as error:
+            raise self._failure(error, needed) from error
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection | None]:
