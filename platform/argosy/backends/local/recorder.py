@@ -2,14 +2,15 @@
 
 The scheduler hands each finished task's record to `add`, which appends it to the run's spool
 (`argosy.metadata.spool`; a worker spools the records it sends itself) and returns at once. A
-writer thread sends the records in batches (500 at a time, or whatever waits once the oldest is
-a second old: one transaction per batch keeps a 1,000-wide fan-out's metadata cost low) and,
-every ``heartbeat_seconds``, the run's heartbeat. While the metadata service is away the writer
-retries for the client's time budget and the tasks go on running; when the budget is spent (or
-anything else stops the writer), `check` raises in the scheduler's loop and the run stops, its
-records kept in the spool for the next `argosy run` or `argosy resume`. `close` spools the run's
-final status and has the writer send what is left, then that status; the spool goes away only
-once the store has taken everything.
+writer thread sends the records in batches (500 at a time, or whatever waits once the oldest is a
+second old: one transaction per batch keeps a 1,000-wide fan-out's metadata cost low; and whatever
+waits when the scheduler calls `flush`, as a wide step ends, so that it is written while the next
+steps run rather than after the last) and, every ``heartbeat_seconds``, the run's heartbeat. While
+the metadata service is away the writer retries for the client's time budget and the tasks go on
+running; when the budget is spent (or anything else stops the writer), `check` raises in the
+scheduler's loop and the run stops, its records kept in the spool for the next `argosy run` or
+`argosy resume`. `close` spools the run's final status and has the writer send what is left, then
+that status; the spool goes away only once the store has taken everything.
 
 The writer holds `_SINK_CALL` while it talks to the store, and a fork in this process (the pool
 starting or replacing a worker) waits a moment for it: a child forked while this thread is
@@ -77,6 +78,8 @@ class RunRecorder:
         self._pending: list[TaskRecord] = []
         self._pending_end = spool.end
         self._since = time.monotonic()
+        self._flushing = False
+        """`flush` asked for the records waiting to be sent now."""
         self._end: RunUpdate | None = None
         self._sent = False
         """Everything, the end included, is in the store: the spool can go."""
@@ -95,6 +98,13 @@ class RunRecorder:
             self._pending.append(record)
             self._pending_end = end
             if len(self._pending) >= self._batch:
+                self._wake.notify()
+
+    def flush(self, least: int = 1) -> None:
+        """Have the writer send the records waiting now, if there are at least ``least``."""
+        with self._wake:
+            if len(self._pending) >= least:
+                self._flushing = True
                 self._wake.notify()
 
     def check(self) -> None:
@@ -135,7 +145,7 @@ class RunRecorder:
                 while not self._due(beat_at):
                     self._wake.wait(self._wait(beat_at))
                 records, upto, self._pending = self._pending, self._pending_end, []
-                end = self._end
+                end, self._flushing = self._end, False
             with _SINK_CALL:
                 if records:
                     self._sink.record_tasks(records)
@@ -153,7 +163,7 @@ class RunRecorder:
             self._end is not None
             or now >= beat_at
             or len(self._pending) >= self._batch
-            or bool(self._pending and now - self._since >= self._max_age)
+            or bool(self._pending and (self._flushing or now - self._since >= self._max_age))
         )
 
     def _wait(self, beat_at: float) -> float:

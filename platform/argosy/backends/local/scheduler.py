@@ -58,6 +58,11 @@ _LIGHT = Claim(slots=1)
 same kind when their step's tasks are short (`StepRun.behind`)."""
 
 
+_FLUSHED_AT_STEP_END = 50
+"""When a step ends with this many task records or more waiting to be sent, they are sent at
+once, while the steps after it run (fewer wait for the writer at the end of the run)."""
+
+
 @dataclass(order=True)
 class _Queued:
     not_before: float
@@ -368,6 +373,7 @@ class Scheduler:
         if run.state is not StepState.ACTIVE or len(run.done) + len(run.failed) < (run.width or 0):
             return
         run.state = StepState.FAILED if run.failed else StepState.SUCCEEDED
+        self._records.flush(least=_FLUSHED_AT_STEP_END)
         self._ended(run)
 
     def _ended(self, run: StepRun) -> None:
