@@ -23,6 +23,16 @@ def test_the_collector_is_off_until_started_then_on_and_back_to_normal_after() -
     assert gc.get_freeze_count() == 0
 
 
+def test_a_command_the_process_ends_with_keeps_what_was_set_aside() -> None:
+    with starting(process_ends=True):
+        started()
+    try:
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0  # the collection at exit skips them
+    finally:
+        gc.unfreeze()
+
+
 def test_a_command_that_fails_leaves_the_collector_as_it_found_it(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -124,8 +124,9 @@ def _options(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; ArgosyError and invalid settings become a short message and exit code 1."""
-    with starting():
+    """Run the CLI on ``argv`` (None: this process's command line, which ends with it);
+    ArgosyError and invalid settings become a short message and exit code 1."""
+    with starting(process_ends=argv is None):
         _run(argv)
 
 

@@ -12,6 +12,12 @@ database connections it holds, as before) and the rest is set aside, so the shut
 walk it again; objects alive until the very end are freed as modules are cleared, as before,
 except that cycles among them are left to the operating system (Python does not promise to
 finalize objects that live until exit; a local worker ends without any of this).
+
+When the command is the process's own (``argosy ...``, ``python -m argosy ...``: the process
+ends with it), what was set aside at start stays aside, so that the collection at exit walks
+only what the command made (walking the imported modules' objects again took 0.02 s of every
+command). Code that calls `argosy.cli.main` with arguments in a longer process (tests) gets
+its collector back as it was, nothing set aside.
 """
 
 from __future__ import annotations
@@ -23,15 +29,17 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def starting() -> Iterator[None]:
-    """The collector off until `started`; on, with nothing set aside, when the block ends."""
+def starting(*, process_ends: bool = False) -> Iterator[None]:
+    """The collector off until `started`; on when the block ends, with nothing set aside
+    unless the process ends with the block (``process_ends``)."""
     atexit.unregister(_end_quickly)  # once, however often a process runs commands
     atexit.register(_end_quickly)
     gc.disable()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if not process_ends:
+            gc.unfreeze()
         gc.enable()
 
 
