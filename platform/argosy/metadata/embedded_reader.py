@@ -26,6 +26,7 @@ from argosy.metadata.run_listing import (
     lost_before,
     no_run,
     page_size,
+    tags_by_run,
 )
 from argosy.metadata.schemas import RunPublic, RunsPublic, RunStatus
 
@@ -132,18 +133,18 @@ class EmbeddedReader:
 def _runs(
     connection: sqlite3.Connection, rows: list[sqlite3.Row], cutoff: datetime
 ) -> list[RunPublic]:
-    """``rows`` as readers see them, each with its tags in alphabetical order."""
+    """``rows`` as readers see them, each with its tags."""
     tags: dict[str, list[str]] = {}
     if rows:
-        found = connection.execute(
-            f"SELECT run_id, tag FROM run_tags WHERE run_id IN ({', '.join('?' * len(rows))})",
-            [row["id"] for row in rows],
+        tags = tags_by_run(
+            connection.execute(
+                f"SELECT run_id, tag FROM run_tags WHERE run_id IN ({', '.join('?' * len(rows))})",
+                [row["id"] for row in rows],
+            )
         )
-        for run_id, tag in found:
-            tags.setdefault(run_id, []).append(tag)
     return [
         as_read(
-            RunPublic.model_validate(_fields(row) | {"tags": sorted(tags.get(row["id"], []))}),
+            RunPublic.model_validate(_fields(row) | {"tags": tags.get(row["id"], [])}),
             parsed_time(row["heartbeat_at"]),
             cutoff,
         )

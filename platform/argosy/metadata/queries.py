@@ -38,6 +38,7 @@ from argosy.metadata.run_listing import (
     id_range,
     no_run,
     page_size,
+    tags_by_run,
 )
 from argosy.metadata.schemas import (
     ArtifactPublic,
@@ -228,17 +229,15 @@ def _runs_public(
     """``rows`` (of `RunRow`) as readers see them, each with its tags."""
     tags: dict[str, list[str]] = {}
     if rows:
-        found = connection.execute(
-            select(RunTagRow.run_id, RunTagRow.tag).where(
-                RunTagRow.run_id.in_([row.id for row in rows])
+        tags = tags_by_run(
+            connection.execute(
+                select(RunTagRow.run_id, RunTagRow.tag).where(
+                    RunTagRow.run_id.in_([row.id for row in rows])
+                )
             )
         )
-        for run_id, tag in found:
-            tags.setdefault(run_id, []).append(tag)
-    return [  # sorted here: databases' collations order text differently
-        liveness.run_public(row, lost_before).model_copy(
-            update={"tags": sorted(tags.get(row.id, []))}
-        )
+    return [
+        liveness.run_public(row, lost_before).model_copy(update={"tags": tags.get(row.id, [])})
         for row in rows
     ]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from argosy.errors import MetadataError, NotFound
@@ -74,6 +75,15 @@ def no_run(run_id: str) -> NotFound:
     return NotFound(f"no run {run_id}; `argosy runs` lists the recorded runs")
 
 
+def tags_by_run(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Each run's tags among the (run id, tag) ``pairs``, in alphabetical order (sorted here:
+    databases' collations order text differently)."""
+    tags: dict[str, list[str]] = {}
+    for run_id, tag in pairs:
+        tags.setdefault(run_id, []).append(tag)
+    return {run_id: sorted(found) for run_id, found in tags.items()}
+
+
 def lost_before(lost_after: float) -> datetime:
     """Runs whose last heartbeat is older than this are lost."""
     return utcnow() - timedelta(seconds=lost_after)
@@ -101,4 +111,5 @@ __all__ = [
     "lost_before",
     "no_run",
     "page_size",
+    "tags_by_run",
 ]
