@@ -104,14 +104,14 @@ class EmbeddedFile:
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """The connection, for reads (each statement sees the database as it is then)."""
-        with self.errors(), self._connection.using(create=True) as connection:
+        with self._errors(), self._connection.using(create=True) as connection:
             assert connection is not None, "a file made on use is there"
             yield connection
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
         """The connection in a transaction that holds the write lock from its start."""
-        with self.errors(), self._connection.transaction(create=True) as connection:
+        with self._errors(), self._connection.transaction(create=True) as connection:
             assert connection is not None, "a file made on use is there"
             yield connection
 
@@ -135,7 +135,7 @@ class EmbeddedFile:
         return None if row is None else row[0]
 
     @contextlib.contextmanager
-    def errors(self) -> Iterator[None]:
+    def _errors(self) -> Iterator[None]:
         """SQLite's failures as Argosy's errors, as `argosy.metadata.database.errors` makes
         SQLAlchemy's."""
         try:
