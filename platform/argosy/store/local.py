@@ -5,6 +5,7 @@ Layout under the root::
     packed.sqlite       records up to 64 KiB and blobs up to 16 KiB, packed in one SQLite file
                         (`argosy.store.packed`): a task's output record and small output take
                         a few hundred bytes there, where files took a 4 KiB block each
+    packed.sqlite-gate  the lock its writers take turns on (`argosy.sqlite_gate`); empty
     blobs/ab/cdef...    content-addressed blobs, named by their sha256 (read-only files): the
                         larger ones, and small ones asked for as a file (mmap, file artifacts)
     records/<key>       records at deterministic keys (see `argosy.store.addresses`) too large

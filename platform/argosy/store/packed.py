@@ -16,7 +16,9 @@ Many processes of this machine read and write it at once (the local backend's wo
 write-ahead log works only among processes of one machine, so one ``ARGOSY_HOME`` on a network
 filesystem must not be used from several machines at once). Readers never wait for the writer;
 each write is one transaction, so it is atomic and a reader sees all of it or none; writers
-queue for up to `BUSY_TIMEOUT` seconds rather than fail. ``synchronous=NORMAL``: a power cut
+take turns at a gate (`argosy.sqlite_gate`: a writer goes in as the one before it ends, where
+SQLite's busy handler would sleep a millisecond or more) and queue for up to `BUSY_TIMEOUT`
+seconds rather than fail. ``synchronous=NORMAL``: a power cut
 may lose the last writes (as it may lose the last renames of files) but never damages the file.
 ``auto_vacuum=INCREMENTAL`` is set as the file is created, so `PackedFile.compact` can give
 the pages of deleted rows back to the filesystem (deleting rows itself writes to the log, so it
@@ -41,6 +43,7 @@ from typing import Any
 
 from argosy.errors import StoreError
 from argosy.sqlite_connection import ForkSafeConnection
+from argosy.sqlite_gate import WriteGate
 from argosy.store.base import StoredBlob
 from argosy.store.staging import full_disk, reporting_full_disk
 
@@ -74,6 +77,7 @@ class PackedFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._file = ForkSafeConnection(path, _connect)
+        self._gate = WriteGate(path)
         self._uri = path.as_uri()  # each read names its blob, should its digest not match
 
     def uri(self, digest: str) -> str:
@@ -176,9 +180,11 @@ class PackedFile:
             raise self._failure(error, None) from error
 
     def _write(self, statement: str, parameters: Sequence[Any], needed: int) -> None:
-        """Run one writing statement, its own transaction; ``needed``: the bytes it writes."""
+        """Run one writing statement, its own transaction, past the gate; ``needed``: the bytes
+        it writes."""
         try:
-            self._file.execute(statement, parameters, create=True)
+            with self._gate.passing():
+                self._file.execute(statement, parameters, create=True)
         except sqlite3.Error as error:
             raise self._failure(error, needed) from error
 
