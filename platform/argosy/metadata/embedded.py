@@ -19,7 +19,7 @@ from typing import Any
 
 from argosy.errors import NotFound
 from argosy.metadata import writes
-from argosy.metadata.embedded_file import EmbeddedFile, stored
+from argosy.metadata.embedded_file import AS_IS, EmbeddedFile, stored
 from argosy.metadata.schemas import RunCreate, RunUpdate, TaskRecord
 from argosy.metadata.writes import ATTEMPT_COLUMNS, OUTCOME_COLUMNS, Row, utcnow
 
@@ -174,7 +174,11 @@ def _insert_ignore(connection: sqlite3.Connection, table: str, rows: list[Row]) 
 
 
 def _bound(row: Row) -> Row:
-    return {column: stored(value) for column, value in row.items()}
+    """``row``'s values as they are stored (most are stored as they are: checked here, since a
+    row of a fan-in's lineage can hold thousands)."""
+    return {
+        column: value if type(value) in AS_IS else stored(value) for column, value in row.items()
+    }
 
 
 __all__ = ["EmbeddedSink"]

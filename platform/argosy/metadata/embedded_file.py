@@ -181,13 +181,13 @@ def _migrate(url: str) -> None:
         engine.dispose()
 
 
-_AS_IS = frozenset({str, int, float, bool, bytes, type(None)})
+AS_IS = frozenset({str, int, float, bool, bytes, type(None)})
 """Types sqlite3 stores as SQLAlchemy does (most values: checked first)."""
 
 
 def stored(value: Any) -> Any:
     """A value in the form SQLAlchemy stores it on SQLite."""
-    if type(value) in _AS_IS:
+    if type(value) in AS_IS:
         return value
     if isinstance(value, datetime):
         return as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
@@ -204,6 +204,7 @@ def parsed_time(text: str | None) -> datetime | None:
 
 
 __all__ = [
+    "AS_IS",
     "BUSY_TIMEOUT",
     "EmbeddedFile",
     "configure",

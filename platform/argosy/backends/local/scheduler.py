@@ -160,6 +160,7 @@ class Scheduler:
         for step in self._pipeline.steps:
             self._decide(step.name)
         self._drain()
+        self._records.flush()  # the last records are written while the pool closes
         return self._steps
 
     def _drain(self) -> None:
