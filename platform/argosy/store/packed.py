@@ -18,8 +18,8 @@ filesystem must not be used from several machines at once). Readers never wait f
 each write is one transaction, so it is atomic and a reader sees all of it or none; writers
 take turns at a gate (`argosy.sqlite_gate`: a writer goes in as the one before it ends, where
 SQLite's busy handler would sleep a millisecond or more) and queue for up to `BUSY_TIMEOUT`
-seconds rather than fail. ``synchronous=NORMAL``: a power cut
-may lose the last writes (as it may lose the last renames of files) but never damages the file.
+seconds rather than fail. ``synchronous=NORMAL``: a power cut may lose the last writes (as it
+may lose the last renames of files) but never damages the file.
 ``auto_vacuum=INCREMENTAL`` is set as the file is created, so `PackedFile.compact` can give
 the pages of deleted rows back to the filesystem (deleting rows itself writes to the log, so it
 needs a little room on the disk: delete files first). ``user_version`` holds `SCHEMA_VERSION`.
