@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -45,6 +44,7 @@ from argosy.metadata.writes import utcnow
 from argosy.outputs import OutputRecord
 from argosy.runtime.imports import import_key
 from argosy.store.base import ArtifactInfo, ArtifactStore, StoredBlob
+from argosy.store.concurrency import concurrently
 from argosy.store.fields import named_artifacts
 
 T = TypeVar("T")
@@ -52,8 +52,6 @@ Progress = Callable[[str, int, int], None]
 """Told ``(what, done, total)`` as the work goes (``total`` 0 when unknown)."""
 GRACE = timedelta(hours=1)
 """Blobs younger than this are never swept, referenced or not."""
-_READERS = 4
-"""Records read at once when measuring or marking (within an S3 store's connection pool)."""
 
 
 @dataclass(frozen=True)
@@ -264,8 +262,7 @@ def _listed(store: ArtifactStore, tell: Progress) -> list[StoredBlob]:
 def _record_bytes(store: ArtifactStore, keys: list[str], tell: Progress) -> int:
     """The bytes the records at ``keys`` hold (the protocol lists keys without sizes)."""
     tell("measuring records", 0, len(keys))
-    with ThreadPoolExecutor(_READERS) as pool:
-        return sum(pool.map(lambda key: len(store.get_record(key) or b""), keys))
+    return sum(concurrently(store, lambda key: len(store.get_record(key) or b""), keys))
 
 
 def _cutoff(references: References, grace: timedelta) -> tuple[datetime, str | None]:
@@ -291,11 +288,10 @@ def _marked(store: ArtifactStore, references: References, tell: Progress) -> set
         keys = store.list_records(prefix)
         outputs += [key for key in keys if _task_of(key, prefix) not in recorded]
     tell("reading records", 0, len(imports) + len(outputs))
-    with ThreadPoolExecutor(_READERS) as pool:
-        for found in pool.map(lambda key: _read(store, key, _imported), imports):
-            marked.update(artifact.digest for artifact in found)
-        for found in pool.map(lambda key: _read(store, key, _output), outputs):
-            marked.update(artifact.digest for artifact in found)
+    for found in concurrently(store, lambda key: _read(store, key, _imported), imports):
+        marked.update(artifact.digest for artifact in found)
+    for found in concurrently(store, lambda key: _read(store, key, _output), outputs):
+        marked.update(artifact.digest for artifact in found)
     marked.discard("")
     return marked
 

@@ -2,12 +2,12 @@
 
 Parameters come from the run's parameters, literals from the IR, upstream outputs from the
 store through their output records (one named output alone when the argument reads a field), a
-fan-in as the children ``0..width-1`` of the mapped step in map order, a join (``one_of``) as
-the output of the first of its steps that succeeded, the run's status from the scheduler or
-Argo, an import as a local path to the copy the run captured; each mapped argument then gives
-the task its item, or the field of it the step asked for (a ``catch`` step's task that failed
-for good left None as its output). Values stored with pickle are unpickled only for a pipeline
-declared with ``allow_pickle=True``.
+fan-in as the children ``0..width-1`` of the mapped step in map order (read several at once
+from a remote store), a join (``one_of``) as the output of the first of its steps that
+succeeded, the run's status from the scheduler or Argo, an import as a local path to the copy
+the run captured; each mapped argument then gives the task its item, or the field of it the
+step asked for (a ``catch`` step's task that failed for good left None as its output). Values
+stored with pickle are unpickled only for a pipeline declared with ``allow_pickle=True``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from argosy.outputs import find_output, map_lengths, map_width, output_artifact
 from argosy.runtime.imports import imported_artifact
 from argosy.store import load
 from argosy.store.base import ArtifactInfo, ArtifactStore
+from argosy.store.concurrency import concurrently
 
 
 @dataclass(frozen=True)
@@ -186,11 +187,14 @@ def _fan_in(
             pipeline=run.pipeline.name,
             argument=argument,
         )
-    values = []
-    for child in [item] if item is not None else range(width):
-        value, artifact = run.output(producer, child, source.field)
-        resolved.artifacts.append(TaskInput(argument=argument, artifact=artifact))
-        values.append(value)
+    children = [item] if item is not None else range(width)
+
+    def read(child: int) -> tuple[Any, ArtifactInfo]:
+        return run.output(producer, child, source.field)
+
+    outputs = concurrently(run.store, read, children)
+    resolved.artifacts.extend(TaskInput(argument=argument, artifact=a) for _, a in outputs)
+    values = [value for value, _ in outputs]
     return values[0] if item is not None else values
 
 

@@ -8,7 +8,8 @@ output record exists in the origin run is cloned: a new output record pointing a
 artifact (no bytes are copied) and a task record with ``cloned_from``. Everything else (failed,
 skipped, changed steps and their downstream) runs again. So a pipeline edited since the origin
 run reruns exactly the steps whose code or wiring changed, and what depends on them. The new
-run belongs where the origin did: its project, owner and tags (`inherited_ownership`).
+run belongs where the origin did: its project, owner and tags (`inherited_ownership`). A remote
+store's records are read and written several at once (`argosy.store.concurrency`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from argosy import ir
@@ -25,6 +27,7 @@ from argosy.metadata.schemas import RunPublic, TaskRecord, TaskStatus, task_id
 from argosy.outputs import OutputRecord, find_output, map_width, write_output
 from argosy.ownership import Ownership, user_owner
 from argosy.store.base import ArtifactStore
+from argosy.store.concurrency import concurrently
 from argosy.store.fields import named_artifacts
 
 _IDENTITY = {"code_digest", "inputs", "mapped", "image", "outputs", "item_fields"}
@@ -54,8 +57,8 @@ def reusable_outputs(
             width = map_width(pipeline, step.name, run_id=origin, params=params, store=store)
         except ArgosyError:
             continue
-        found = {i: find_output(store, origin, step.name, i) for i in range(width)}
-        reusable[step.name] = {i: record for i, record in found.items() if record is not None}
+        found = concurrently(store, partial(find_output, store, origin, step.name), range(width))
+        reusable[step.name] = {i: record for i, record in enumerate(found) if record is not None}
         if len(reusable[step.name]) == width:
             whole.add(step.name)
     return reusable
@@ -78,23 +81,38 @@ def clone_outputs(
     now = datetime.now(UTC)
     clones: dict[str, dict[int, TaskRecord]] = {}
     for step, outputs in reusable.items():
-        clones[step] = {}
-        for index, output in outputs.items():
-            write_output(store, run_id, step, index, output)
-            clones[step][index] = TaskRecord(
-                run_id=run_id,
-                step=step,
-                index=index,
-                status=TaskStatus.SUCCEEDED,
-                started_at=now,
-                finished_at=now,
-                inputs=output.inputs,
-                output=output.artifact,
-                named_outputs=named_artifacts(store, output.artifact),
-                metrics=output.metrics,
-                cloned_from=task_id(origin, step, index),
-            )
+        clone = partial(_clone, store, origin=origin, run_id=run_id, step=step, now=now)
+        records = concurrently(store, clone, list(outputs.items()))
+        clones[step] = {record.index: record for record in records}
     return clones
+
+
+def _clone(
+    store: ArtifactStore,
+    task: tuple[int, OutputRecord],
+    *,
+    origin: str,
+    run_id: str,
+    step: str,
+    now: datetime,
+) -> TaskRecord:
+    """Write run ``run_id``'s output record of task ``task`` (its index and its output in run
+    ``origin``) of ``step``; the clone's task record."""
+    index, output = task
+    write_output(store, run_id, step, index, output)
+    return TaskRecord(
+        run_id=run_id,
+        step=step,
+        index=index,
+        status=TaskStatus.SUCCEEDED,
+        started_at=now,
+        finished_at=now,
+        inputs=output.inputs,
+        output=output.artifact,
+        named_outputs=named_artifacts(store, output.artifact),
+        metrics=output.metrics,
+        cloned_from=task_id(origin, step, index),
+    )
 
 
 __all__ = ["clone_outputs", "inherited_ownership", "reusable_outputs"]

@@ -130,6 +130,10 @@ class StoredBlob(NamedTuple):
 class ArtifactStore(Protocol):
     """Content-addressed blobs plus small records at deterministic keys."""
 
+    concurrency: int
+    """How many requests are worth making at once (`argosy.store.concurrency`): 1 where each
+    waits on nothing but this machine, more where each waits on the network."""
+
     def check(self) -> None:
         """Raise StoreUnavailable, saying what to fix, unless the store can be read and written."""
 

@@ -56,6 +56,9 @@ class LocalStore:
     comparisons); a store reads both either way.
     """
 
+    concurrency = 1
+    """Requests wait on this machine's disk and CPU only: threads would not make them sooner."""
+
     def __init__(self, root: Path | str, *, packed: bool = True) -> None:
         self.root = Path(root).expanduser().absolute()
         self._blobs = self.root / "blobs"

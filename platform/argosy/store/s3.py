@@ -11,6 +11,8 @@ Downloads are a few parallel ranged GETs written into a local cache keyed by dig
 second load is free); no blob is ever held in memory whole. A download is hashed as it lands
 and must match its digest, so does a cached copy when a process first uses it (a damaged copy
 is fetched again); a blob in the bucket whose bytes do not match is an `ArtifactCorrupted`.
+The many small requests of a fan-in, a resume or `argosy gc` are made ``concurrency`` at a time
+(`argosy.store.concurrency`).
 Transient failures (connection errors, 5xx, SlowDown) are retried with exponential backoff;
 what is left is a `StoreUnavailable` that says what to fix.
 
@@ -72,6 +74,10 @@ PART_SIZE = 5 * MiB
 smallest, as the minio SDK's own default; bigger blobs get bigger parts (at most 10,000 parts)."""
 PARALLEL = 3
 """Default number of parts in flight at once, up or down."""
+CONCURRENCY = 16
+"""Default number of small requests made at once for a fan-in or a resume
+(`argosy.store.concurrency`): each waits a few milliseconds on the network, and the server
+answers many at once."""
 _MAX_PARTS = 10_000  # S3's limit on the parts of one multipart upload
 
 
@@ -97,6 +103,7 @@ class S3Store:
         cache_dir: Path | str | None = None,
         part_size: int = PART_SIZE,
         parallel: int = PARALLEL,
+        concurrency: int = CONCURRENCY,
         retries: int = 5,
         backoff: float = 0.2,
         connect_timeout: float = 5.0,
@@ -108,12 +115,14 @@ class S3Store:
         self.create_bucket = create_bucket
         self.part_size = max(part_size, 5 * MiB)  # S3's smallest multipart part
         self.parallel = max(parallel, 1)
+        self.concurrency = max(concurrency, 1)
         self.retries = retries
         self.backoff = backoff
         self.abandoned_after = abandoned_after
         self._credentials = (access_key, secret_key, secure, region)
         self._client = self._make_client(
-            urllib3.Timeout(connect=connect_timeout, read=read_timeout), self.parallel + 2
+            urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+            max(self.parallel, self.concurrency) + 2,
         )
         if cache_dir is None:
             cache_dir = tempfile.mkdtemp(prefix="argosy-s3-cache-")
@@ -430,4 +439,4 @@ class S3Store:
         return self.cache_dir / "blobs" / blob_relpath(check_digest(digest))
 
 
-__all__ = ["PARALLEL", "PART_SIZE", "S3Store"]
+__all__ = ["CONCURRENCY", "PARALLEL", "PART_SIZE", "S3Store"]

@@ -41,6 +41,7 @@ from argosy.runtime.entrypoint import run_record, value_text
 from argosy.runtime.imports import prepare_imports
 from argosy.runtime.resume import clone_outputs, inherited_ownership, reusable_outputs
 from argosy.store.base import ArtifactStore
+from argosy.store.concurrency import concurrently
 from argosy.store.fields import output_part
 
 
@@ -94,12 +95,12 @@ class WorkflowHandle:
                 store, read_output(store, self.run_id, name, 0).artifact, allow_pickle=allow_pickle
             )
         count = map_width(self.pipeline, name, run_id=self.run_id, params=self.params, store=store)
-        return [
-            load(
-                store, read_output(store, self.run_id, name, i).artifact, allow_pickle=allow_pickle
-            )
-            for i in range(count)
-        ]
+
+        def child(index: int) -> Any:
+            artifact = read_output(store, self.run_id, name, index).artifact
+            return load(store, artifact, allow_pickle=allow_pickle)
+
+        return concurrently(store, child, range(count))
 
 
 def submit_pipeline(
