@@ -6,32 +6,25 @@ any or no success, or any end; a join needs one branch to have run) or when one 
 conditions is false; otherwise it becomes active, its width (tasks) and any resources decided
 at run time are known then, so a fan-out over an upstream output gets its width at run time.
 Exit handlers are decided once every other step has ended, and told how the run went. Active
-steps' tasks queue by the time they may start (retries wait out their backoff) and go to idle
-workers while the machine has worker slots, memory and GPUs for them
-(`argosy.backends.local.slots`), and while their map runs fewer than its ``max_parallel``. Tasks
-of a step whose tasks have been short (a wide fan-out of small tasks) are also queued behind a
-worker's running task, a few milliseconds' worth (`StepRun.behind`), so that workers never wait
-for the scheduler between them and the scheduler wakes once for several. A
-failed task is retried while its step allows; one that fails for good fails its step (or, in a
+steps' tasks go to workers through the run's queue (`argosy.backends.local.dispatch`). A failed
+task is retried while its step allows; one that fails for good fails its step (or, in a
 ``catch`` step, is recorded caught, its output None, and counts as done), while independent
-branches run on.
-Timeouts kill the worker running the task. A run fails as an Argo workflow does: when a last
-step of a branch failed, or was skipped because a step before it failed; or when all else
-succeeded and an exit handler failed.
+branches run on. Timeouts kill the worker running the task. A run fails as an Argo workflow
+does: when a last step of a branch failed, or was skipped because a step before it failed; or
+when all else succeeded and an exit handler failed.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from argosy import ir
+from argosy.backends.local.dispatch import Dispatcher, QueuedTask, SentTask
 from argosy.backends.local.outcomes import (
     StepRun,
     StepState,
@@ -42,7 +35,7 @@ from argosy.backends.local.outcomes import (
 from argosy.backends.local.pool import Died, Finished, Worker, WorkerPool
 from argosy.backends.local.progress import RunProgress
 from argosy.backends.local.recorder import RunRecorder
-from argosy.backends.local.slots import Capacity, Claim
+from argosy.backends.local.slots import Capacity
 from argosy.errors import ArgosyError, ResourceError, StoreError
 from argosy.metadata.schemas import TaskRecord, TaskStatus
 from argosy.ownership import Ownership
@@ -53,35 +46,9 @@ from argosy.runtime.inputs import RunView
 from argosy.store.addresses import log_key
 from argosy.store.base import ArtifactStore
 
-_LIGHT = Claim(slots=1)
-"""Tasks that take one slot and nothing else are queued behind a worker's running task of the
-same kind when their step's tasks are short (`StepRun.behind`)."""
-
-
 _FLUSHED_AT_STEP_END = 50
 """When a step ends with this many task records or more waiting to be sent, they are sent at
 once, while the steps after it run (fewer wait for the writer at the end of the run)."""
-
-
-@dataclass(order=True)
-class _Queued:
-    not_before: float
-    sequence: int
-    step: str = field(compare=False)
-    index: int = field(compare=False)
-    attempt: int = field(compare=False)
-
-
-@dataclass
-class _Running:
-    """A task sent to a worker: running, or queued behind the worker's running task."""
-
-    task: _Queued
-    claim: Claim
-    gpus: list[str]
-    """The device ids granted."""
-    started: datetime = field(default_factory=lambda: datetime.now(UTC))
-    deadline: float | None = None
 
 
 @dataclass(frozen=True)
@@ -133,16 +100,13 @@ class Scheduler:
         self._progress = progress
         self._preset = preset or {}
         self._steps = {step.name: StepRun(step) for step in pipeline.steps}
-        self._queue: list[_Queued] = []
-        self._sequence = itertools.count()
-        self._running: dict[Worker, deque[_Running]] = {}
-        """Per busy worker its tasks, the running one first."""
+        self._tasks = Dispatcher(
+            pool, capacity, self._steps, gpu_fallback=options.gpu_fallback, spec=self._spec
+        )
         self._capacity = capacity
         self._stop = stop
         """Called between events: raises (KeyboardInterrupt) when the run must stop."""
         self._view = RunView(pipeline, options.run_id, options.params, store)
-        self._active: Counter[str] = Counter()
-        """Tasks of each step sent to workers and not yet back."""
         self._exiting = False
         """Every other step has ended: exit handlers may start."""
         self._run_status: str | None = None
@@ -165,14 +129,16 @@ class Scheduler:
 
     def _drain(self) -> None:
         """Run tasks until none is queued or running."""
-        while self._queue or self._running or self._restarts:
+        while self._tasks.queued or self._tasks.busy or self._restarts:
             self._restart_due()
-            self._dispatch()
-            for event in self._pool.wait(self._wake_in()) if self._running else self._idle():
+            self._tasks.dispatch()
+            wake_in = self._tasks.wake_in(self._restarts.values())
+            for event in self._pool.wait(wake_in) if self._tasks.busy else self._idle(wake_in):
                 if isinstance(event, Finished):
-                    self._finish(self._next(event.worker).task, event.record, spooled=True)
+                    done = self._tasks.finished(event.worker)
+                    self._finish(done.task, event.record, spooled=True)
                 elif isinstance(event, Died):
-                    running = self._abandon(event.worker)
+                    running = self._tasks.abandon(event.worker)
                     self._pool.replace(event.worker)
                     self._finish(running.task, self._lost(event.worker, running, event.reason))
             self._expire()
@@ -180,75 +146,19 @@ class Scheduler:
             self._stop()
             self._progress.tick()
 
-    # --- queue and dispatch ------------------------------------------------------------------
+    def _idle(self, wake_in: float) -> list[Finished | Died]:
+        """Nothing runs: sleep until the first queued retry may start."""
+        time.sleep(wake_in)
+        return []
 
-    def _push(self, step: str, index: int, attempt: int, delay: float = 0.0) -> None:
-        heapq.heappush(
-            self._queue,
-            _Queued(time.monotonic() + delay, next(self._sequence), step, index, attempt),
-        )
+    def _expire(self) -> None:
+        """Stop the tasks past their step's timeout, and record them failed."""
+        for worker, running in self._tasks.overdue():
+            limit = self._steps[running.task.step].step.timeout_seconds
+            reason = f"timed out after {limit:g} s and was stopped; raise the step's timeout"
+            self._finish(running.task, self._lost(worker, running, reason))
 
-    def _dispatch(self) -> None:
-        now = time.monotonic()
-        held: list[_Queued] = []
-        """Due tasks of maps running as many tasks as their ``max_parallel`` allows."""
-        while self._queue and self._queue[0].not_before <= now:
-            queued = self._queue[0]
-            step = self._task_step(queued)
-            if step.max_parallel is not None and self._active[step.name] >= step.max_parallel:
-                held.append(heapq.heappop(self._queue))
-                continue
-            claim = self._capacity.claim(step, gpu_fallback=step.name in self._options.gpu_fallback)
-            cuda = ",".join(self._capacity.next_gpus(claim)) if claim.gpus else None
-            worker = self._pool.idle(cuda) if self._capacity.fits(claim) else None
-            if worker is not None:
-                running = _Running(queued, claim, self._capacity.take(claim))
-                self._start(running, step)
-                self._running[worker] = deque([running])
-            elif claim == _LIGHT and self._steps[queued.step].behind:
-                worker = self._behind(self._steps[queued.step].behind)
-                if worker is None:
-                    break
-                self._running[worker].append(_Running(queued, claim, []))
-            else:
-                break
-            heapq.heappop(self._queue)
-            self._active[step.name] += 1
-            environment: dict[str, str | None] = {}
-            if cuda is not None:
-                environment["CUDA_VISIBLE_DEVICES"] = worker.cuda = cuda
-            elif step.resources.gpu:
-                environment["CUDA_VISIBLE_DEVICES"] = ""
-            self._pool.send(worker, self._spec(queued), environment, step.resources)
-        for queued in held:
-            heapq.heappush(self._queue, queued)
-
-    def _task_step(self, queued: _Queued) -> ir.Step:
-        """The step of a queued task, with the task's own resources when decided at run time."""
-        run = self._steps[queued.step]
-        if run.resources is None:
-            return run.step
-        return run.step.model_copy(update={"resources": run.resources[queued.index]})
-
-    def _behind(self, most: int) -> Worker | None:
-        """The worker running a short single-slot CPU task with the fewest tasks queued behind
-        it, fewer than ``most``."""
-        queues = [
-            (len(tasks), worker)
-            for worker, tasks in self._running.items()
-            if len(tasks) <= most
-            and tasks[0].claim == _LIGHT
-            and self._steps[tasks[0].task.step].behind
-        ]
-        return min(queues, key=lambda queue: queue[0])[1] if queues else None
-
-    @staticmethod
-    def _start(running: _Running, step: ir.Step) -> None:
-        running.started = datetime.now(UTC)
-        if step.timeout_seconds is not None:
-            running.deadline = time.monotonic() + step.timeout_seconds
-
-    def _spec(self, queued: _Queued) -> TaskSpec:
+    def _spec(self, queued: QueuedTask) -> TaskSpec:
         return self._template.model_copy(
             update={
                 "step": queued.step,
@@ -259,57 +169,9 @@ class Scheduler:
             }
         )
 
-    def _next(self, worker: Worker) -> _Running:
-        """The worker's running task finished: start the one queued behind it, if any."""
-        tasks = self._running[worker]
-        done = tasks.popleft()
-        self._active[done.task.step] -= 1
-        if tasks:
-            self._start(tasks[0], self._steps[tasks[0].task.step].step)  # takes over the slot
-        else:
-            del self._running[worker]
-            self._capacity.give(done.claim, done.gpus)
-        return done
-
-    def _abandon(self, worker: Worker) -> _Running:
-        """The worker is gone: free its resources, queue again what waited behind its task."""
-        running, *waiting = self._running.pop(worker)
-        self._capacity.give(running.claim, running.gpus)
-        self._active[running.task.step] -= 1
-        for behind in waiting:
-            self._active[behind.task.step] -= 1
-            self._push(behind.task.step, behind.task.index, behind.task.attempt)
-        return running
-
-    def _wake_in(self) -> float | None:
-        """Seconds until something is due: a retry, a timeout, a redraw."""
-        now = time.monotonic()
-        due = [0.1]
-        if self._queue and self._queue[0].not_before > now:  # else it waits for a worker
-            due.append(self._queue[0].not_before - now)
-        due += [t[0].deadline - now for t in self._running.values() if t[0].deadline is not None]
-        due += [at - now for at in self._restarts.values()]
-        return max(0.0, min(due))
-
-    def _idle(self) -> list[Finished | Died]:
-        """Nothing runs: sleep until the first queued retry may start."""
-        time.sleep(self._wake_in() or 0.0)
-        return []
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for worker, tasks in list(self._running.items()):
-            running = tasks[0]
-            if running.deadline is not None and now >= running.deadline:
-                self._abandon(worker)
-                self._pool.kill(worker)
-                limit = self._steps[running.task.step].step.timeout_seconds
-                reason = f"timed out after {limit:g} s and was stopped; raise the step's timeout"
-                self._finish(running.task, self._lost(worker, running, reason))
-
     # --- outcomes ---------------------------------------------------------------------------
 
-    def _lost(self, worker: Worker, running: _Running, reason: str) -> TaskRecord:
+    def _lost(self, worker: Worker, running: SentTask, reason: str) -> TaskRecord:
         """The record of a task whose worker died or was killed, with what it had written."""
         task = running.task
         key = log_key(self._options.run_id, task.step, task.index, task.attempt)
@@ -321,7 +183,7 @@ class Scheduler:
         return self._failure(task, running.started, reason, log=key)
 
     def _failure(
-        self, task: _Queued, started: datetime, reason: str, *, log: str | None = None
+        self, task: QueuedTask, started: datetime, reason: str, *, log: str | None = None
     ) -> TaskRecord:
         spec = self._spec(task)
         error = f"task {spec.task_id}: {reason}"
@@ -345,7 +207,7 @@ class Scheduler:
             gpu_fallback=task.step in self._options.gpu_fallback,
         )
 
-    def _finish(self, task: _Queued, record: TaskRecord, *, spooled: bool = False) -> None:
+    def _finish(self, task: QueuedTask, record: TaskRecord, *, spooled: bool = False) -> None:
         self._records.add(record, spooled=spooled)
         run = self._steps[task.step]
         if record.started_at is not None and record.finished_at is not None:
@@ -363,7 +225,7 @@ class Scheduler:
         if retry.own(task.attempt) < retry.limit:
             self._progress.note(task.step, f"[yellow]retrying #{task.index}")
             delay = retry.delay(retry.own(task.attempt) + 1)
-            self._push(task.step, task.index, task.attempt + 1, delay)
+            self._tasks.push(task.step, task.index, task.attempt + 1, delay)
             return
         run.failed[task.index] = record
         self._progress.note(task.step, f"[red]{len(run.failed)} failed")
@@ -505,7 +367,7 @@ class Scheduler:
         self._progress.total(name, run.width, done=len(run.done))
         for index in range(run.width):
             if index not in run.done:
-                self._push(name, index, run.base_attempt)
+                self._tasks.push(name, index, run.base_attempt)
         self._settle(run)
 
     def _check_gpus(self, step: ir.Step, resources: list[ir.Resources]) -> None:
@@ -520,7 +382,7 @@ class Scheduler:
 
     def _fail_step(self, run: StepRun, error: ArgosyError) -> None:
         """The step cannot start (its width, resources or conditions cannot be known)."""
-        queued = _Queued(time.monotonic(), next(self._sequence), run.step.name, 0, run.base_attempt)
+        queued = self._tasks.task(run.step.name, 0, run.base_attempt)
         failure = self._failure(queued, datetime.now(UTC), str(error))
         run.width = 0
         self._records.add(failure)
