@@ -5,7 +5,8 @@ idle workers while the machine has worker slots, memory and GPUs for them
 (`argosy.backends.local.slots`), and while their map runs fewer than its ``max_parallel``.
 Tasks of a step whose tasks have been short (a wide fan-out of small tasks) are also queued
 behind a worker's running task, a few milliseconds' worth (`StepRun.behind`), so that workers
-never wait for the scheduler between them and the scheduler wakes once for several.
+never wait for the scheduler between them; while every worker has such a backlog the scheduler
+pauses through half of it (`Dispatcher.pause`), and then wakes once for several records.
 
 `Dispatcher` keeps each busy worker's tasks (the running one first), frees their resources as
 they end, finds those past their step's timeout, and says when the next of them is due. The
@@ -34,6 +35,10 @@ _LIGHT = Claim(slots=1)
 same kind when their step's tasks are short (`StepRun.behind`)."""
 _LONGEST_SLEEP = 0.1
 """The scheduler wakes at least this often (seconds): to redraw progress, to see a stop."""
+_SHORTEST_PAUSE = 0.0005
+"""Shorter pauses are not worth a sleep (seconds): the wake-up costs as much."""
+_LONGEST_PAUSE = 0.005
+"""The longest pause (seconds): timeouts and dead workers are noticed within it."""
 
 
 @dataclass(order=True)
@@ -174,6 +179,25 @@ class Dispatcher:
                 killed.append((worker, self.abandon(worker)))
                 self._pool.kill(worker)
         return killed
+
+    def pause(self) -> None:
+        """Sleep through half the work queued behind the running tasks (`backlog`), when it is
+        long enough to be worth a sleep: records then pile up in the pipes, and the scheduler
+        wakes once for several, where it would wake (and take a core from a worker) for each."""
+        nap = self.backlog() / 2
+        if nap >= _SHORTEST_PAUSE:
+            time.sleep(min(nap, _LONGEST_PAUSE))
+
+    def backlog(self) -> float:
+        """Seconds of work queued behind the running tasks, on the worker with the least (each
+        task its step's mean so far); 0 unless every worker has some."""
+        if len(self._sent) < len(self._pool.workers):
+            return 0.0
+        return min(self._queued_seconds(tasks) for tasks in self._sent.values())
+
+    def _queued_seconds(self, tasks: deque[SentTask]) -> float:
+        """The seconds of work queued behind the first of ``tasks`` (its step's mean each)."""
+        return sum(self._steps[sent.task.step].mean_seconds for sent in list(tasks)[1:])
 
     def wake_in(self, also: Iterable[float] = ()) -> float:
         """Seconds until something is due: a retry, a timeout, one of the ``also`` times (of

@@ -64,6 +64,11 @@ class StepRun:
         return self.state in (StepState.SUCCEEDED, StepState.FAILED, StepState.SKIPPED)
 
     @property
+    def mean_seconds(self) -> float:
+        """How long its finished attempts took on average (0 before the first)."""
+        return self.seconds / self.attempts if self.attempts else 0.0
+
+    @property
     def behind(self) -> int:
         """How many of its tasks may wait behind a worker's running task: none unless they
         are short (the way to and from a worker matters), then about `QUEUED_SECONDS` of them,

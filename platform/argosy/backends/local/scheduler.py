@@ -132,6 +132,7 @@ class Scheduler:
         while self._tasks.queued or self._tasks.busy or self._restarts:
             self._restart_due()
             self._tasks.dispatch()
+            self._tasks.pause()
             wake_in = self._tasks.wake_in(self._restarts.values())
             for event in self._pool.wait(wake_in) if self._tasks.busy else self._idle(wake_in):
                 if isinstance(event, Finished):
