@@ -1,4 +1,4 @@
-"""Tasks of short steps wait behind a worker's running task, a few milliseconds' worth of them,
+"""Tasks of short steps wait behind a worker's running task, about 20 ms' worth of them,
 and the scheduler pauses through part of that work."""
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def _step_run(attempts: int, seconds: float) -> StepRun:
         (1, 0.0001, 0),
         (2, 0.2, 0),  # 100 ms a task: not short
         (4, 0.19, 1),  # 47.5 ms a task: short, so one waits
-        (4, 0.04, 1),  # 10 ms a task: one waits behind the running one
-        (10, 0.01, 5),  # 1 ms a task: 5 ms of them
+        (4, 0.04, 2),  # 10 ms a task: two wait behind the running one
+        (10, 0.01, 20),  # 1 ms a task: 20 ms of them
         (1000, 0.3, MAX_BEHIND),  # 0.3 ms a task: as many as may wait
         (3, 0.0, MAX_BEHIND),  # too quick for the clock
     ],
@@ -55,10 +55,10 @@ def test_a_wide_fan_out_of_short_tasks_keeps_every_worker_queue_full(
         deepest.append(len(worker.sent))
 
     monkeypatch.setattr(WorkerPool, "send", counting_send)
-    result = run_pipeline(flows.fan, {"n": 60}, settings, max_workers=2, progress=False)
+    result = run_pipeline(flows.fan, {"n": 120}, settings, max_workers=2, progress=False)
 
     assert result.succeeded
-    assert output(settings, result, "collect") == [x * x for x in range(60)]
+    assert output(settings, result, "collect") == [x * x for x in range(120)]
     assert max(deepest) == MAX_BEHIND + 1  # the running task and as many as may wait
 
 
@@ -91,8 +91,8 @@ def _dispatcher(workers: int, run: StepRun) -> Dispatcher:
 @pytest.mark.parametrize(
     ("queued", "attempts", "seconds", "pause"),
     [
-        (20, 10, 0.01, 0.0025),  # 1 ms a task, 5 behind each worker: half of 5 ms
-        (20, 1000, 0.3, 0.00105),  # 0.3 ms a task, 7 behind: half of 2.1 ms
+        (12, 10, 0.01, 0.0025),  # 1 ms a task, 5 behind each worker: half of 5 ms
+        (20, 1000, 0.3, 0.00135),  # 0.3 ms a task, 9 behind each: half of 2.7 ms
         (20, 1000, 0.01, None),  # 10 us a task: 35 us behind, not worth a sleep
         (3, 10, 0.01, None),  # one worker has nothing behind its running task
         (20, 2, 0.2, None),  # 100 ms a task: nothing waits behind a running task

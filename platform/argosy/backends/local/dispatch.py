@@ -4,7 +4,7 @@ Active steps' tasks queue by the time they may start (retries wait out their bac
 idle workers while the machine has worker slots, memory and GPUs for them
 (`argosy.backends.local.slots`), and while their map runs fewer than its ``max_parallel``.
 Tasks of a step whose tasks have been short (a wide fan-out of small tasks) are also queued
-behind a worker's running task, a few milliseconds' worth (`StepRun.behind`), so that workers
+behind a worker's running task, about 20 ms' worth (`StepRun.behind`), so that workers
 never wait for the scheduler between them; while every worker has such a backlog the scheduler
 pauses through half of it (`Dispatcher.pause`), and then wakes once for several records.
 

@@ -17,11 +17,13 @@ from argosy.metadata.schemas import TaskRecord
 
 SHORT_SECONDS = 0.05
 """A step whose tasks take less than this on average is short (`StepRun.behind`)."""
-QUEUED_SECONDS = 0.005
+QUEUED_SECONDS = 0.02
 """About how much work of a short step waits behind a worker's running task: enough that the
-worker never waits for the scheduler between tasks (nor the scheduler wakes for every task),
-little enough that the workers end a fan-out together."""
-MAX_BEHIND = 7
+worker never waits for the scheduler between tasks, even while the scheduler pauses or waits
+for a core, little enough that the workers end a fan-out together (within about this much of
+each other). A 1,000-task fan-out of trivial tasks ran 30-45 ms faster with 20 ms than with
+5 ms (tests/benchmarks/bench_local.py)."""
+MAX_BEHIND = 32
 """The most tasks that wait behind a worker's running task."""
 
 
