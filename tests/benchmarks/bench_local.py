@@ -9,8 +9,11 @@ it), on a warm ARGOSY_HOME of its own, with 2 workers (`local_commands` holds th
 and the plain scripts):
 
 * ``argosy --help`` and ``argosy runs``, against ``python -c "import typer"`` (target: 1.5x);
+  and Typer's own part of a command: a bare Typer app whose one command takes `argosy runs`'
+  options and does nothing, against the same baseline, and `argosy runs` against that app;
 * ``argosy run`` of three trivial steps in a row, against a plain ``multiprocessing`` script
-  making the same three calls (targets: at most 0.4 s, and 1.5x);
+  making the same three calls (targets: at most 0.4 s, and 1.5x), and that Typer app against
+  the same script;
 * ``argosy run`` of a ``--width``-wide fan-out of trivial tasks (and a fan-in checking the
   total), against joblib with 2 workers (target: 1.3x);
 * a ``--array-mb`` float64 array made by one step and summed by the next: what the array adds
@@ -44,6 +47,7 @@ from local_commands import (
     HANDOFF_PLAIN,
     TRIVIAL,
     TRIVIAL_PLAIN,
+    TYPER_RUNS,
     WIDE,
     WIDE_JOBLIB,
     WORKERS,
@@ -100,7 +104,7 @@ def end_to_end(folder: Path, options: argparse.Namespace) -> list[Row]:
     for name, text in [
         ("trivial.py", TRIVIAL), ("trivial_plain.py", TRIVIAL_PLAIN), ("wide.py", WIDE),
         ("wide_joblib.py", WIDE_JOBLIB), ("handoff.py", HANDOFF),
-        ("handoff_plain.py", HANDOFF_PLAIN),
+        ("handoff_plain.py", HANDOFF_PLAIN), ("typer_runs.py", TYPER_RUNS),
     ]:  # fmt: skip
         (folder / name).write_text(text)
     env = clean_environment(folder / "home")
@@ -117,9 +121,10 @@ def end_to_end(folder: Path, options: argparse.Namespace) -> list[Row]:
         return lambda: run([*python, str(folder / script), *map(str, arguments)], env)
 
     argosy_run("trivial.py")()  # a warm ARGOSY_HOME (the database made), bytecode cached
-    typer, help_, runs = medians(
+    typer, typer_runs, help_, runs = medians(
         options.repeats,
         lambda: run([*python, "-c", "import typer"], env),
+        plain("typer_runs.py", "runs"),
         lambda: run([*argosy, "--help"], env),
         lambda: run([*argosy, "runs"], env),
     )
@@ -152,10 +157,17 @@ def end_to_end(folder: Path, options: argparse.Namespace) -> list[Row]:
          f"{help_ / typer:.2f}x", "<= 1.5x", help_ <= 1.5 * typer),
         ("`argosy runs`", f"{runs:.3f} s", f"import typer {typer:.3f} s",
          f"{runs / typer:.2f}x", "<= 1.5x", runs <= 1.5 * typer),
+        ("  a bare Typer app, the same options", f"{typer_runs:.3f} s",
+         f"import typer {typer:.3f} s", f"{typer_runs / typer:.2f}x", "", True),
+        ("  `argosy runs` vs the bare Typer app", f"{runs:.3f} s", f"Typer app {typer_runs:.3f} s",
+         f"{runs / typer_runs:.2f}x", "", True),
         ("`argosy run`, 3 trivial steps", f"{trivial:.3f} s",
          f"multiprocessing {trivial_plain:.3f} s", f"{trivial / trivial_plain:.2f}x",
          "<= 1.5x", trivial <= 1.5 * trivial_plain),
         ("  the same, absolute", f"{trivial:.3f} s", "", "", "<= 0.4 s", trivial <= 0.4),
+        ("  the bare Typer app", f"{typer_runs:.3f} s",
+         f"multiprocessing {trivial_plain:.3f} s", f"{typer_runs / trivial_plain:.2f}x", "",
+         True),
         (f"`argosy run`, {options.width}-task fan-out", f"{wide:.3f} s",
          f"joblib {joblib:.3f} s", f"{wide / joblib:.2f}x", "<= 1.3x", wide <= 1.3 * joblib),
         (f"{options.array_mb} MB array, step to step", f"+{handoff:.3f} s "
